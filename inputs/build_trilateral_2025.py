@@ -1,0 +1,379 @@
+"""Build inputs/trilateral_2025.xlsx from the sourced figures of shared/data/SOURCES.md.
+
+Run: python inputs/build_trilateral_2025.py
+Every number goes through `fig(value, status, key, note)` so that the workbook's
+`sources` sheet lists each one as sourced, derived (D, with its arithmetic) or
+assumed (A, with its reason). Keys refer to the legend in SOURCES.md §9.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+URLS = {
+    "U1": "https://pubs.usgs.gov/periodicals/mcs2025/mcs2025-rare-earths.pdf",
+    "U2": "https://pubs.usgs.gov/periodicals/mcs2025/mcs2025-gallium.pdf",
+    "U3": "https://pubs.usgs.gov/periodicals/mcs2025/mcs2025-germanium.pdf",
+    "U4": "https://pubs.usgs.gov/periodicals/mcs2025/mcs2025-graphite.pdf",
+    "U5": "https://pubs.usgs.gov/periodicals/mcs2025/mcs2025-antimony.pdf",
+    "U6": "https://pubs.usgs.gov/periodicals/mcs2025/mcs2025-tungsten.pdf",
+    "U7": "https://pubs.usgs.gov/periodicals/mcs2025/mcs2025-cobalt.pdf",
+    "U8": "https://pubs.usgs.gov/periodicals/mcs2025/mcs2025-lithium.pdf",
+    "U9": "https://pubs.usgs.gov/periodicals/mcs2025/mcs2025-nickel.pdf",
+    "I3": "https://rareearthexchanges.com/news/the-mineral-chessboard-iea-sounds-alarm-as-china-tightens-its-grip",
+    "I1s": "https://bbapi.viigoo.eu.org/en/square/post/24983213703562",
+    "I5": "https://prod.iea.org/policies/17940-the-national-program-for-metal-nonferrous-and-rare-stockpiling",
+    "I6": "https://supplychainreport.org/global-energy-agency-explores-warehousing-challenges-for-strategic-minerals-stockpiles",
+    "P1": "https://min-met.com/blog/china-stops-export-of-critical-minerals-to-us",
+    "C2": "https://sharecafe.com.au/2025/04/16/chinas-rare-earth-restrictions-threaten-us-defence",
+    "R4": "https://rawmaterials.net/chinese-antimony-exports-plummet-in-first-half-of-the-year",
+    "R5": "https://wtvbam.com/?p=685019",
+    "B1": "https://www.greencarcongress.com/2024/06/20240620-bnch.html",
+    "A1": "https://gmteight.com/latest/detail/282683",
+    "A2": "https://www.argusmedia.com/es/news-and-insights/latest-market-news/2613344-ge-buyers-seek-new-supply-alternatives-as-demand-rises",
+    "A3": "https://www.argusmedia.com/es/news-and-insights/latest-market-news/2571158-record-high-eu-antimony-prices-in-uncharted-territory",
+    "A4": "https://www.argusmedia.com/en/news-and-insights/latest-market-news/2702731-eu-antimony-softens-slightly-on-improved-availability",
+    "F1": "https://www.fastmarkets.com/insights/a-make-or-break-year-for-non-chinese-gallium-market-2024-preview/",
+    "F2": "https://www.fastmarkets.com/insights/chinese-tungsten-product-prices-surge-2025-export-controls-fresh-demand",
+    "F3": "https://www.fastmarkets.com/insights/chinas-graphite-exports-plunge-in-december-after-introduction-of-export-controls",
+    "F6": "https://www.fastmarkets.com/?p=57207",
+    "F5": "https://www.fastmarkets.com/insights/cobalt-market-outlook-2025-drc-quota-system/",
+    "F7": "https://www.fastmarkets.com/insights/china-suspends-export-prohibition-on-superhard-materials-us",
+    "G2": "https://www.todayonline.com/world/china-exported-no-germanium-gallium-aug-curbs-went-effect-2259151",
+    "G3": "https://rawmaterials.net/gallium-and-germanium-exports-rise-remain-below-last-years-level/",
+    "GR1": "https://seemining.news/chinas-graphite-exports-plummet-in-early-2024-amid-export-controls",
+    "H1": "http://www.japanmetalbulletin.com/?p=3957",
+    "H2": "https://www.lonelyjapan.com/297274",
+    "J2": "https://eternal-element.com/show.asp?id=626",
+    "J3": "https://metalnomist.com/2024/08/japans-growing-reliance-on-china-for.html",
+    "JP1": "https://www.geopolitechs.org/p/china-plans-to-reimpose-rare-earth",
+    "K1": "https://news.kbs.co.kr/news/pc/view/view.do?ncd=8228187",
+    "K4": "https://biz.chosun.com/en/en-policy/2025/10/05/5BL4MZW4UNHCBIMMAIRX6KKTJA/?outputType=amp",
+    "K7": "https://m-en.yna.co.kr/view/AEN20230227003300320",
+    "K9": "https://cm.asiae.co.kr/en/article/2022101309061677957",
+    "K10": "https://cm.asiae.co.kr/en/article/2024050311315651468",
+    "K11": "https://www.adamasintel.com/?p=14959",
+    "E1": "https://ec.europa.eu/eurostat/statistics-explained/index.php?oldid=655171&title=International_trade_in_critical_raw_materials",
+    "E3": "https://fuelsandlubes.com/fli-article/eus-critical-raw-materials-act-challenges-chinas-dominance",
+    "E4": "https://minexforum.com/2026/02/03/eu-unlikely-to-cut-critical-minerals-dependence-on-china-by-2030-auditors-warn",
+    "E6": "https://theewastecolumn.com/database/crm-regulations-in-the-eu/the-eu-s-progress-on-critical-raw-materials-under-the-green-deal",
+    "E9": "https://www.econotimes.com/Chinas-Rare-Earth-Magnet-Exports-Plunge-Amid-Tighter-Export-Controls-1713812",
+    "RE2": "https://rawmaterials.net/exports-of-dysprosium-and-terbium-decline-sharply-in-2025-as-destination-markets-shift",
+    "M1": "https://www.mining.com/featured-article/charts-rare-earth-export-restrictions-price-spikes-and-the-risks-of-demand-destruction/",
+    "M3": "https://energynews.oedigital.com/mineral-resources/2026/01/30/tungsten-reaches-record-highs-after-export-restrictions-increase-supply",
+    "L1": "https://seekingalpha.com/article/4595721-lithium-the-cycle-continues",
+    "Y1": "https://www.miningmx.com/trending/63184-rare-earth-yttrium-surges-to-record-amid-china-curbs",
+    "Y2": "https://www.marketscreener.com/news/yttrium-under-pressure-towards-a-new-rare-earth-crisis-ce7d5fd2dc80f026",
+    "Z1": "https://www.zimbabwenow.co.zw/articles/17580/dr-congo-to-replace-cobalt-export-ban-with-quota-system",
+    "ST2": "http://pro.fastmarkets.com/scoop?id=87520&v=0&lang=en&cid=234341&type=1",
+    "DLA": "https://www.dla.mil/About-DLA/News/News-Article-View/Article/4289182/dla-rds-expanded-strategic-materials-program-helps-reduce-critical-materials-ri",
+    "N3": "https://argusmedia.com/zh/news-and-insights/latest-market-news/1969668-indonesia-to-stop-nickel-ore-exports-in-2020",
+    "PL1": "https://www.pillsburylaw.com/en/news-and-insights/china-suspends-export-controls-certain-critical-minerals-related-items.html",
+}
+
+SOURCES: list[dict] = []
+LB_PER_T = 2204.62
+
+
+def fig(where: tuple[str, str, str], value, status: str, key: str = "", note: str = ""):
+    """Record one figure: where = (sheet, row id, column); status = sourced | derived | assumed."""
+    assert status in ("sourced", "derived", "assumed"), status
+    urls = " ; ".join(URLS[k] for k in key.split(",") if k in URLS) if key else ""
+    SOURCES.append({"sheet": where[0], "row": where[1], "column": where[2], "value": value, "status": status,
+                    "source_key": key, "url": urls, "note": note})
+    return value
+
+
+PARTIES = ["US", "JP", "KR", "EU"]
+NAMES = {"US": "United States", "JP": "Japan", "KR": "Republic of Korea", "EU": "European Union"}
+GDP = {"US": 29_000, "JP": 4_100, "KR": 1_750, "EU": 19_400}
+
+# mineral: name, form, price USD/t (value, status, key, note), lot_t, controlled storage?
+MINERALS = {
+    "NdPr": ("NdPr oxide", "oxide", (54_000, "sourced", "B1", "$54/kg, May 2024 (Benchmark)"), 10, False),
+    "Dy": ("Dysprosium oxide", "oxide", (260_000, "sourced", "U1", "$260/kg, 2024 average (USGS/Argus)"), 1, False),
+    "Tb": ("Terbium oxide", "oxide", (810_000, "sourced", "U1", "$810/kg, 2024 average (USGS)"), 1, False),
+    "Y": ("Yttrium oxide", "oxide", (8_000, "sourced", "Y1", "<$8/kg end-2024 (Asian Metal); upper end used"), 5, False),
+    "Ga": ("Gallium", "metal (high purity)", (500_000, "sourced", "U2", "$500/kg high-purity, 2024 average"), 1, True),
+    "Ge": ("Germanium", "metal", (1_550_000, "sourced", "A2", "$1,550/kg Europe, Jan 2024 (Argus via USGS)"), 1, False),
+    "Graphite": ("Natural graphite", "flake, t", (1_070, "sourced", "U4", "USGS flake import unit value $1,070/t"), 100, False),
+    "Sb": ("Antimony", "metal, Sb content", (12_200, "derived", "A3",
+                                             "midpoint of Rotterdam $12,000-12,400/t, May 2023"), 10, False),
+    "W": ("Tungsten", "W content (as APT)", (42_900, "derived", "F2",
+                                            "APT $340/mtu (midpoint of $335-345, Jan 2025) x 100 mtu/t WO3 / 0.793 t W per t WO3"), 10, False),
+    "Co": ("Cobalt", "metal", (round(17 * LB_PER_T), "derived", "U7", "US spot $17/lb (2024 avg) x 2,204.62 lb/t"), 10, False),
+    "Li2CO3": ("Lithium carbonate", "t LCE", (14_000, "sourced", "U8", "$14,000/t, 2024 average"), 100, True),
+    "Ni": ("Nickel", "metal", (17_000, "sourced", "U9", "LME $17,000/t, 2024 average"), 100, False),
+}
+
+# Disruption price premium (share of price) observed in past shocks, used for shortage tier 1.
+SPIKE = {
+    "NdPr": (0.95, "derived", "F6,N2", "~+95%: $63/kg (Jul 2025) -> ~$123/kg (early 2026)"),
+    "Dy": (2.27, "derived", "U1,A1", "Europe $850/kg (midpoint of $700-1,000, May 2025) / $260 - 1"),
+    "Tb": (2.11, "derived", "U1,A1", "Europe $3,000/kg (midpoint of $2,000-4,000) / $965 (Apr 2025) - 1"),
+    "Y": (15.0, "derived", "Y1", "$126/kg (Nov 2025) / $8 - 1 = 14.75, rounded"),
+    "Ga": (1.14, "sourced", "F1", "+114% Rotterdam Jun-Dec 2023"),
+    "Ge": (1.0, "derived", "A2", "~2x: $1,160 -> $2,630/kg fob China 2023-Sep 2024"),
+    "Graphite": (0.2, "assumed", "F4", "no post-control spike found (prices fell); 20% substitution premium assumed"),
+    "Sb": (4.0, "derived", "A3,R1", "~5x: $12,200 -> $60,000/t (Jun 2025)"),
+    "W": (2.18, "sourced", "F2,M3", "APT +218% in 2025"),
+    "Co": (0.6, "derived", "U7,Z1", "~+60%: $10 -> $16/lb after the DRC ban"),
+    "Li2CO3": (5.0, "derived", "L1,U8", "2022 peak ~$84,000/t vs $14,000/t: 6x"),
+    "Ni": (0.47, "sourced", "N3", "+47% Jul-Aug 2019 on the Indonesian ore ban"),
+}
+
+# Share of rare-earth oxide consumption by element (assumption: USGS gives REE totals only).
+REE_SPLIT = {"NdPr": 0.20, "Dy": 0.007, "Tb": 0.0015}
+# China's share of world refining / processing (embedded dependence), SOURCES §1.
+CN_REFINING = {
+    "NdPr": (0.91, "I3", "91% of separation (IEA Oct 2025)"),
+    "Dy": (0.99, "C2", "~99% of heavy-REE refining (CSIS, S)"),
+    "Tb": (0.99, "C2", "~99% of heavy-REE refining (CSIS, S)"),
+    "Y": (0.93, "Y2", "93% of US yttrium imports 2020-23"),
+    "Ga": (0.988, "P1", "98.8% of refined Ga 2024 (Project Blue, S)"),
+    "Ge": (0.592, "P1", "59.2% of refined Ge 2024 (Project Blue, S)"),
+    "Graphite": (0.90, "R5", ">90% of refining into anode material (S)"),
+    "Sb": (0.85, "R4", ">85% of refining (S)"),
+    "W": (0.827, "U6", "82.7% of mine output (67,000/81,000 t)"),
+    "Li2CO3": (0.70, "I1s", "~70% of refining (S)"),
+}
+DRC_CO = (0.76, "U7", "DRC 76% of world cobalt mine output")
+IDN_NI = (0.595, "U9", "Indonesia 59.5% of world nickel mine output")
+
+
+def us_demand():
+    """US: USGS MCS 2025 apparent consumption and net import reliance (NIR)."""
+    ree = 6_600
+    rows = {
+        "Y": (470, "derived", "Y2", "imports ~470 t in 2024 (S), NIR 100%: consumption = imports", 1.0),
+        "Ga": (19, "sourced", "U2", "19,000 kg reported consumption", 1.0),
+        "Ge": (30, "sourced", "U3", "30,000 kg estimated (2020-21)", 0.5),
+        "Graphite": (52_000, "sourced", "U4", "apparent consumption 2024e", 1.0),
+        "Sb": (24_000, "sourced", "U5", "apparent consumption 2024e", 0.85),
+        "W": (10_400, "derived", "U6", "withheld by USGS; imports 1,500 + 8,900 t used as proxy", 0.5),
+        "Co": (8_500, "sourced", "U7", "apparent consumption 2024e", 0.76),
+        "Li2CO3": (round(3_300 * 5.323), "derived", "U8", "withheld; imports 3,300 t Li x 5.323 t LCE/t Li", 0.5),
+        "Ni": (180_000, "sourced", "U9", "apparent consumption incl. scrap", 0.48),
+    }
+    for m, share in REE_SPLIT.items():
+        rows[m] = (round(ree * share, 1), "assumed", "U1",
+                   f"REE apparent consumption 6,600 t REO x assumed {share:.2%} {m} share (USGS gives REE totals only)",
+                   1.0 if m in ("Dy", "Tb") else 0.8)
+    return rows
+
+
+def jp_demand():
+    ree = 18_835
+    rows = {m: (round(ree * s, 1), "assumed", "J2", f"JNMA REE demand 18,835 t (2024, S) x assumed {s:.2%} {m} share", 1.0)
+            for m, s in REE_SPLIT.items()}
+    scale = 0.5  # no Japanese tonnages published for these (SOURCES §8)
+    for m, (v, *_rest, nir) in us_demand().items():
+        if m not in rows:
+            rows[m] = (round(v * scale, 1), "assumed", "",
+                       f"no public Japanese tonnage (SOURCES §8): assumed {scale} x US consumption", 1.0)
+    return rows
+
+
+def kr_demand():
+    rows = {m: (round(5_000 * s, 1), "assumed", "", f"no public Korean REE tonnage: assumed 5,000 t REO x {s:.2%}", 0.95)
+            for m, s in REE_SPLIT.items()}
+    li = round(2_600 / 55 * 365)
+    rows["Li2CO3"] = (li, "derived", "K9", "KOMIR target ~2,600 t = 55 days: 2,600/55 x 365 t/yr", 0.95)
+    for m, (v, *_rest, nir) in us_demand().items():
+        if m not in rows:
+            scale = 1.0 if m == "Graphite" else 0.3
+            why = ("Korea took 49% of China's spherical graphite exports (Jan-Aug 2024, U4): assumed equal to US"
+                   if m == "Graphite" else "no public Korean tonnage: assumed 0.3 x US consumption")
+            rows[m] = (round(v * scale, 1), "assumed", "U4" if m == "Graphite" else "", why, 0.95)
+    return rows
+
+
+def eu_demand():
+    ree = 12_900
+    rows = {m: (round(ree * s, 1), "assumed", "E1",
+                f"EU REE imports 12,900 t (2024) as consumption proxy x assumed {s:.2%}", 0.98)
+            for m, s in REE_SPLIT.items()}
+    for m, (v, *_rest, nir) in us_demand().items():
+        if m not in rows:
+            rows[m] = (round(v * 1.0, 1), "assumed", "", "no public EU tonnage (SOURCES §8): assumed equal to US", 0.98)
+    return rows
+
+
+DIRECT_CN = {  # China's share of the party's imports, where reported
+    ("US", "NdPr"): 0.70, ("US", "Dy"): 0.70, ("US", "Tb"): 0.70, ("US", "Ga"): 0.19, ("US", "Ge"): 0.23,
+    ("US", "Graphite"): 0.43, ("US", "Sb"): 0.63, ("US", "W"): 0.27,
+    ("JP", "NdPr"): 0.796, ("JP", "Y"): 0.987,
+    ("KR", "NdPr"): 0.80, ("KR", "Ga"): 0.98, ("KR", "Graphite"): 0.97, ("KR", "Li2CO3"): 0.65,
+    ("EU", "NdPr"): 0.463, ("EU", "Dy"): 1.0, ("EU", "Tb"): 1.0, ("EU", "Ga"): 0.71, ("EU", "Ge"): 0.45,
+    ("EU", "Graphite"): 0.40, ("EU", "W"): 0.31,
+}
+DIRECT_KEY = {"US": "U1-U6", "JP": "J3", "KR": "K1,K4", "EU": "E1,E3,E4"}
+
+EXISTING = {  # (party, mineral): (t, status, key, note)
+    ("US", "Ge"): (5, "derived", "U3", "NDS plans 5,000 kg Ge disposals a year, so holds at least 5 t (lower bound)"),
+}
+
+
+def build() -> dict[str, pd.DataFrame]:
+    settings = pd.DataFrame([
+        {"key": "horizon_months", "value": 24},
+        {"key": "coverage_basis", "value": "consumption"},
+        {"key": "joint_allocation", "value": "cooperative"},
+        {"key": "replenish_premium", "value": fig(("settings", "replenish_premium", "value"), 0.1, "assumed", "",
+                                                  "refilling after a release is bought into a tight market: +10%")},
+        {"key": "mip_rel_gap", "value": 1e-4},
+        {"key": "time_limit_s", "value": 300},
+    ])
+    parties = []
+    for p in PARTIES:
+        gdp = fig(("parties", p, "gdp_usd_bn"), GDP[p], "assumed", "",
+                  "rounded 2024 GDP (IMF WEO); not in SOURCES.md, verify before citing")
+        budget = None
+        if p == "US":
+            budget = fig(("parties", p, "budget_usd"), 2e9, "sourced", "DLA", "$2 bn NDS funding, FY2025")
+        parties.append({"party": p, "name": NAMES[p], "gdp_usd_bn": gdp, "joint_member": "optional",
+                        "budget_usd": budget, "entitlement_share": None})
+    minerals, tiers = [], []
+    for m, (name, form, (price, st, key, note), lot, controlled) in MINERALS.items():
+        price = fig(("minerals", m, "price_usd_per_t"), price, st, key, note)
+        rate = fig(("minerals", m, "holding_rate_per_yr"), 0.05, "assumed", "",
+                   "public cost of capital 5%/yr; no source gives a percentage (SOURCES §6)")
+        storage = fig(("minerals", m, "storage_usd_per_t_yr"), 450 if controlled else 150, "derived", "ST2,I6" if controlled else "ST2",
+                      "LME rents ~$105-210/t/yr, midpoint ~$150" + (" x 3 for controlled storage (IEA)" if controlled else ""))
+        lot = fig(("minerals", m, "lot_t"), lot, "assumed", "", "procurement lot size")
+        minerals.append({"mineral": m, "name": name, "form": form, "price_usd_per_t": price,
+                         "holding_rate_per_yr": rate, "storage_usd_per_t_yr": storage, "lot_t": lot,
+                         "joint_fixed_usd_per_yr": 0})
+        spike, sst, skey, snote = SPIKE[m]
+        fig(("shortage_costs", f"{m}:1", "usd_per_t"), spike, sst, skey, "disruption premium (share of price): " + snote)
+        t1 = round(price * max(spike, 0.5))
+        t2 = round(price * max(3 * spike, 3.0))
+        t3 = round(price * max(10 * spike, 10.0))
+        fig(("shortage_costs", f"{m}:1..3", "usd_per_t"), f"{t1}/{t2}/{t3}", "assumed", skey,
+            "tier 1 (first 25% of demand) = price x max(premium, 0.5): spot buying and thrift; tier 2 (to 60%) = "
+            "price x max(3 x premium, 3): costly substitution; tier 3 (to 100%) = price x max(10 x premium, 10): lost output")
+        tiers += [{"mineral": m, "tier": 1, "up_to_share_of_demand": 0.25, "usd_per_t": t1},
+                  {"mineral": m, "tier": 2, "up_to_share_of_demand": 0.6, "usd_per_t": t2},
+                  {"mineral": m, "tier": 3, "up_to_share_of_demand": 1.0, "usd_per_t": t3}]
+    demand, supply = [], []
+    for p, rows in (("US", us_demand()), ("JP", jp_demand()), ("KR", kr_demand()), ("EU", eu_demand())):
+        for m in MINERALS:
+            v, st, key, note, nir = rows[m]
+            fig(("demand", f"{p}:{m}", "consumption_t_per_yr"), v, st, key, note)
+            fig(("demand", f"{p}:{m}", "net_import_reliance"), nir,
+                "sourced" if p == "US" and m not in ("NdPr", "Dy", "Tb", "Y", "W", "Ge", "Li2CO3") else "assumed",
+                {"US": "U1-U9", "KR": "K7", "EU": "E6", "JP": ""}[p],
+                {"US": "USGS NIR 2024e (>50% read as 0.5)", "JP": "Japan assumed fully import reliant (J1: 'entirely reliant' for REE)",
+                 "KR": "~95% of key minerals imported (K7)", "EU": "self-sufficiency <2% (E6)"}[p])
+            stock = 0
+            if (p, m) in EXISTING:
+                stock = fig(("demand", f"{p}:{m}", "existing_stock_t"), *EXISTING[p, m])
+            if p == "KR" and m == "Li2CO3":
+                stock = fig(("demand", "KR:Li2CO3", "existing_stock_t"), round(12.3 * v / 365), "derived", "K9",
+                            "Li cover 12.3 days (Sep 2022) x consumption/365")
+            if p == "KR" and m in ("NdPr", "Dy"):
+                days = 180 if m == "NdPr" else 183
+                stock = fig(("demand", f"KR:{m}", "existing_stock_t"), round(days * v / 365, 1), "derived",
+                            "K10" if m == "NdPr" else "K11",
+                            f"{'Nd ~180 days of automaker use' if m == 'NdPr' else 'Dy >6 months of reserves'} x consumption/365")
+            demand.append({"party": p, "mineral": m, "consumption_t_per_yr": v, "net_import_reliance": nir,
+                           "existing_stock_t": stock, "programme_fixed_usd_per_yr": 0})
+            for supplier, share, key, note in _suppliers(p, m, nir):
+                share = fig(("supply", f"{p}:{m}:{supplier}", "share"), round(share, 3), "derived", key, note)
+                supply.append({"party": p, "mineral": m, "supplier": supplier, "share": share})
+    options = pd.DataFrame([
+        {"option": "slow", "max_release_share_per_month": 0.1, "usd_per_t_yr": 0},
+        {"option": "standard", "max_release_share_per_month": 0.25, "usd_per_t_yr": 5},
+        {"option": "surge", "max_release_share_per_month": 1.0, "usd_per_t_yr": 25},
+    ])
+    for o in options.itertuples():
+        fig(("release_options", o.option, "max_release_share_per_month"), o.max_release_share_per_month, "assumed", "I5",
+            "release capacity options; KOMIR aims at emergency release within 8 days (I5), which 'surge' represents")
+    scenarios, events = _scenarios()
+    return {"settings": settings, "parties": pd.DataFrame(parties), "minerals": pd.DataFrame(minerals),
+            "demand": pd.DataFrame(demand), "supply": pd.DataFrame(supply), "shortage_costs": pd.DataFrame(tiers),
+            "release_options": options, "scenarios": scenarios, "events": events}
+
+
+def _suppliers(p, m, nir):
+    """Embedded dependence: NIR x max(China's share of the party's imports, China's share of world refining)."""
+    if m == "Co":
+        share, key, note = DRC_CO
+        return [("CD", nir * share, key, f"NIR {nir} x {note} (embedded in refined imports)")]
+    if m == "Ni":
+        share, key, note = IDN_NI
+        return [("ID", nir * share, key, f"NIR {nir} x {note} (embedded in refined imports)")]
+    refining, rkey, rnote = CN_REFINING[m]
+    direct = DIRECT_CN.get((p, m))
+    share = nir * max(direct or 0.0, refining)
+    note = f"NIR {nir} x max(China share of {p} imports {direct if direct is not None else 'n/a'}, {rnote})"
+    key = ",".join(k for k in (DIRECT_KEY[p] if direct is not None else "", rkey) if k)
+    return [("CN", share, key, note)]
+
+
+def _scenarios():
+    REE = "NdPr,Dy,Tb,Y"
+    S = [  # id, probability, description, key, events: (supplier, minerals, targets, start, dur, cut, rec_m, rec_s)
+        ("ree_japan_2010", 0.03, "Rare-earth embargo on Japan (2010): 2 months halt, then a 40% quota cut for 10 months",
+         "H1,H2", [("CN", REE, "JP", 1, 2, 1.0, 0, 0), ("CN", REE, "JP", 3, 10, 0.4, 0, 0)]),
+        ("ga_ge_2023", 0.10, "Ga/Ge licensing (Aug 2023): exports zero for 2 months, then -73%/-87% for 10 months",
+         "G2,G3", [("CN", "Ga,Ge", "*", 1, 2, 1.0, 0, 0), ("CN", "Ga,Ge", "*", 3, 10, 0.75, 6, 0.3)]),
+        ("graphite_2023", 0.10, "Graphite licensing (Dec 2023): -93% for 3 months, then -25% for 6 months",
+         "F3,GR1", [("CN", "Graphite", "*", 1, 3, 0.93, 0, 0), ("CN", "Graphite", "*", 4, 6, 0.25, 0, 0)]),
+        ("antimony_2024", 0.08, "Antimony licensing (Sep 2024): -95% for 6 months, then -74% for a year",
+         "R4", [("CN", "Sb", "*", 1, 6, 0.95, 0, 0), ("CN", "Sb", "*", 7, 12, 0.74, 6, 0.3)]),
+        ("us_ban_2024", 0.05, "US-only ban on Ga, Ge, Sb (Dec 2024): 11 months in force, then suspended",
+         "F7", [("CN", "Ga,Ge,Sb", "US", 1, 11, 1.0, 0, 0)]),
+        ("tungsten_2025", 0.08, "Tungsten licensing (Feb 2025): China exports -40%, ongoing",
+         "F2,M3", [("CN", "W", "*", 1, 24, 0.4, 12, 0.3)]),
+        ("hree_magnets_2025", 0.10, "Heavy REE and magnet licensing (Apr 2025): Dy/Tb/Y exports zero for 2 months, "
+         "then -35%; magnets (NdPr) -74% for 3 months", "E9,RE2",
+         [("CN", "Dy,Tb,Y", "*", 1, 2, 1.0, 0, 0), ("CN", "Dy,Tb,Y", "*", 3, 10, 0.35, 0, 0),
+          ("CN", "NdPr", "*", 1, 3, 0.74, 0, 0)]),
+        ("japan_dual_use_2026", 0.05, "Dual-use ban on Japan (Jan 2026): heavy-REE and magnet licences halted, 12 months",
+         "JP1", [("CN", REE, "JP", 1, 12, 0.9, 6, 0.2)]),
+        ("drc_cobalt_2025", 0.05, "DRC cobalt export ban (Feb 2025): 8 months, then quota at -56%",
+         "Z1,F5", [("CD", "Co", "*", 1, 8, 1.0, 4, 0.3), ("CD", "Co", "*", 9, 16, 0.56, 0, 0)]),
+        ("nickel_indonesia", 0.02, "Indonesian nickel export restriction (modelled on the 2014/2020 ore bans): -50% for 12 months",
+         "N3", [("ID", "Ni", "*", 1, 12, 0.5, 6, 0.5)]),
+        ("battery_controls", 0.03, "Battery-material controls (modelled on the Oct 2025 announcements): lithium and graphite -50% for 12 months",
+         "PL1", [("CN", "Li2CO3,Graphite", "*", 1, 12, 0.5, 6, 0.3)]),
+        ("severe_embargo", 0.02, "Severe long embargo: China halts every mineral to every party for 24 months; "
+         "other sources recover 30% within a year", "", [("CN", "*", "*", 1, 24, 1.0, 12, 0.3)]),
+    ]
+    scen, ev = [], []
+    for sid, prob, desc, key, events in S:
+        fig(("scenarios", sid, "probability_per_yr"), prob, "assumed", key,
+            "annual probability: 12 comparable measures in 2010-2026, 9 since 2023 (SOURCES §7); split by judgement")
+        scen.append({"scenario": sid, "probability_per_yr": prob, "description": desc})
+        for i, (u, ms, ts, start, dur, cut, rm, rs) in enumerate(events, 1):
+            fig(("events", f"{sid}#{i}", "cut,duration_months"), f"{cut}/{dur}", "derived" if key else "assumed", key,
+                desc)
+            ev.append({"scenario": sid, "supplier": u, "minerals": ms, "targets": ts, "start_month": start,
+                       "duration_months": dur, "cut": cut, "recovery_months": rm, "recovery_share": rs})
+    return pd.DataFrame(scen), pd.DataFrame(ev)
+
+
+def main(out: Path = Path(__file__).with_name("trilateral_2025.xlsx")) -> None:
+    sheets = build()
+    readme = pd.DataFrame({"README": [
+        "stockpile default workbook: US, Japan, Korea, EU; 12 minerals; 12 disruption scenarios.",
+        "Built by inputs/build_trilateral_2025.py from shared/data/SOURCES.md; do not edit by hand.",
+        "The 'sources' sheet lists every figure with its status: sourced (cited), derived (arithmetic on cited",
+        "figures, given in the note) or assumed (no public figure; the reason is in the note).",
+        "Assumptions to revisit first: shortage-cost tiers, scenario probabilities, REE element shares, and",
+        "Japanese/Korean/EU tonnages (none published, SOURCES.md §8).",
+    ]})
+    with pd.ExcelWriter(out, engine="openpyxl") as xl:
+        readme.to_excel(xl, sheet_name="README", index=False)
+        for name, frame in sheets.items():
+            frame.to_excel(xl, sheet_name=name, index=False)
+        pd.DataFrame(SOURCES).to_excel(xl, sheet_name="sources", index=False)
+    print(f"wrote {out} ({len(SOURCES)} figures: "
+          + ", ".join(f"{s} {sum(r['status'] == s for r in SOURCES)}" for s in ("sourced", "derived", "assumed")) + ")")
+
+
+if __name__ == "__main__":
+    main()

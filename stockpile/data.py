@@ -1,0 +1,138 @@
+"""ModelData: the validated input as plain, picklable Python (no Pyomo, no files).
+
+Everything downstream (model, results, sharing, sweeps) reads only this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+DAYS_PER_MONTH = 30.42
+
+
+@dataclass(frozen=True)
+class Settings:
+    horizon_months: int = 24
+    coverage_basis: str = "consumption"
+    joint_allocation: str = "cooperative"
+    replenish_premium: float = 0.0
+    budget_usd: float | None = None
+    mip_rel_gap: float = 1e-4
+    time_limit_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class Party:
+    id: str
+    name: str
+    gdp_usd_bn: float
+    joint_member: str  # "yes" | "no" | "optional"
+    budget_usd: float | None
+    entitlement_share: float | None
+
+
+@dataclass(frozen=True)
+class Mineral:
+    id: str
+    name: str
+    form: str
+    price_usd_per_t: float
+    holding_rate_per_yr: float
+    storage_usd_per_t_yr: float
+    lot_t: float
+    joint_fixed_usd_per_yr: float
+
+    @property
+    def holding_usd_per_t_yr(self) -> float:
+        """Capital charge plus storage, before the release option's own cost."""
+        return self.price_usd_per_t * self.holding_rate_per_yr + self.storage_usd_per_t_yr
+
+
+@dataclass(frozen=True)
+class Demand:
+    consumption_t_per_yr: float
+    net_import_reliance: float
+    existing_stock_t: float
+    programme_fixed_usd_per_yr: float
+    max_stock_t: float | None
+    target_months: float | None
+
+
+@dataclass(frozen=True)
+class Tier:
+    up_to_share: float  # cumulative share of monthly demand
+    usd_per_t: float
+
+
+@dataclass(frozen=True)
+class ReleaseOption:
+    id: str
+    max_release_share_per_month: float
+    usd_per_t_yr: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    probability_per_yr: float
+    description: str
+
+
+@dataclass(frozen=True)
+class Event:
+    scenario: str
+    supplier: str
+    minerals: tuple[str, ...]  # expanded: never "*"
+    targets: tuple[str, ...]  # expanded: never "*"
+    start_month: int
+    duration_months: int
+    cut: float
+    recovery_months: int
+    recovery_share: float
+
+
+@dataclass(frozen=True)
+class ModelData:
+    settings: Settings
+    parties: dict[str, Party]
+    minerals: dict[str, Mineral]
+    demand: dict[tuple[str, str], Demand]  # (party, mineral)
+    supply: dict[tuple[str, str, str], float]  # (party, mineral, supplier) -> share
+    tiers: dict[str, tuple[Tier, ...]]  # mineral -> tiers, cheapest first
+    release_options: dict[str, ReleaseOption]
+    scenarios: dict[str, Scenario]
+    events: tuple[Event, ...]
+    source: str = ""
+    sha256: str = ""
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """(party, mineral) pairs with demand, in workbook order."""
+        return list(self.demand)
+
+    def consumption_t_per_month(self, p: str, m: str) -> float:
+        return self.demand[p, m].consumption_t_per_yr / 12.0
+
+    def basis_t_per_month(self, p: str, m: str) -> float:
+        """Monthly coverage basis (DESIGN §5): consumption, net imports or exposed demand."""
+        d = self.consumption_t_per_month(p, m)
+        basis = self.settings.coverage_basis
+        if basis == "net_imports":
+            return d * self.demand[p, m].net_import_reliance
+        if basis == "exposed":
+            return d * sum(s for (pp, mm, _), s in self.supply.items() if (pp, mm) == (p, m))
+        return d
+
+    def eligible_members(self) -> list[str]:
+        """Parties that may join the joint pool."""
+        return [p for p, party in self.parties.items() if party.joint_member in ("yes", "optional")]
+
+    def with_settings(self, **changes) -> "ModelData":
+        return replace(self, settings=replace(self.settings, **changes))
+
+    def with_parties(self, **changes_by_party: dict) -> "ModelData":
+        parties = dict(self.parties)
+        for p, changes in changes_by_party.items():
+            parties[p] = replace(parties[p], **changes)
+        return replace(self, parties=parties)

@@ -1,0 +1,167 @@
+"""The input workbook's schema (DESIGN §5): one place that the reader, the
+validator and `stockpile template` all read, so they cannot drift apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Column kinds, each checked by `validate.py`.
+ID = "id"  # short identifier, no commas, not "*"
+TEXT = "text"
+NUMBER = "number"  # any finite number >= 0 (quantities, prices, costs)
+SHARE = "share"  # a number in [0, 1]
+POSITIVE = "positive"  # a number > 0
+INTEGER = "integer"  # a whole number >= 0
+ID_LIST = "id_list"  # comma-separated ids, or "*" for all
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    required: bool
+    default: object
+    unit: str
+    doc: str
+    choices: tuple[str, ...] = ()
+    example: object = None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    key: tuple[str, ...]  # columns that identify a row (duplicates are errors)
+    columns: tuple[Column, ...]
+    doc: str
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+NONE = None  # "no limit" default for optional caps and budgets
+
+SHEETS: dict[str, Sheet] = {}
+
+
+def _sheet(name: str, key: tuple[str, ...], doc: str, *columns: Column) -> None:
+    SHEETS[name] = Sheet(name, key, columns, doc)
+
+
+_sheet(
+    "settings", ("key",), "One row per setting; keys below, blank value = default.",
+    Column("key", ID, True, None, "", "setting name (see the settings table)", example="horizon_months"),
+    Column("value", TEXT, False, None, "", "setting value", example="24"),
+)
+_sheet(
+    "parties", ("party",), "One row per party (country or bloc).",
+    Column("party", ID, True, None, "", "short id, e.g. US, JP, KR, EU", example="US"),
+    Column("name", TEXT, False, "", "", "full name", example="United States"),
+    Column("gdp_usd_bn", NUMBER, False, 0.0, "USD bn", "GDP, for the gdp sharing rule", example=29000),
+    Column("joint_member", ID, False, "no", "", "joins the joint pool: yes, no, or optional (the optimiser decides)",
+           choices=("yes", "no", "optional"), example="optional"),
+    Column("budget_usd", NUMBER, False, NONE, "USD", "one-off acquisition budget of this party (blank = none)"),
+    Column("entitlement_share", SHARE, False, NONE, "share",
+           "share of the joint pool under entitlement allocation (blank = proportional to coverage basis)"),
+)
+_sheet(
+    "minerals", ("mineral",), "One row per mineral, in the form it is stocked.",
+    Column("mineral", ID, True, None, "", "short id, e.g. NdPr, Dy, Ga", example="Ga"),
+    Column("name", TEXT, False, "", "", "full name", example="Gallium"),
+    Column("form", TEXT, False, "", "", "form the tonnes refer to (oxide, metal, contained)", example="metal"),
+    Column("price_usd_per_t", NUMBER, True, None, "USD/t", "acquisition price", example=500000),
+    Column("holding_rate_per_yr", SHARE, True, None, "1/yr", "capital charge, share of value per year", example=0.05),
+    Column("storage_usd_per_t_yr", NUMBER, False, 0.0, "USD/t/yr", "warehousing cost", example=600),
+    Column("lot_t", POSITIVE, False, 1.0, "t", "procurement lot (stock is bought in whole lots)", example=1),
+    Column("joint_fixed_usd_per_yr", NUMBER, False, 0.0, "USD/yr",
+           "fixed cost of running a joint pool of this mineral", example=0),
+)
+_sheet(
+    "demand", ("party", "mineral"), "One row per party and mineral it consumes.",
+    Column("party", ID, True, None, "", "party id", example="US"),
+    Column("mineral", ID, True, None, "", "mineral id", example="Ga"),
+    Column("consumption_t_per_yr", NUMBER, True, None, "t/yr", "annual consumption", example=19),
+    Column("net_import_reliance", SHARE, False, 1.0, "share", "net import reliance", example=1.0),
+    Column("existing_stock_t", NUMBER, False, 0.0, "t", "stock already held (e.g. NDS holdings)", example=0),
+    Column("programme_fixed_usd_per_yr", NUMBER, False, 0.0, "USD/yr",
+           "fixed cost of running a national programme for this mineral", example=0),
+    Column("max_stock_t", NUMBER, False, NONE, "t", "upper limit on national stock (blank = none)"),
+    Column("target_months", NUMBER, False, NONE, "months",
+           "minimum national stock in months of coverage basis (blank = none)"),
+)
+_sheet(
+    "supply", ("party", "mineral", "supplier"),
+    "One row per party, mineral and supplier: where the party's consumption comes from.",
+    Column("party", ID, True, None, "", "party id", example="US"),
+    Column("mineral", ID, True, None, "", "mineral id", example="Ga"),
+    Column("supplier", ID, True, None, "", "supplier id (country), e.g. CN", example="CN"),
+    Column("share", SHARE, True, None, "share",
+           "share of the party's consumption sourced from the supplier, directly or embedded", example=0.6),
+)
+_sheet(
+    "shortage_costs", ("mineral", "tier"),
+    "Piecewise shortage cost per mineral (or * for all minerals without rows of their own).",
+    Column("mineral", ID, True, None, "", "mineral id or *", example="*"),
+    Column("tier", INTEGER, True, None, "", "tier number, 1 = cheapest", example=1),
+    Column("up_to_share_of_demand", SHARE, True, None, "share",
+           "cumulative share of monthly demand this tier covers; last tier 1.0", example=1.0),
+    Column("usd_per_t", NUMBER, True, None, "USD/t", "cost of a tonne unmet in this tier (non-decreasing)",
+           example=2000000),
+)
+_sheet(
+    "release_options", ("option",), "Release capacities a holder can choose, one per holder and mineral.",
+    Column("option", ID, True, None, "", "option id", example="standard"),
+    Column("max_release_share_per_month", SHARE, True, None, "1/month",
+           "largest release per month, as a share of the holder's stock", example=0.25),
+    Column("usd_per_t_yr", NUMBER, False, 0.0, "USD/t/yr", "cost of keeping this release capacity", example=0),
+)
+_sheet(
+    "scenarios", ("scenario",), "One row per disruption scenario.",
+    Column("scenario", ID, True, None, "", "scenario id", example="ga_ban"),
+    Column("probability_per_yr", SHARE, True, None, "1/yr",
+           "annual probability the scenario starts (sum <= 1)", example=0.1),
+    Column("description", TEXT, False, "", "", "what happens", example="Gallium export ban"),
+)
+_sheet(
+    "events", (), "Supply cuts that make up each scenario.",
+    Column("scenario", ID, True, None, "", "scenario id", example="ga_ban"),
+    Column("supplier", ID, True, None, "", "supplier id whose supply is cut", example="CN"),
+    Column("minerals", ID_LIST, True, None, "", "minerals cut (comma-separated, * = all)", example="Ga"),
+    Column("targets", ID_LIST, True, None, "", "parties hit (comma-separated, * = all)", example="*"),
+    Column("start_month", INTEGER, True, None, "month", "first month of the cut (1 = window opens)", example=1),
+    Column("duration_months", INTEGER, True, None, "months", "months the cut lasts", example=6),
+    Column("cut", SHARE, True, None, "share", "share of that supplier's supply lost", example=0.9),
+    Column("recovery_months", INTEGER, False, 0, "months",
+           "months for other sources to ramp up to recovery_share (0 = at once)", example=3),
+    Column("recovery_share", SHARE, False, 0.0, "share",
+           "share of the lost supply replaced once recovered", example=0.3),
+)
+
+REQUIRED_SHEETS = tuple(SHEETS)
+# Sheets that document the workbook; read by people, not by the model.
+DOC_SHEETS = ("README", "sources")
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: str  # "int", "number", "choice", "optional_number"
+    default: object
+    doc: str
+    choices: tuple[str, ...] = ()
+    minimum: float = 0.0
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting("horizon_months", "int", 24, "months modelled after a disruption window opens", minimum=1),
+        Setting("coverage_basis", "choice", "consumption", "what a month of coverage is measured against",
+                ("consumption", "net_imports", "exposed")),
+        Setting("joint_allocation", "choice", "cooperative", "how the joint pool is shared when several members are short",
+                ("cooperative", "pro_rata", "entitlement")),
+        Setting("replenish_premium", "number", 0.0, "share of price paid extra to refill released stock"),
+        Setting("budget_usd", "optional_number", None, "total one-off acquisition budget, USD (blank = none)"),
+        Setting("mip_rel_gap", "number", 1e-4, "relative MIP gap at which HiGHS stops"),
+        Setting("time_limit_s", "number", 600.0, "HiGHS time limit, seconds", minimum=1e-9),
+    )
+}

@@ -1,0 +1,321 @@
+"""Check every sheet, column and cell of a RawBook; build ModelData or raise one
+InputError listing every problem (file, sheet, row, column, expected, found)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from . import schema
+from .data import Demand, Event, Mineral, ModelData, Party, ReleaseOption, Scenario, Settings, Tier
+from .problems import InputError, Problem
+from .schema import SETTINGS, SHEETS, Column
+from .workbook import Cell, RawBook
+
+TOL = 1e-9
+
+
+class _Checker:
+    """Collects problems while converting cells; every method returns a usable
+    value (the default) even when the cell is wrong, so checking goes on."""
+
+    def __init__(self, book: RawBook):
+        self.book = book
+        self.problems: list[Problem] = list(book.problems)
+
+    def add(self, sheet, row, column, expected, found, severity="error"):
+        self.problems.append(Problem(self.book.path, sheet, row, column, expected, found, severity))
+
+    def value(self, sheet: str, row: int, cells: dict[str, Cell], col: Column):
+        raw = cells.get(col.name)
+        if raw is None:
+            if col.required:
+                self.add(sheet, row, col.name, f"a value ({_describe(col)})", "a blank cell")
+            return col.default
+        if col.choices:
+            text = _text(raw).lower()
+            if text not in col.choices:
+                self.add(sheet, row, col.name, "one of " + ", ".join(col.choices), f"'{_text(raw)}'")
+                return col.default
+            return text
+        if col.kind in (schema.ID, schema.TEXT, schema.ID_LIST):
+            text = _text(raw)
+            if col.kind == schema.ID and ("," in text or text == "*" and sheet != "shortage_costs"):
+                self.add(sheet, row, col.name, "a single id (no commas, not *)", f"'{text}'")
+            return text
+        number = _number(raw)
+        if number is None:
+            self.add(sheet, row, col.name, _describe(col), f"'{raw}'")
+            return col.default
+        return self.check_number(sheet, row, col.name, number, col.kind, _describe(col))
+
+    def check_number(self, sheet, row, column, number, kind, described):
+        if kind == schema.SHARE and not (0 <= number <= 1):
+            self.add(sheet, row, column, described, _show(number))
+        elif kind == schema.POSITIVE and not number > 0:
+            self.add(sheet, row, column, described, _show(number))
+        elif kind == schema.INTEGER and (number < 0 or not float(number).is_integer()):
+            self.add(sheet, row, column, described, _show(number))
+            return max(0, int(number))
+        elif number < 0:
+            self.add(sheet, row, column, described, _show(number))
+        return int(number) if kind == schema.INTEGER else number
+
+
+def _text(raw: Cell) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw)
+
+
+def _number(raw: Cell) -> float | None:
+    if isinstance(raw, float):
+        return raw
+    try:
+        value = float(str(raw).replace("_", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _show(x: float) -> str:
+    return f"{x:g}"
+
+
+def _describe(col: Column) -> str:
+    unit = f" {col.unit}" if col.unit and col.unit != "share" else ""
+    return {
+        schema.NUMBER: f"a number >= 0{unit}",
+        schema.SHARE: "a share between 0 and 1",
+        schema.POSITIVE: f"a number > 0{unit}",
+        schema.INTEGER: f"a whole number >= 0{unit}",
+    }.get(col.kind, "text")
+
+
+def _rows(ck: _Checker, sheet_name: str) -> list[tuple[int, dict]]:
+    """Rows of a sheet, converted column by column; checks sheet and header."""
+    spec = SHEETS[sheet_name]
+    sheet = ck.book.sheets.get(sheet_name)
+    if sheet is None:
+        ck.add(sheet_name, None, None, f"a sheet named '{sheet_name}'", "no such sheet")
+        return []
+    missing = [c.name for c in spec.columns if c.required and c.name not in sheet.columns]
+    for name in missing:
+        ck.add(sheet_name, 1, name, f"a column '{name}' in the header row", "no such column")
+    known = {c.name for c in spec.columns}
+    for name in sheet.columns:
+        if name not in known:
+            ck.add(sheet_name, 1, name, "one of the documented columns " + ", ".join(sorted(known)),
+                   f"unknown column '{name}' (ignored)", "warning")
+    if missing:
+        return []
+    out = []
+    seen: dict[tuple, int] = {}
+    for row, cells in sheet.rows:
+        values = {c.name: ck.value(sheet_name, row, cells, c) for c in spec.columns}
+        if spec.key:
+            key = tuple(values[k] for k in spec.key)
+            if key in seen:
+                ck.add(sheet_name, row, spec.key[-1], "each " + " x ".join(spec.key) + " once",
+                       f"a duplicate of row {seen[key]} ({':'.join(map(str, key))})")
+                continue
+            seen[key] = row
+        out.append((row, values))
+    return out
+
+
+def _settings(ck: _Checker) -> Settings:
+    values = {}
+    for row, v in _rows(ck, "settings"):
+        key = v["key"]
+        spec = SETTINGS.get(key)
+        if spec is None:
+            ck.add("settings", row, "key", "one of " + ", ".join(SETTINGS), f"unknown key '{key}'")
+            continue
+        raw = v["value"]
+        if raw is None or raw == "":
+            continue  # blank = default
+        if spec.kind == "choice":
+            if raw.lower() not in spec.choices:
+                ck.add("settings", row, "value", f"{key} one of " + ", ".join(spec.choices), f"'{raw}'")
+                continue
+            values[key] = raw.lower()
+            continue
+        number = _number(raw)
+        if raw.lower() == "none" and spec.kind == "optional_number":
+            values[key] = None
+            continue
+        bad = number is None or number < spec.minimum or (spec.minimum > 0 and number <= 0)
+        if spec.kind == "int" and number is not None and not float(number).is_integer():
+            bad = True
+        if bad:
+            kind = "a whole number" if spec.kind == "int" else "a number"
+            ck.add("settings", row, "value", f"{key} {kind} >= {spec.minimum:g}", f"'{raw}'")
+            continue
+        values[key] = int(number) if spec.kind == "int" else number
+    return Settings(**values)
+
+
+def _expand(ck, sheet, row, column, text: str, known: dict, what: str) -> tuple[str, ...]:
+    if text.strip() == "*":
+        return tuple(known)
+    ids = tuple(t.strip() for t in text.split(",") if t.strip())
+    for i in ids:
+        if i not in known:
+            ck.add(sheet, row, column, f"{what} ids defined in the {what}s sheet (or *)", f"unknown {what} '{i}'")
+    return tuple(i for i in ids if i in known)
+
+
+def build_model_data(book: RawBook) -> ModelData:
+    """Validate the whole book and return ModelData, or raise InputError with every problem."""
+    ck = _Checker(book)
+    for name in book.sheets:
+        if name not in SHEETS and name not in schema.DOC_SHEETS:
+            ck.add(name, None, None, "one of the documented sheets " + ", ".join(SHEETS),
+                   f"unknown sheet '{name}' (ignored)", "warning")
+    settings = _settings(ck)
+
+    parties = {}
+    for row, v in _rows(ck, "parties"):
+        parties[v["party"]] = Party(v["party"], v["name"] or v["party"], v["gdp_usd_bn"], v["joint_member"],
+                                    v["budget_usd"], v["entitlement_share"])
+    ent = [(p.id, p.entitlement_share) for p in parties.values() if p.entitlement_share is not None]
+    if sum(s for _, s in ent) > 1 + TOL:
+        ck.add("parties", None, "entitlement_share", "entitlement shares summing to at most 1",
+               f"a sum of {sum(s for _, s in ent):.4g}")
+
+    minerals = {}
+    for row, v in _rows(ck, "minerals"):
+        minerals[v["mineral"]] = Mineral(v["mineral"], v["name"] or v["mineral"], v["form"], v["price_usd_per_t"],
+                                         v["holding_rate_per_yr"], v["storage_usd_per_t_yr"], v["lot_t"],
+                                         v["joint_fixed_usd_per_yr"])
+
+    demand = {}
+    for row, v in _rows(ck, "demand"):
+        ok = _known(ck, "demand", row, v, parties=parties, minerals=minerals)
+        d = Demand(v["consumption_t_per_yr"], v["net_import_reliance"], v["existing_stock_t"],
+                   v["programme_fixed_usd_per_yr"], v["max_stock_t"], v["target_months"])
+        if d.max_stock_t is not None and d.max_stock_t < d.existing_stock_t:
+            ck.add("demand", row, "max_stock_t", f"at least the existing stock ({d.existing_stock_t:g} t)",
+                   f"{d.max_stock_t:g} t")
+        if ok:
+            demand[v["party"], v["mineral"]] = d
+
+    supply = {}
+    share_rows = defaultdict(list)
+    for row, v in _rows(ck, "supply"):
+        ok = _known(ck, "supply", row, v, parties=parties, minerals=minerals)
+        if ok and (v["party"], v["mineral"]) not in demand:
+            ck.add("supply", row, "mineral", f"a demand row for {v['party']} x {v['mineral']}",
+                   "none (supply of a mineral the party does not consume)")
+            ok = False
+        if ok:
+            supply[v["party"], v["mineral"], v["supplier"]] = v["share"]
+            share_rows[v["party"], v["mineral"]].append(row)
+    for (p, m), rows in share_rows.items():
+        total = sum(s for (pp, mm, _), s in supply.items() if (pp, mm) == (p, m))
+        if total > 1 + TOL:
+            ck.add("supply", rows[-1], "share", f"supplier shares of {p} x {m} summing to at most 1",
+                   f"a sum of {total:.4g} (rows {', '.join(map(str, rows))})")
+    suppliers = {u for (_, _, u) in supply}
+
+    tiers = _tiers(ck, minerals)
+
+    options = {}
+    for row, v in _rows(ck, "release_options"):
+        options[v["option"]] = ReleaseOption(v["option"], v["max_release_share_per_month"], v["usd_per_t_yr"])
+    if "release_options" in book.sheets and not options:
+        ck.add("release_options", None, None, "at least one release option", "none")
+
+    scenarios = {}
+    for row, v in _rows(ck, "scenarios"):
+        scenarios[v["scenario"]] = Scenario(v["scenario"], v["probability_per_yr"], v["description"])
+    total_p = sum(s.probability_per_yr for s in scenarios.values())
+    if total_p > 1 + TOL:
+        ck.add("scenarios", None, "probability_per_yr", "annual probabilities summing to at most 1",
+               f"a sum of {total_p:.4g}")
+
+    events = []
+    for row, v in _rows(ck, "events"):
+        ok = True
+        if v["scenario"] not in scenarios:
+            ck.add("events", row, "scenario", "a scenario defined in the scenarios sheet",
+                   f"unknown scenario '{v['scenario']}'")
+            ok = False
+        if v["supplier"] not in suppliers:
+            ck.add("events", row, "supplier", "a supplier named in the supply sheet",
+                   f"unknown supplier '{v['supplier']}'")
+            ok = False
+        ms = _expand(ck, "events", row, "minerals", v["minerals"] or "", minerals, "mineral")
+        ts = _expand(ck, "events", row, "targets", v["targets"] or "", parties, "party")
+        if v["start_month"] is not None and v["start_month"] < 1:
+            ck.add("events", row, "start_month", "a month from 1", _show(v["start_month"]))
+        elif v["start_month"] is not None and v["start_month"] > settings.horizon_months:
+            ck.add("events", row, "start_month", f"a month within the horizon (1..{settings.horizon_months})",
+                   _show(v["start_month"]))
+            ok = False
+        if v["duration_months"] is not None and v["duration_months"] < 1:
+            ck.add("events", row, "duration_months", "a duration of at least 1 month", _show(v["duration_months"]))
+        if ok:
+            events.append(Event(v["scenario"], v["supplier"], ms, ts, v["start_month"], v["duration_months"],
+                                v["cut"], v["recovery_months"], v["recovery_share"]))
+
+    errors = [p for p in ck.problems if p.severity == "error"]
+    if errors:
+        raise InputError(ck.problems)
+    return ModelData(settings, parties, minerals, demand, supply, tiers, options, scenarios, tuple(events),
+                     source=book.path, sha256=book.sha256, warnings=tuple(str(p) for p in ck.problems))
+
+
+def _known(ck, sheet, row, v, **sets) -> bool:
+    ok = True
+    for column, (name, known) in zip(("party", "mineral"), sets.items()):
+        if v[column] is not None and v[column] not in known:
+            ck.add(sheet, row, column, f"a {column} defined in the {name} sheet", f"unknown {column} '{v[column]}'")
+            ok = False
+    return ok
+
+
+def _tiers(ck: _Checker, minerals: dict) -> dict[str, tuple[Tier, ...]]:
+    """Per mineral, its own tiers or else the '*' tiers; cumulative, ending at 1.0, convex."""
+    by_mineral: dict[str, list[tuple[int, int, Tier]]] = defaultdict(list)
+    for row, v in _rows(ck, "shortage_costs"):
+        m = v["mineral"]
+        if m != "*" and m not in minerals:
+            ck.add("shortage_costs", row, "mineral", "a mineral defined in the minerals sheet (or *)",
+                   f"unknown mineral '{m}'")
+            continue
+        by_mineral[m].append((v["tier"], row, Tier(v["up_to_share_of_demand"], v["usd_per_t"])))
+    out = {}
+    for m, rows in by_mineral.items():
+        rows.sort(key=lambda r: r[0])
+        prev_share, prev_cost = 0.0, 0.0
+        for tier, row, t in rows:
+            if t.up_to_share <= prev_share + TOL:
+                ck.add("shortage_costs", row, "up_to_share_of_demand",
+                       f"a cumulative share above the previous tier's {prev_share:g}", _show(t.up_to_share))
+            if t.usd_per_t < prev_cost - TOL:
+                ck.add("shortage_costs", row, "usd_per_t",
+                       f"a cost at least the previous tier's {prev_cost:g} USD/t (costs must not fall with "
+                       "the tier, or the shortage cost is not convex)", _show(t.usd_per_t))
+            prev_share, prev_cost = max(prev_share, t.up_to_share), max(prev_cost, t.usd_per_t)
+        last_tier, last_row, last = rows[-1]
+        if abs(last.up_to_share - 1.0) > TOL:
+            ck.add("shortage_costs", last_row, "up_to_share_of_demand", f"the last tier ({m}) to end at 1.0",
+                   _show(last.up_to_share))
+        out[m] = tuple(t for _, _, t in rows)
+    for m in minerals:
+        if m not in out:
+            if "*" in out:
+                out[m] = out["*"]
+            elif "shortage_costs" in ck.book.sheets:
+                ck.add("shortage_costs", None, "mineral", f"tiers for mineral '{m}' (or a '*' row)", "none")
+    out.pop("*", None)
+    return {m: out[m] for m in minerals if m in out}
+
+
+def load(path) -> ModelData:
+    """Read and validate a workbook: the one entry point for the rest of the package."""
+    from .workbook import read_book
+
+    return build_model_data(read_book(path))
