@@ -1,0 +1,298 @@
+"""The two-stage stochastic MILP of docs/formulation.md as a Pyomo ConcreteModel.
+
+Built from ModelData (and its ScenarioTree) only; never reads files. Component
+names match docs/formulation.md equation by equation. Cost terms are collected
+in `m.cost_terms` (name -> Expression) and the objective is their sum.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+
+from .data import ModelData
+from .scenario_tree import ScenarioTree, build_tree
+
+EPS = 1e-9
+
+
+@dataclass
+class Index:
+    """Sparse index sets and plain-float coefficients, computed once from the data."""
+
+    stock_pairs: list[tuple[str, str]]
+    cap_t: dict[tuple[str, str], float]  # big-M for national stock (tight: never useful beyond)
+    lots_max: dict[tuple[str, str], int]
+    members: list[str]  # parties that may join the pool (yes or optional)
+    joint_minerals: list[str]
+    cap_joint_t: dict[str, float]
+    joint_lots_max: dict[str, int]
+    rec: list[tuple[str, str, str]]  # (node, party, mineral) with a gap > 0
+    gap_t: dict[tuple[str, str, str], float]
+    node_prob: dict[str, float]
+    draws: list[tuple[str, str, str]]  # rec entries where a joint draw is possible
+    leaf_release: dict[tuple[int, str, str], list[str]] = field(default_factory=dict)  # (leaf, p, m) -> nodes
+    leaf_draw: dict[tuple[int, str], list[tuple[str, str]]] = field(default_factory=dict)  # (leaf, m) -> (node, p)
+    leaf_draw_party: dict[tuple[int, str, str], list[str]] = field(default_factory=dict)
+    entitlement: dict[tuple[str, str], float] = field(default_factory=dict)  # (p, m) -> share of pool
+
+
+def _round_up(x: float, lot: float) -> float:
+    return lot * math.ceil(x / lot - EPS) if x > EPS else 0.0
+
+
+def build_index(data: ModelData, tree: ScenarioTree) -> Index:
+    pairs = data.pairs
+    nodes = tree.nodes
+    rec, gap_t, node_prob = [], {}, {}
+    hit = set()
+    for node in nodes:
+        node_prob[node.id] = node.probability_per_yr
+        for i in node.gap_t.nonzero()[0]:
+            p, m = pairs[i]
+            rec.append((node.id, p, m))
+            gap_t[node.id, p, m] = float(node.gap_t[i])
+            hit.add((p, m))
+    # worst total gap over any leaf path, per pair: more stock than this is never used
+    worst = {pm: 0.0 for pm in pairs}
+    for leaf in tree.leaves:
+        total = sum(nodes[n].gap_t for n in leaf)
+        for i, pm in enumerate(pairs):
+            worst[pm] = max(worst[pm], float(total[i]))
+    stock_pairs, cap, lots_max = [], {}, {}
+    for (p, m), dem in data.demand.items():
+        target_t = (dem.target_months or 0.0) * data.basis_t_per_month(p, m)
+        if (p, m) not in hit and dem.existing_stock_t <= 0 and target_t <= 0:
+            continue
+        lot = data.minerals[m].lot_t
+        x0 = dem.existing_stock_t
+        need = max(worst[p, m], target_t)
+        c = x0 + _round_up(max(0.0, need - x0), lot)
+        if dem.max_stock_t is not None:
+            c = min(c, dem.max_stock_t) if need <= dem.max_stock_t else dem.max_stock_t
+        stock_pairs.append((p, m))
+        lots_max[p, m] = max(0, math.floor((c - x0) / lot + EPS))
+        cap[p, m] = max(c, x0)
+
+    members = data.eligible_members()
+    member_set = set(members)
+    joint_minerals, cap_joint, joint_lots_max = [], {}, {}
+    if members:
+        for mi in data.minerals:
+            worst_pool = 0.0
+            for leaf in tree.leaves:
+                total = sum(nodes[n].gap_t for n in leaf)
+                worst_pool = max(worst_pool, sum(float(total[i]) for i, (p, m) in enumerate(pairs)
+                                                 if m == mi and p in member_set))
+            if worst_pool > EPS:
+                lot = data.minerals[mi].lot_t
+                joint_minerals.append(mi)
+                cap_joint[mi] = _round_up(worst_pool, lot)
+                joint_lots_max[mi] = round(cap_joint[mi] / lot)
+    jm = set(joint_minerals)
+    draws = [(n, p, m) for (n, p, m) in rec if p in member_set and m in jm]
+    draw_set = set(draws)
+
+    idx = Index(stock_pairs, cap, lots_max, members, joint_minerals, cap_joint, joint_lots_max, rec, gap_t,
+                node_prob, draws)
+    for li, leaf in enumerate(tree.leaves):
+        for n in leaf:
+            node = nodes[n]
+            for i in node.gap_t.nonzero()[0]:
+                p, m = pairs[i]
+                idx.leaf_release.setdefault((li, p, m), []).append(node.id)
+                if (node.id, p, m) in draw_set:
+                    idx.leaf_draw.setdefault((li, m), []).append((node.id, p))
+                    idx.leaf_draw_party.setdefault((li, p, m), []).append(node.id)
+    idx.entitlement = _entitlements(data, members, joint_minerals)
+    return idx
+
+
+def _entitlements(data: ModelData, members: list[str], minerals: list[str]) -> dict[tuple[str, str], float]:
+    """Share of the pool of m each member may draw under `entitlement` allocation: the
+    party's entitlement_share where given, the rest split by coverage basis."""
+    out = {}
+    given = {p: data.parties[p].entitlement_share for p in members if data.parties[p].entitlement_share is not None}
+    rest = max(0.0, 1.0 - sum(given.values()))
+    for m in minerals:
+        basis = {p: data.basis_t_per_month(p, m) for p in members if p not in given and (p, m) in data.demand}
+        total = sum(basis.values())
+        for p in members:
+            if p in given:
+                out[p, m] = given[p]
+            elif total > 0:
+                out[p, m] = rest * basis.get(p, 0.0) / total
+            else:
+                out[p, m] = 0.0
+    return out
+
+
+def build_model(data: ModelData, tree: ScenarioTree | None = None) -> pyo.ConcreteModel:
+    tree = build_tree(data) if tree is None else tree
+    idx = build_index(data, tree)
+    s = data.settings
+    mins, dem, options = data.minerals, data.demand, data.release_options
+    m = pyo.ConcreteModel(name="stockpile")
+    m.idx, m.tree = idx, tree  # kept for results extraction
+
+    # ---- sets -----------------------------------------------------------------------
+    m.STOCK_PAIRS = pyo.Set(initialize=idx.stock_pairs, dimen=2, ordered=True)
+    m.OPTIONS = pyo.Set(initialize=list(options), ordered=True)
+    m.MEMBERS = pyo.Set(initialize=idx.members, ordered=True)
+    m.JOINT_MINERALS = pyo.Set(initialize=idx.joint_minerals, ordered=True)
+    m.REC = pyo.Set(initialize=idx.rec, dimen=3, ordered=True)
+    m.DRAWS = pyo.Set(initialize=idx.draws, dimen=3, ordered=True)
+    tiers = {(n, p, mi, l): t for (n, p, mi) in idx.rec for l, t in enumerate(data.tiers[mi], 1)}
+    m.TIERS = pyo.Set(initialize=list(tiers), dimen=4, ordered=True)
+
+    # ---- first stage: national stock --------------------------------------------------
+    m.Lots = pyo.Var(m.STOCK_PAIRS, domain=pyo.NonNegativeIntegers, bounds=lambda _, p, mi: (0, idx.lots_max[p, mi]))
+    m.Open = pyo.Var(m.STOCK_PAIRS, domain=pyo.Binary)
+    m.StockByOption = pyo.Var(m.STOCK_PAIRS, m.OPTIONS, domain=pyo.NonNegativeReals)
+    m.Option = pyo.Var(m.STOCK_PAIRS, m.OPTIONS, domain=pyo.Binary)
+    for p, mi in idx.stock_pairs:
+        if dem[p, mi].existing_stock_t > 0:
+            m.Open[p, mi].fix(1)  # existing stock is held whatever the model says
+
+    def stock_t(_, p, mi):
+        """x[p,m] = x0[p,m] + lot[m] * n[p,m]"""
+        return dem[p, mi].existing_stock_t + mins[mi].lot_t * m.Lots[p, mi]
+
+    m.Stock = pyo.Expression(m.STOCK_PAIRS, rule=stock_t)
+    m.Stock_By_Option = pyo.Constraint(
+        m.STOCK_PAIRS, rule=lambda _, p, mi: sum(m.StockByOption[p, mi, k] for k in options) == m.Stock[p, mi])
+    m.Option_Capacity = pyo.Constraint(
+        m.STOCK_PAIRS, m.OPTIONS,
+        rule=lambda _, p, mi, k: m.StockByOption[p, mi, k] <= idx.cap_t[p, mi] * m.Option[p, mi, k])
+    m.One_Option = pyo.Constraint(
+        m.STOCK_PAIRS, rule=lambda _, p, mi: sum(m.Option[p, mi, k] for k in options) == m.Open[p, mi])
+
+    # ---- first stage: joint pool --------------------------------------------------------
+    m.JointLots = pyo.Var(m.JOINT_MINERALS, domain=pyo.NonNegativeIntegers,
+                          bounds=lambda _, mi: (0, idx.joint_lots_max[mi]))
+    m.JointOpen = pyo.Var(m.JOINT_MINERALS, domain=pyo.Binary)
+    m.JointByOption = pyo.Var(m.JOINT_MINERALS, m.OPTIONS, domain=pyo.NonNegativeReals)
+    m.JointOption = pyo.Var(m.JOINT_MINERALS, m.OPTIONS, domain=pyo.Binary)
+    m.Member = pyo.Var(m.MEMBERS, domain=pyo.Binary)
+    for p in idx.members:
+        if data.parties[p].joint_member == "yes":
+            m.Member[p].fix(1)
+    m.JointStock = pyo.Expression(m.JOINT_MINERALS, rule=lambda _, mi: mins[mi].lot_t * m.JointLots[mi])
+    m.Joint_By_Option = pyo.Constraint(
+        m.JOINT_MINERALS, rule=lambda _, mi: sum(m.JointByOption[mi, k] for k in options) == m.JointStock[mi])
+    m.Joint_Option_Capacity = pyo.Constraint(
+        m.JOINT_MINERALS, m.OPTIONS,
+        rule=lambda _, mi, k: m.JointByOption[mi, k] <= idx.cap_joint_t[mi] * m.JointOption[mi, k])
+    m.Joint_One_Option = pyo.Constraint(
+        m.JOINT_MINERALS, rule=lambda _, mi: sum(m.JointOption[mi, k] for k in options) == m.JointOpen[mi])
+
+    # ---- second stage: per tree node ------------------------------------------------------
+    m.Release = pyo.Var(m.REC, domain=pyo.NonNegativeReals)
+    m.Draw = pyo.Var(m.DRAWS, domain=pyo.NonNegativeReals)
+    m.Unmet = pyo.Var(m.TIERS, domain=pyo.NonNegativeReals,
+                      bounds=lambda _, n, p, mi, l: (0, _tier_width(data, mi, l) * data.consumption_t_per_month(p, mi)))
+    draw_set = set(idx.draws)
+
+    def balance(_, n, p, mi):
+        """r + q + sum_l u[l] = g: stock is released only against a gap."""
+        draw = m.Draw[n, p, mi] if (n, p, mi) in draw_set else 0
+        unmet = sum(m.Unmet[n, p, mi, l] for l in range(1, len(data.tiers[mi]) + 1))
+        return m.Release[n, p, mi] + draw + unmet == idx.gap_t[n, p, mi]
+
+    m.Supply_Balance = pyo.Constraint(m.REC, rule=balance)
+    m.Release_Rate = pyo.Constraint(
+        m.REC, rule=lambda _, n, p, mi: m.Release[n, p, mi] <= sum(
+            options[k].max_release_share_per_month * m.StockByOption[p, mi, k] for k in options))
+    m.LEAF_PAIRS = pyo.Set(initialize=list(idx.leaf_release), dimen=3, ordered=True)
+    m.Release_Within_Stock = pyo.Constraint(
+        m.LEAF_PAIRS, rule=lambda _, li, p, mi: sum(m.Release[n, p, mi] for n in idx.leaf_release[li, p, mi])
+        <= m.Stock[p, mi])
+
+    m.DRAW_NODES = pyo.Set(initialize=sorted({(n, mi) for n, _, mi in idx.draws}), dimen=2, ordered=True)
+    draws_at: dict[tuple[str, str], list[str]] = {}
+    for n, p, mi in idx.draws:
+        draws_at.setdefault((n, mi), []).append(p)
+    m.Draw_Rate = pyo.Constraint(
+        m.DRAW_NODES, rule=lambda _, n, mi: sum(m.Draw[n, p, mi] for p in draws_at[n, mi]) <= sum(
+            options[k].max_release_share_per_month * m.JointByOption[mi, k] for k in options))
+    m.LEAF_MINERALS = pyo.Set(initialize=list(idx.leaf_draw), dimen=2, ordered=True)
+    m.Draw_Within_Pool = pyo.Constraint(
+        m.LEAF_MINERALS, rule=lambda _, li, mi: sum(m.Draw[n, p, mi] for n, p in idx.leaf_draw[li, mi])
+        <= m.JointStock[mi])
+    m.Draw_Members = pyo.Constraint(
+        m.DRAWS, rule=lambda _, n, p, mi: m.Draw[n, p, mi] <= idx.gap_t[n, p, mi] * m.Member[p]
+        if data.parties[p].joint_member == "optional" else pyo.Constraint.Skip)
+    _add_allocation(m, data, idx, draws_at)
+
+    # ---- policy constraints -------------------------------------------------------------
+    def acquisition_usd(p=None):
+        national = sum(mins[mi].price_usd_per_t * mins[mi].lot_t * m.Lots[pp, mi]
+                       for pp, mi in idx.stock_pairs if p is None or pp == p)
+        if p is not None:
+            return national
+        return national + sum(mins[mi].price_usd_per_t * m.JointStock[mi] for mi in idx.joint_minerals)
+
+    m.acquisition_usd = acquisition_usd
+    # budget rows in USD million: keeps HiGHS's row bounds within a sane range
+    if s.budget_usd is not None:
+        m.Acquisition_Budget = pyo.Constraint(expr=acquisition_usd() / 1e6 <= s.budget_usd / 1e6)
+    budget_parties = [p for p, party in data.parties.items() if party.budget_usd is not None
+                      and any(pp == p for pp, _ in idx.stock_pairs)]
+    m.Party_Budget = pyo.Constraint(budget_parties, rule=lambda _, p: acquisition_usd(p) / 1e6 <= data.parties[p].budget_usd / 1e6)
+    target_pairs = [(p, mi) for p, mi in idx.stock_pairs if dem[p, mi].target_months]
+    m.Coverage_Target = pyo.Constraint(
+        target_pairs, dimen=2,
+        rule=lambda _, p, mi: m.Stock[p, mi] >= dem[p, mi].target_months * data.basis_t_per_month(p, mi))
+
+    # ---- objective: expected annual cost, from the cost terms ----------------------------------
+    def unit_holding(mi, k):
+        return mins[mi].holding_usd_per_t_yr + options[k].usd_per_t_yr
+
+    premium = s.replenish_premium
+    m.cost_terms = {
+        "national_holding": pyo.Expression(expr=sum(
+            unit_holding(mi, k) * m.StockByOption[p, mi, k] for p, mi in idx.stock_pairs for k in options)),
+        "national_programme_fixed": pyo.Expression(expr=sum(
+            dem[p, mi].programme_fixed_usd_per_yr * m.Open[p, mi] for p, mi in idx.stock_pairs)),
+        "joint_holding": pyo.Expression(expr=sum(
+            unit_holding(mi, k) * m.JointByOption[mi, k] for mi in idx.joint_minerals for k in options)),
+        "joint_fixed": pyo.Expression(expr=sum(
+            mins[mi].joint_fixed_usd_per_yr * m.JointOpen[mi] for mi in idx.joint_minerals)),
+        "expected_shortage": pyo.Expression(expr=sum(
+            idx.node_prob[n] * t.usd_per_t * m.Unmet[n, p, mi, l] for (n, p, mi, l), t in tiers.items())),
+        "expected_replenishment": pyo.Expression(expr=sum(
+            idx.node_prob[n] * premium * mins[mi].price_usd_per_t * m.Release[n, p, mi] for n, p, mi in idx.rec)
+            + sum(idx.node_prob[n] * premium * mins[mi].price_usd_per_t * m.Draw[n, p, mi]
+                  for n, p, mi in idx.draws)),
+    }
+    for name, expr in m.cost_terms.items():
+        m.add_component(f"Cost_{name}", expr)
+    m.Expected_Annual_Cost = pyo.Objective(expr=sum(m.cost_terms.values()), sense=pyo.minimize)
+    return m
+
+
+def _tier_width(data: ModelData, mineral: str, tier: int) -> float:
+    tiers = data.tiers[mineral]
+    lower = tiers[tier - 2].up_to_share if tier > 1 else 0.0
+    return tiers[tier - 1].up_to_share - lower
+
+
+def _add_allocation(m, data: ModelData, idx: Index, draws_at) -> None:
+    """Joint-pool allocation when several members are short at once (settings.joint_allocation)."""
+    mode = data.settings.joint_allocation
+    if mode == "pro_rata":
+        # every member hit gets the same share of its gap: q = phi * g (big-M with g when optional)
+        m.DrawShare = pyo.Var(m.DRAW_NODES, bounds=(0, 1))
+        m.Pro_Rata_Upper = pyo.Constraint(
+            m.DRAWS, rule=lambda _, n, p, mi: m.Draw[n, p, mi] <= m.DrawShare[n, mi] * idx.gap_t[n, p, mi])
+        m.Pro_Rata_Lower = pyo.Constraint(
+            m.DRAWS, rule=lambda _, n, p, mi: m.Draw[n, p, mi] >= m.DrawShare[n, mi] * idx.gap_t[n, p, mi]
+            - idx.gap_t[n, p, mi] * (1 - m.Member[p]))
+    elif mode == "entitlement":
+        m.LEAF_PARTY_MINERALS = pyo.Set(initialize=list(idx.leaf_draw_party), dimen=3, ordered=True)
+        m.Entitlement = pyo.Constraint(
+            m.LEAF_PARTY_MINERALS,
+            rule=lambda _, li, p, mi: sum(m.Draw[n, p, mi] for n in idx.leaf_draw_party[li, p, mi])
+            <= idx.entitlement[p, mi] * m.JointStock[mi])

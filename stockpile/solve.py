@@ -1,0 +1,112 @@
+"""HiGHS session through Pyomo's persistent interface: solve, and keep every solver
+fact (status, termination, objective, bound, gap, times, model size) with the result."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import pyomo
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
+
+from .data import ModelData
+
+
+@dataclass
+class SolverFacts:
+    status: str  # optimal | time_limit | infeasible | no_solution | error
+    termination: str
+    has_solution: bool
+    objective_usd_per_yr: float | None
+    best_bound_usd_per_yr: float | None
+    relative_gap: float | None
+    mip_rel_gap_setting: float
+    time_limit_s: float
+    seconds: dict[str, float] = field(default_factory=dict)  # build, handover, highs, extract, total
+    variables: int = 0
+    integer_variables: int = 0
+    constraints: int = 0
+    highs_version: str = ""
+    pyomo_version: str = ""
+    inputs_sha256: str = ""
+    inputs: str = ""
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """HiGHS's definition: |objective - bound| / |objective| (0 when both are 0)."""
+    if objective is None or bound is None:
+        return None
+    diff = abs(objective - bound)
+    if diff <= 1e-9:
+        return 0.0
+    return diff / abs(objective) if abs(objective) > 1e-9 else float("inf")
+
+
+def make_solver(data: ModelData, threads: int | None = None) -> Highs:
+    opt = Highs()
+    opt.config.load_solutions = False
+    opt.config.raise_exception_on_nonoptimal_result = False
+    opt.config.time_limit = data.settings.time_limit_s
+    opt.config.rel_gap = data.settings.mip_rel_gap
+    if threads:
+        opt.config.threads = threads
+    return opt
+
+
+def solve_model(model: pyo.ConcreteModel, data: ModelData, opt: Highs | None = None,
+                write_model: str | None = None, threads: int | None = None) -> SolverFacts:
+    """Hand the model to HiGHS (or re-solve an already handed-over one) and load the solution."""
+    opt = opt or make_solver(data, threads)
+    res = opt.solve(model)
+    timer = res.timing_info.timer
+    handover = _timer_total(timer, "set_instance") + _timer_total(timer, "update")
+    highs_s = float(res.timing_info.highs_time or 0.0)
+    if write_model:
+        opt._solver_model.writeModel(str(write_model))  # the exact model HiGHS solved
+
+    tc = res.termination_condition
+    has_solution = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    if tc == TerminationCondition.convergenceCriteriaSatisfied:
+        status = "optimal"
+    elif tc == TerminationCondition.maxTimeLimit:
+        status = "time_limit"
+    elif tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+        status = "infeasible"
+    elif tc == TerminationCondition.error:
+        status = "error"
+    else:
+        status = "no_solution" if not has_solution else "stopped"
+    t0 = time.perf_counter()
+    if has_solution:
+        res.solution_loader.load_vars()
+    extract = time.perf_counter() - t0
+
+    objective = res.incumbent_objective if has_solution else None
+    bound = res.objective_bound
+    info = opt._solver_model.getInfo()
+    n_int = sum(1 for v in model.component_data_objects(pyo.Var, active=True) if v.is_integer() and not v.fixed)
+    return SolverFacts(
+        status=status, termination=str(tc.name), has_solution=has_solution, objective_usd_per_yr=objective,
+        best_bound_usd_per_yr=bound, relative_gap=relative_gap(objective, bound),
+        mip_rel_gap_setting=data.settings.mip_rel_gap, time_limit_s=data.settings.time_limit_s,
+        seconds={"handover": handover, "highs": highs_s, "load": extract},
+        variables=opt._solver_model.getNumCol(), integer_variables=n_int, constraints=opt._solver_model.getNumRow(),
+        highs_version=".".join(map(str, opt.version())), pyomo_version=pyomo.version.version,
+        inputs_sha256=data.sha256, inputs=data.source,
+    ) if info is not None else None
+
+
+def _timer_total(timer, name: str) -> float:
+    try:
+        return float(timer.get_total_time(name))
+    except (KeyError, AttributeError):
+        return 0.0
