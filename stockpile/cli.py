@@ -44,6 +44,54 @@ def main() -> None:
     """Size strategic stockpiles of critical minerals (Pyomo + HiGHS)."""
 
 
+def _print_coverage(res) -> None:
+    cov = res["coverage"]
+    pivot = cov.pivot(index="mineral", columns="party", values="coverage_months")
+    pivot = pivot.reindex(list(dict.fromkeys(cov.mineral)))[list(dict.fromkeys(cov.party))]
+    click.echo("Coverage, months (national stock + claim on the joint pool):")
+    click.echo(pivot.to_string(float_format=lambda x: f"{x:8.2f}", na_rep="     n/a"))
+
+
+def _solve_or_exit(data, write_model=None, read_s=0.0):
+    from .pipeline import Infeasible, NoSolution, run
+
+    try:
+        return run(data, write_model=write_model, read_s=read_s)
+    except Infeasible as err:
+        click.echo(err.report(), err=True)
+        sys.exit(EXIT_INFEASIBLE)
+    except NoSolution as err:
+        click.echo(f"error: {err}; raise time_limit_s in the settings sheet", err=True)
+        sys.exit(EXIT_NO_SOLUTION)
+
+
+@main.command()
+@click.argument("source", required=False, metavar="[WORKBOOK|RUN.toml]")
+@click.option("-o", "--out", type=click.Path(file_okay=False), help="results folder (default results/NAME)")
+@click.option("--write-model", type=click.Path(dir_okay=False), help="write the model handed to HiGHS (.mps/.lp)")
+def solve(source: str | None, out: str | None, write_model: str | None) -> None:
+    """Size national and joint stockpiles; write the results folder and print coverage."""
+    import time
+
+    from .report import solver_line, write_results
+
+    t0 = time.perf_counter()
+    spec, data = _load_run(source)
+    for w in data.warnings:
+        click.echo(w, err=True)
+    result = _solve_or_exit(data, write_model, read_s=time.perf_counter() - t0)
+    res = result.results
+    folder = write_results(out or Path("results") / spec.name, data, res)
+    _print_coverage(res)
+    click.echo(solver_line(res.facts).replace("**", ""))
+    if res.facts.status == "time_limit":
+        click.echo(f"warning: time limit of {res.facts.time_limit_s:g} s hit; best solution found, gap "
+                   f"{res.facts.relative_gap:.2%}: not proven optimal", err=True)
+    if write_model:
+        click.echo(f"wrote the model handed to HiGHS to {write_model}")
+    click.echo(f"wrote {folder}/")
+
+
 @main.command()
 @click.argument("workbook", type=click.Path())
 def validate(workbook: str) -> None:

@@ -23,11 +23,11 @@ class Index:
     """Sparse index sets and plain-float coefficients, computed once from the data."""
 
     stock_pairs: list[tuple[str, str]]
-    cap_t: dict[tuple[str, str], float]  # big-M for national stock (tight: never useful beyond)
+    cap_t: dict[tuple[str, str, str], float]  # (p, m, option) -> most stock ever useful (big-M)
     lots_max: dict[tuple[str, str], int]
     members: list[str]  # parties that may join the pool (yes or optional)
     joint_minerals: list[str]
-    cap_joint_t: dict[str, float]
+    cap_joint_t: dict[tuple[str, str], float]  # (m, option) -> big-M
     joint_lots_max: dict[str, int]
     rec: list[tuple[str, str, str]]  # (node, party, mineral) with a gap > 0
     gap_t: dict[tuple[str, str, str], float]
@@ -55,42 +55,51 @@ def build_index(data: ModelData, tree: ScenarioTree) -> Index:
             rec.append((node.id, p, m))
             gap_t[node.id, p, m] = float(node.gap_t[i])
             hit.add((p, m))
-    # worst total gap over any leaf path, per pair: more stock than this is never used
+    # most stock that can ever be useful, per pair and release option: enough for the worst
+    # total gap on any path, and enough that rate_k x stock covers the largest monthly gap
     worst = {pm: 0.0 for pm in pairs}
     for leaf in tree.leaves:
         total = sum(nodes[n].gap_t for n in leaf)
         for i, pm in enumerate(pairs):
             worst[pm] = max(worst[pm], float(total[i]))
+    peak = {pm: 0.0 for pm in pairs}
+    for node in nodes:
+        for i in node.gap_t.nonzero()[0]:
+            peak[pairs[i]] = max(peak[pairs[i]], float(node.gap_t[i]))
     stock_pairs, cap, lots_max = [], {}, {}
     for (p, m), dem in data.demand.items():
         target_t = (dem.target_months or 0.0) * data.basis_t_per_month(p, m)
         if (p, m) not in hit and dem.existing_stock_t <= 0 and target_t <= 0:
             continue
-        lot = data.minerals[m].lot_t
-        x0 = dem.existing_stock_t
-        need = max(worst[p, m], target_t)
-        c = x0 + _round_up(max(0.0, need - x0), lot)
-        if dem.max_stock_t is not None:
-            c = min(c, dem.max_stock_t) if need <= dem.max_stock_t else dem.max_stock_t
+        lot, x0 = data.minerals[m].lot_t, dem.existing_stock_t
         stock_pairs.append((p, m))
-        lots_max[p, m] = max(0, math.floor((c - x0) / lot + EPS))
-        cap[p, m] = max(c, x0)
+        for k, opt in data.release_options.items():
+            rate = opt.max_release_share_per_month
+            need = max(worst[p, m], target_t, peak[p, m] / rate if rate > 0 else 0.0)
+            c = x0 + _round_up(max(0.0, need - x0), lot)
+            if dem.max_stock_t is not None:
+                c = min(c, dem.max_stock_t)
+            cap[p, m, k] = max(c, x0)
+        lots_max[p, m] = max(0, math.floor((max(cap[p, m, k] for k in data.release_options) - x0) / lot + EPS))
 
     members = data.eligible_members()
     member_set = set(members)
     joint_minerals, cap_joint, joint_lots_max = [], {}, {}
     if members:
-        for mi in data.minerals:
-            worst_pool = 0.0
-            for leaf in tree.leaves:
-                total = sum(nodes[n].gap_t for n in leaf)
-                worst_pool = max(worst_pool, sum(float(total[i]) for i, (p, m) in enumerate(pairs)
-                                                 if m == mi and p in member_set))
-            if worst_pool > EPS:
-                lot = data.minerals[mi].lot_t
-                joint_minerals.append(mi)
-                cap_joint[mi] = _round_up(worst_pool, lot)
-                joint_lots_max[mi] = round(cap_joint[mi] / lot)
+        member_rows = {mi: [i for i, (p, m) in enumerate(pairs) if m == mi and p in member_set] for mi in data.minerals}
+        for mi, rows in member_rows.items():
+            if not rows:
+                continue
+            worst_pool = max(float(sum(nodes[n].gap_t for n in leaf)[rows].sum()) for leaf in tree.leaves)
+            peak_pool = max(float(node.gap_t[rows].sum()) for node in nodes)
+            if worst_pool <= EPS:
+                continue
+            lot = data.minerals[mi].lot_t
+            joint_minerals.append(mi)
+            for k, opt in data.release_options.items():
+                rate = opt.max_release_share_per_month
+                cap_joint[mi, k] = _round_up(max(worst_pool, peak_pool / rate if rate > 0 else 0.0), lot)
+            joint_lots_max[mi] = round(max(cap_joint[mi, k] for k in data.release_options) / lot)
     jm = set(joint_minerals)
     draws = [(n, p, m) for (n, p, m) in rec if p in member_set and m in jm]
     draw_set = set(draws)
@@ -165,7 +174,7 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None) -> pyo.Concre
         m.STOCK_PAIRS, rule=lambda _, p, mi: sum(m.StockByOption[p, mi, k] for k in options) == m.Stock[p, mi])
     m.Option_Capacity = pyo.Constraint(
         m.STOCK_PAIRS, m.OPTIONS,
-        rule=lambda _, p, mi, k: m.StockByOption[p, mi, k] <= idx.cap_t[p, mi] * m.Option[p, mi, k])
+        rule=lambda _, p, mi, k: m.StockByOption[p, mi, k] <= idx.cap_t[p, mi, k] * m.Option[p, mi, k])
     m.One_Option = pyo.Constraint(
         m.STOCK_PAIRS, rule=lambda _, p, mi: sum(m.Option[p, mi, k] for k in options) == m.Open[p, mi])
 
@@ -184,7 +193,7 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None) -> pyo.Concre
         m.JOINT_MINERALS, rule=lambda _, mi: sum(m.JointByOption[mi, k] for k in options) == m.JointStock[mi])
     m.Joint_Option_Capacity = pyo.Constraint(
         m.JOINT_MINERALS, m.OPTIONS,
-        rule=lambda _, mi, k: m.JointByOption[mi, k] <= idx.cap_joint_t[mi] * m.JointOption[mi, k])
+        rule=lambda _, mi, k: m.JointByOption[mi, k] <= idx.cap_joint_t[mi, k] * m.JointOption[mi, k])
     m.Joint_One_Option = pyo.Constraint(
         m.JOINT_MINERALS, rule=lambda _, mi: sum(m.JointOption[mi, k] for k in options) == m.JointOpen[mi])
 
@@ -242,8 +251,9 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None) -> pyo.Concre
                       and any(pp == p for pp, _ in idx.stock_pairs)]
     m.Party_Budget = pyo.Constraint(budget_parties, rule=lambda _, p: acquisition_usd(p) / 1e6 <= data.parties[p].budget_usd / 1e6)
     target_pairs = [(p, mi) for p, mi in idx.stock_pairs if dem[p, mi].target_months]
+    m.TARGET_PAIRS = pyo.Set(initialize=target_pairs, dimen=2, ordered=True)
     m.Coverage_Target = pyo.Constraint(
-        target_pairs, dimen=2,
+        m.TARGET_PAIRS,
         rule=lambda _, p, mi: m.Stock[p, mi] >= dem[p, mi].target_months * data.basis_t_per_month(p, mi))
 
     # ---- objective: expected annual cost, from the cost terms ----------------------------------

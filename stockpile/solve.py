@@ -71,6 +71,7 @@ def solve_model(model: pyo.ConcreteModel, data: ModelData, opt: Highs | None = N
     handover = _timer_total(timer, "set_instance") + _timer_total(timer, "update")
     highs_s = float(res.timing_info.highs_time or 0.0)
     if write_model:
+        opt._solver_model.setOptionValue("output_flag", False)  # keep HiGHS quiet on our stdout
         opt._solver_model.writeModel(str(write_model))  # the exact model HiGHS solved
 
     tc = res.termination_condition

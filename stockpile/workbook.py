@@ -156,3 +156,10 @@ def set_value(book: RawBook, path: str, value: Cell) -> None:
         cells[column] = _cell(value)
     if column not in book.sheets[sheet].columns:
         book.sheets[sheet].columns.append(column)
+
+
+def book_from_frames(frames: dict[str, pd.DataFrame], path: str = "<memory>") -> RawBook:
+    """A RawBook from DataFrames (tests, generated workbooks), read as an xlsx would be."""
+    sheets = {name: _sheet_from_frame(name, frame.astype(object)) for name, frame in frames.items()}
+    digest = hashlib.sha256(repr(sorted((n, f.to_csv(index=False)) for n, f in frames.items())).encode())
+    return RawBook(path, sheets, digest.hexdigest())

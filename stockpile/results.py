@@ -1,0 +1,187 @@
+"""Tidy pandas tables (DESIGN §6) read off a solved model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from .data import DAYS_PER_MONTH, ModelData
+from .solve import SolverFacts
+
+TOL_T = 1e-6
+
+
+@dataclass
+class Results:
+    facts: SolverFacts
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def _values(var) -> dict:
+    return {k: (v.value or 0.0) for k, v in var.items()}
+
+
+def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts) -> Results:
+    idx, tree = model.idx, model.tree
+    lots = {k: round(v) for k, v in _values(model.Lots).items()}
+    stock = {(p, m): data.demand[p, m].existing_stock_t + data.minerals[m].lot_t * lots.get((p, m), 0)
+             for p, m in data.pairs if (p, m) in lots}
+    joint_lots = {k: round(v) for k, v in _values(model.JointLots).items()}
+    joint = {m: data.minerals[m].lot_t * n for m, n in joint_lots.items()}
+    members = [p for p in idx.members if (model.Member[p].value or 0) > 0.5]
+    option = {(p, m): k for (p, m, k), v in _values(model.Option).items() if v > 0.5}
+    joint_option = {m: k for (m, k), v in _values(model.JointOption).items() if v > 0.5}
+    release = _values(model.Release)
+    draw = _values(model.Draw)
+    unmet: dict[tuple[str, str, str], float] = {}
+    unmet_cost: dict[tuple[str, str, str], float] = {}
+    for (n, p, m, tier), v in _values(model.Unmet).items():
+        unmet[n, p, m] = unmet.get((n, p, m), 0.0) + v
+        unmet_cost[n, p, m] = unmet_cost.get((n, p, m), 0.0) + v * data.tiers[m][tier - 1].usd_per_t
+
+    tables = {
+        "coverage": _coverage(data, idx, stock, joint, members),
+        "stock": _stock(data, lots, stock, joint_lots, joint, option, joint_option),
+        "release_rules": _release_rules(data, tree, idx, stock, release, draw),
+    }
+    outcomes = _outcomes(data, tree, release, draw, unmet)
+    tables["scenario_outcomes"] = outcomes
+    tables["survival"] = _survival(outcomes, data)
+    tables["scenarios"] = _scenarios(data, tree, tables["survival"], release, draw, unmet_cost)
+    terms = {name: pyo.value(expr) for name, expr in model.cost_terms.items()}
+    terms["total"] = sum(terms.values())
+    tables["costs"] = pd.DataFrame({"term": list(terms), "usd_per_yr": list(terms.values())})
+    return Results(facts, tables)
+
+
+def claim_shares(data: ModelData, idx, members: list[str]) -> dict[tuple[str, str], float]:
+    """A member's claim on the pool of m: its share of members' coverage basis
+    (its entitlement share under `entitlement` allocation)."""
+    out = {}
+    for m in idx.joint_minerals:
+        if data.settings.joint_allocation == "entitlement":
+            for p in members:
+                out[p, m] = idx.entitlement.get((p, m), 0.0)
+            continue
+        basis = {p: data.basis_t_per_month(p, m) for p in members if (p, m) in data.demand}
+        total = sum(basis.values())
+        for p, b in basis.items():
+            out[p, m] = b / total if total > 0 else 0.0
+    return out
+
+
+def _coverage(data, idx, stock, joint, members) -> pd.DataFrame:
+    claims = claim_shares(data, idx, members)
+    rows = []
+    for p, m in data.pairs:
+        basis = data.basis_t_per_month(p, m)
+        national = stock.get((p, m), data.demand[p, m].existing_stock_t)
+        joint_t = joint.get(m, 0.0) * claims.get((p, m), 0.0)
+        months = (lambda t: t / basis if basis > 0 else np.nan)
+        rows.append({"party": p, "mineral": m, "basis_t_per_month": basis, "national_t": national,
+                     "joint_t": joint_t, "national_months": months(national), "joint_months": months(joint_t),
+                     "coverage_months": months(national + joint_t),
+                     "coverage_days": months(national + joint_t) * DAYS_PER_MONTH})
+    return pd.DataFrame(rows)
+
+
+def _holding(data, m, option_id) -> float:
+    opt = data.release_options[option_id].usd_per_t_yr if option_id else 0.0
+    return data.minerals[m].holding_usd_per_t_yr + opt
+
+
+def _stock(data, lots, stock, joint_lots, joint, option, joint_option) -> pd.DataFrame:
+    rows = []
+    for (p, m), x in stock.items():
+        mineral = data.minerals[m]
+        k = option.get((p, m), "")
+        fixed = data.demand[p, m].programme_fixed_usd_per_yr if k else 0.0
+        rows.append({"holder": p, "mineral": m, "stock_t": x, "existing_t": data.demand[p, m].existing_stock_t,
+                     "lots": lots[p, m], "acquisition_usd": mineral.price_usd_per_t * mineral.lot_t * lots[p, m],
+                     "cost_usd_per_yr": x * _holding(data, m, k) + fixed, "release_option": k})
+    for m, x in joint.items():
+        mineral = data.minerals[m]
+        k = joint_option.get(m, "")
+        rows.append({"holder": "JOINT", "mineral": m, "stock_t": x, "existing_t": 0.0, "lots": joint_lots[m],
+                     "acquisition_usd": mineral.price_usd_per_t * x,
+                     "cost_usd_per_yr": x * _holding(data, m, k) + (mineral.joint_fixed_usd_per_yr if k else 0.0),
+                     "release_option": k})
+    cols = ["holder", "mineral", "stock_t", "existing_t", "lots", "acquisition_usd", "cost_usd_per_yr", "release_option"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _release_rules(data, tree, idx, stock, release, draw) -> pd.DataFrame:
+    """Month of disruption -> tonnes released, per tree node (the non-anticipative rule)."""
+    nodes = {n.id: n for n in tree.nodes}
+    rows = []
+    for n, p, m in idx.rec:
+        r, q = release.get((n, p, m), 0.0), draw.get((n, p, m), 0.0)
+        x = stock.get((p, m), 0.0)
+        if x <= TOL_T and q <= TOL_T:
+            continue
+        node = nodes[n]
+        rows.append({"party": p, "mineral": m, "month": node.month, "node": n, "released_t": r,
+                     "released_share_of_stock": r / x if x > TOL_T else 0.0, "joint_draw_t": q,
+                     "gap_t": idx.gap_t[n, p, m], "scenarios": "+".join(node.scenarios)})
+    cols = ["party", "mineral", "month", "node", "released_t", "released_share_of_stock", "joint_draw_t", "gap_t",
+            "scenarios"]
+    return pd.DataFrame(rows, columns=cols).sort_values(["party", "mineral", "month", "node"], ignore_index=True)
+
+
+def _outcomes(data, tree, release, draw, unmet) -> pd.DataFrame:
+    rows = []
+    horizon = data.settings.horizon_months
+    for s in data.scenarios:
+        gap = tree.gaps[s]
+        for i in np.flatnonzero(gap.sum(axis=1) > 0):
+            p, m = tree.pairs[i]
+            for t in range(1, horizon + 1):
+                n = tree.node_of(s, t).id
+                rows.append({"scenario": s, "party": p, "mineral": m, "month": t, "gap_t": gap[i, t - 1],
+                             "released_t": release.get((n, p, m), 0.0), "joint_draw_t": draw.get((n, p, m), 0.0),
+                             "unmet_t": unmet.get((n, p, m), 0.0)})
+    cols = ["scenario", "party", "mineral", "month", "gap_t", "released_t", "joint_draw_t", "unmet_t"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _survival(outcomes: pd.DataFrame, data) -> pd.DataFrame:
+    """Per scenario, party and mineral hit: months from the first gap until demand first goes unmet."""
+    rows = []
+    horizon = data.settings.horizon_months
+    for (s, p, m), g in outcomes.groupby(["scenario", "party", "mineral"], sort=False):
+        gap_months = g.loc[g.gap_t > TOL_T, "month"]
+        unmet_months = g.loc[g.unmet_t > TOL_T, "month"]
+        first_gap = int(gap_months.min())
+        first_unmet = int(unmet_months.min()) if len(unmet_months) else None
+        survived = (first_unmet if first_unmet else horizon + 1) - first_gap
+        rows.append({"scenario": s, "party": p, "mineral": m, "first_gap_month": first_gap,
+                     "first_unmet_month": first_unmet, "months_survived": survived,
+                     "gap_t": g.gap_t.sum(), "unmet_t": g.unmet_t.sum()})
+    cols = ["scenario", "party", "mineral", "first_gap_month", "first_unmet_month", "months_survived", "gap_t", "unmet_t"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _scenarios(data, tree, survival, release, draw, unmet_cost) -> pd.DataFrame:
+    rows = []
+    premium = data.settings.replenish_premium
+    for s, sc in data.scenarios.items():
+        cost = repl = 0.0
+        for n_i in tree.path[s]:
+            node = tree.nodes[n_i]
+            for i in node.gap_t.nonzero()[0]:
+                p, m = tree.pairs[i]
+                cost += unmet_cost.get((node.id, p, m), 0.0)
+                price = data.minerals[m].price_usd_per_t
+                repl += premium * price * (release.get((node.id, p, m), 0.0) + draw.get((node.id, p, m), 0.0))
+        surv = survival[survival.scenario == s]
+        rows.append({"scenario": s, "probability_per_yr": sc.probability_per_yr, "shortage_cost_usd": cost,
+                     "replenishment_usd": repl, "expected_cost_usd_per_yr": sc.probability_per_yr * (cost + repl),
+                     "months_survived": int(surv.months_survived.min()) if len(surv) else np.nan,
+                     "gap_t": surv.gap_t.sum(), "unmet_t": surv.unmet_t.sum(), "description": sc.description})
+    return pd.DataFrame(rows)
