@@ -169,7 +169,7 @@ def jp_demand():
     rows = {m: (round(ree * s, 1), "assumed", "J2", f"JNMA REE demand 18,835 t (2024, S) x assumed {s:.2%} {m} share", 1.0)
             for m, s in REE_SPLIT.items()}
     scale = 0.5  # no Japanese tonnages published for these (SOURCES §8)
-    for m, (v, *_rest, nir) in us_demand().items():
+    for m, (v, *_rest) in us_demand().items():
         if m not in rows:
             rows[m] = (round(v * scale, 1), "assumed", "",
                        f"no public Japanese tonnage (SOURCES §8): assumed {scale} x US consumption", 1.0)
@@ -181,7 +181,7 @@ def kr_demand():
             for m, s in REE_SPLIT.items()}
     li = round(2_600 / 55 * 365)
     rows["Li2CO3"] = (li, "derived", "K9", "KOMIR target ~2,600 t = 55 days: 2,600/55 x 365 t/yr", 0.95)
-    for m, (v, *_rest, nir) in us_demand().items():
+    for m, (v, *_rest) in us_demand().items():
         if m not in rows:
             scale = 1.0 if m == "Graphite" else 0.3
             why = ("Korea took 49% of China's spherical graphite exports (Jan-Aug 2024, U4): assumed equal to US"
@@ -195,7 +195,7 @@ def eu_demand():
     rows = {m: (round(ree * s, 1), "assumed", "E1",
                 f"EU REE imports 12,900 t (2024) as consumption proxy x assumed {s:.2%}", 0.98)
             for m, s in REE_SPLIT.items()}
-    for m, (v, *_rest, nir) in us_demand().items():
+    for m, (v, *_rest) in us_demand().items():
         if m not in rows:
             rows[m] = (round(v * 1.0, 1), "assumed", "", "no public EU tonnage (SOURCES §8): assumed equal to US", 0.98)
     return rows
@@ -357,7 +357,8 @@ def _scenarios():
     return pd.DataFrame(scen), pd.DataFrame(ev)
 
 
-def main(out: Path = Path(__file__).with_name("trilateral_2025.xlsx")) -> None:
+def main(out: Path | None = None) -> None:
+    out = out or Path(__file__).with_name("trilateral_2025.xlsx")
     sheets = build()
     readme = pd.DataFrame({"README": [
         "stockpile default workbook: US, Japan, Korea, EU; 12 minerals; 12 disruption scenarios.",

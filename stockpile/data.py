@@ -128,10 +128,10 @@ class ModelData:
         """Parties that may join the joint pool."""
         return [p for p, party in self.parties.items() if party.joint_member in ("yes", "optional")]
 
-    def with_settings(self, **changes) -> "ModelData":
+    def with_settings(self, **changes) -> ModelData:
         return replace(self, settings=replace(self.settings, **changes))
 
-    def with_parties(self, **changes_by_party: dict) -> "ModelData":
+    def with_parties(self, **changes_by_party: dict) -> ModelData:
         parties = dict(self.parties)
         for p, changes in changes_by_party.items():
             parties[p] = replace(parties[p], **changes)

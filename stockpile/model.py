@@ -249,7 +249,8 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None) -> pyo.Concre
         m.Acquisition_Budget = pyo.Constraint(expr=acquisition_usd() / 1e6 <= s.budget_usd / 1e6)
     budget_parties = [p for p, party in data.parties.items() if party.budget_usd is not None
                       and any(pp == p for pp, _ in idx.stock_pairs)]
-    m.Party_Budget = pyo.Constraint(budget_parties, rule=lambda _, p: acquisition_usd(p) / 1e6 <= data.parties[p].budget_usd / 1e6)
+    m.Party_Budget = pyo.Constraint(
+        budget_parties, rule=lambda _, p: acquisition_usd(p) / 1e6 <= data.parties[p].budget_usd / 1e6)
     target_pairs = [(p, mi) for p, mi in idx.stock_pairs if dem[p, mi].target_months]
     m.TARGET_PAIRS = pyo.Set(initialize=target_pairs, dimen=2, ordered=True)
     m.Coverage_Target = pyo.Constraint(

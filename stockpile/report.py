@@ -117,7 +117,8 @@ def summary(data: ModelData, res: Results) -> str:
         _md(held.assign(value_usd_m=held.stock_t * held.mineral.map(
             lambda m: data.minerals[m].price_usd_per_t) / 1e6, acquisition_usd_m=held.acquisition_usd / 1e6)[
             ["holder", "mineral", "stock_t", "value_usd_m", "acquisition_usd_m", "release_option"]]), "",
-        "## Coverage (months of " + data.settings.coverage_basis.replace("_", " ") + ", national + claim on the joint pool)",
+        f"## Coverage (months of {data.settings.coverage_basis.replace('_', ' ')}, "
+        "national + claim on the joint pool)",
         "",
     ]
     pivot = cov.pivot(index="mineral", columns="party", values="coverage_months").reindex(list(data.minerals))
@@ -183,7 +184,7 @@ def plot_shortfalls(res: Results, path: Path, worst: int = 3) -> None:
     scen = res["scenarios"].sort_values("shortage_cost_usd", ascending=False).head(worst)
     out = res["scenario_outcomes"]
     fig, axes = plt.subplots(1, max(1, len(scen)), figsize=(4.2 * max(1, len(scen)), 3.6), squeeze=False)
-    for ax, s in zip(axes[0], scen.scenario):
+    for ax, s in zip(axes[0], scen.scenario, strict=False):
         g = out[out.scenario == s].groupby(["mineral", "month"]).unmet_t.sum().unstack(0)
         shown = g.loc[:, g.sum() > 1e-6] if len(g) else g
         if shown.shape[1]:

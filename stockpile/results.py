@@ -83,11 +83,11 @@ def _coverage(data, idx, stock, joint, members) -> pd.DataFrame:
         basis = data.basis_t_per_month(p, m)
         national = stock.get((p, m), data.demand[p, m].existing_stock_t)
         joint_t = joint.get(m, 0.0) * claims.get((p, m), 0.0)
-        months = (lambda t: t / basis if basis > 0 else np.nan)
+        per_month = 1.0 / basis if basis > 0 else np.nan
         rows.append({"party": p, "mineral": m, "basis_t_per_month": basis, "national_t": national,
-                     "joint_t": joint_t, "national_months": months(national), "joint_months": months(joint_t),
-                     "coverage_months": months(national + joint_t),
-                     "coverage_days": months(national + joint_t) * DAYS_PER_MONTH})
+                     "joint_t": joint_t, "national_months": national * per_month, "joint_months": joint_t * per_month,
+                     "coverage_months": (national + joint_t) * per_month,
+                     "coverage_days": (national + joint_t) * per_month * DAYS_PER_MONTH})
     return pd.DataFrame(rows)
 
 
@@ -112,7 +112,8 @@ def _stock(data, lots, stock, joint_lots, joint, option, joint_option) -> pd.Dat
                      "acquisition_usd": mineral.price_usd_per_t * x,
                      "cost_usd_per_yr": x * _holding(data, m, k) + (mineral.joint_fixed_usd_per_yr if k else 0.0),
                      "release_option": k})
-    cols = ["holder", "mineral", "stock_t", "existing_t", "lots", "acquisition_usd", "cost_usd_per_yr", "release_option"]
+    cols = ["holder", "mineral", "stock_t", "existing_t", "lots", "acquisition_usd", "cost_usd_per_yr",
+            "release_option"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -163,7 +164,8 @@ def _survival(outcomes: pd.DataFrame, data) -> pd.DataFrame:
         rows.append({"scenario": s, "party": p, "mineral": m, "first_gap_month": first_gap,
                      "first_unmet_month": first_unmet, "months_survived": survived,
                      "gap_t": g.gap_t.sum(), "unmet_t": g.unmet_t.sum()})
-    cols = ["scenario", "party", "mineral", "first_gap_month", "first_unmet_month", "months_survived", "gap_t", "unmet_t"]
+    cols = ["scenario", "party", "mineral", "first_gap_month", "first_unmet_month", "months_survived", "gap_t",
+            "unmet_t"]
     return pd.DataFrame(rows, columns=cols)
 
 

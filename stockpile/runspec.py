@@ -32,7 +32,8 @@ def read_spec(path: str | Path) -> RunSpec:
     try:
         spec = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputError([Problem(str(path), None, None, None, "a readable TOML run specification", str(exc))]) from None
+        problem = Problem(str(path), None, None, None, "a readable TOML run specification", str(exc))
+        raise InputError([problem]) from None
     if "workbook" not in spec:
         raise InputError([Problem(str(path), None, None, "workbook", "a key 'workbook' naming the input", "none")])
     overrides = {f"settings.{k}.value": v for k, v in spec.get("settings", {}).items()}

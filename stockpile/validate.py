@@ -156,13 +156,13 @@ def _settings(ck: _Checker) -> Settings:
     return Settings(**values)
 
 
-def _expand(ck, sheet, row, column, text: str, known: dict, what: str) -> tuple[str, ...]:
+def _expand(ck, sheet, row, column, text: str, known: dict, what: str, defined_in: str) -> tuple[str, ...]:
     if text.strip() == "*":
         return tuple(known)
     ids = tuple(t.strip() for t in text.split(",") if t.strip())
     for i in ids:
         if i not in known:
-            ck.add(sheet, row, column, f"{what} ids defined in the {what}s sheet (or *)", f"unknown {what} '{i}'")
+            ck.add(sheet, row, column, f"{what} ids defined in the {defined_in} sheet (or *)", f"unknown {what} '{i}'")
     return tuple(i for i in ids if i in known)
 
 
@@ -176,7 +176,7 @@ def build_model_data(book: RawBook) -> ModelData:
     settings = _settings(ck)
 
     parties = {}
-    for row, v in _rows(ck, "parties"):
+    for _row, v in _rows(ck, "parties"):
         parties[v["party"]] = Party(v["party"], v["name"] or v["party"], v["gdp_usd_bn"], v["joint_member"],
                                     v["budget_usd"], v["entitlement_share"])
     ent = [(p.id, p.entitlement_share) for p in parties.values() if p.entitlement_share is not None]
@@ -185,7 +185,7 @@ def build_model_data(book: RawBook) -> ModelData:
                f"a sum of {sum(s for _, s in ent):.4g}")
 
     minerals = {}
-    for row, v in _rows(ck, "minerals"):
+    for _row, v in _rows(ck, "minerals"):
         minerals[v["mineral"]] = Mineral(v["mineral"], v["name"] or v["mineral"], v["form"], v["price_usd_per_t"],
                                          v["holding_rate_per_yr"], v["storage_usd_per_t_yr"], v["lot_t"],
                                          v["joint_fixed_usd_per_yr"])
@@ -222,13 +222,13 @@ def build_model_data(book: RawBook) -> ModelData:
     tiers = _tiers(ck, minerals)
 
     options = {}
-    for row, v in _rows(ck, "release_options"):
+    for _row, v in _rows(ck, "release_options"):
         options[v["option"]] = ReleaseOption(v["option"], v["max_release_share_per_month"], v["usd_per_t_yr"])
     if "release_options" in book.sheets and not options:
         ck.add("release_options", None, None, "at least one release option", "none")
 
     scenarios = {}
-    for row, v in _rows(ck, "scenarios"):
+    for _row, v in _rows(ck, "scenarios"):
         scenarios[v["scenario"]] = Scenario(v["scenario"], v["probability_per_yr"], v["description"])
     total_p = sum(s.probability_per_yr for s in scenarios.values())
     if total_p > 1 + TOL:
@@ -246,8 +246,8 @@ def build_model_data(book: RawBook) -> ModelData:
             ck.add("events", row, "supplier", "a supplier named in the supply sheet",
                    f"unknown supplier '{v['supplier']}'")
             ok = False
-        ms = _expand(ck, "events", row, "minerals", v["minerals"] or "", minerals, "mineral")
-        ts = _expand(ck, "events", row, "targets", v["targets"] or "", parties, "party")
+        ms = _expand(ck, "events", row, "minerals", v["minerals"] or "", minerals, "mineral", "minerals")
+        ts = _expand(ck, "events", row, "targets", v["targets"] or "", parties, "party", "parties")
         if v["start_month"] is not None and v["start_month"] < 1:
             ck.add("events", row, "start_month", "a month from 1", _show(v["start_month"]))
         elif v["start_month"] is not None and v["start_month"] > settings.horizon_months:
@@ -267,11 +267,13 @@ def build_model_data(book: RawBook) -> ModelData:
                      source=book.path, sha256=book.sha256, warnings=tuple(str(p) for p in ck.problems))
 
 
-def _known(ck, sheet, row, v, **sets) -> bool:
+def _known(ck, sheet, row, v, parties: dict, minerals: dict) -> bool:
+    """Are the row's party and mineral defined? Each unknown one is a problem."""
     ok = True
-    for column, (name, known) in zip(("party", "mineral"), sets.items()):
+    for column, known, defined_in in (("party", parties, "parties"), ("mineral", minerals, "minerals")):
         if v[column] is not None and v[column] not in known:
-            ck.add(sheet, row, column, f"a {column} defined in the {name} sheet", f"unknown {column} '{v[column]}'")
+            ck.add(sheet, row, column, f"a {column} defined in the {defined_in} sheet",
+                   f"unknown {column} '{v[column]}'")
             ok = False
     return ok
 
@@ -290,7 +292,7 @@ def _tiers(ck: _Checker, minerals: dict) -> dict[str, tuple[Tier, ...]]:
     for m, rows in by_mineral.items():
         rows.sort(key=lambda r: r[0])
         prev_share, prev_cost = 0.0, 0.0
-        for tier, row, t in rows:
+        for _tier, row, t in rows:
             if t.up_to_share <= prev_share + TOL:
                 ck.add("shortage_costs", row, "up_to_share_of_demand",
                        f"a cumulative share above the previous tier's {prev_share:g}", _show(t.up_to_share))

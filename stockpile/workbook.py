@@ -52,7 +52,7 @@ def _sheet_from_frame(name: str, frame: pd.DataFrame) -> RawSheet:
     columns = [str(c).strip() for c in frame.columns]
     rows = []
     for i, values in enumerate(frame.itertuples(index=False, name=None)):
-        cells = {c: _cell(v) for c, v in zip(columns, values)}
+        cells = {c: _cell(v) for c, v in zip(columns, values, strict=True)}
         if any(v is not None for v in cells.values()):
             rows.append((i + 2, cells))  # header is row 1
     return RawSheet(name, [c for c in columns if not c.startswith("Unnamed:")], rows)

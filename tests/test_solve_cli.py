@@ -1,0 +1,153 @@
+"""Issue 3 through the CLI: outputs, exit codes, run specifications, model export,
+time limits, and a regression on the bundled workbook."""
+
+from __future__ import annotations
+
+import json
+
+import highspy
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from stockpile.cli import main
+from stockpile.pipeline import run
+from stockpile.validate import load
+
+from .helpers import tiny, write_xlsx
+
+FILES = {"summary.md", "results.xlsx", "solver.json", "coverage.csv", "stock.csv", "release_rules.csv",
+         "scenario_outcomes.csv", "scenarios.csv", "survival.csv", "costs.csv", "coverage.png", "shortfall_paths.png"}
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def tiny_xlsx(tmp_path):
+    path = tmp_path / "tiny.xlsx"
+    write_xlsx(tiny(), path)
+    return path
+
+
+def test_solve_writes_the_whole_folder(tiny_xlsx, tmp_path):
+    out = tmp_path / "res"
+    result = invoke("solve", tiny_xlsx, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert FILES <= {p.name for p in out.iterdir()}
+    assert "Coverage, months" in result.output and "3.00" in result.output  # 3 t / 1 t a month
+    facts = json.loads((out / "solver.json").read_text())
+    assert facts["status"] == "optimal"
+    assert facts["objective_usd_per_yr"] == pytest.approx(30.0)
+    for key in ("best_bound_usd_per_yr", "relative_gap", "seconds", "variables", "constraints",
+                "integer_variables", "highs_version", "pyomo_version", "inputs_sha256"):
+        assert key in facts
+    assert set(pd.ExcelFile(out / "results.xlsx").sheet_names) >= {"coverage", "stock", "costs", "release_rules"}
+    summary = (out / "summary.md").read_text()
+    assert "## Recommended stock" in summary and "JOGMEC" in summary and "status **optimal**" in summary
+
+
+def test_rerun_replaces_folder_whole(tiny_xlsx, tmp_path):
+    out = tmp_path / "res"
+    out.mkdir()
+    (out / "stale.csv").write_text("old")
+    assert invoke("solve", tiny_xlsx, "-o", out).exit_code == 0
+    assert not (out / "stale.csv").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".res")]  # no temporary folders left
+
+
+def test_bad_input_writes_nothing(tmp_path):
+    frames = tiny(minerals={"price_usd_per_t": ["cheap"]})
+    path = tmp_path / "bad.xlsx"
+    write_xlsx(frames, path)
+    out = tmp_path / "res"
+    result = invoke("solve", path, "-o", out)
+    assert result.exit_code == 2
+    assert "column 'price_usd_per_t'" in result.output
+    assert not out.exists()
+
+
+def test_infeasible_exits_3_naming_the_conflict(tmp_path):
+    path = tmp_path / "inf.xlsx"
+    write_xlsx(tiny(demand={"target_months": [3.0]}, parties={"budget_usd": [200.0]}), path)
+    out = tmp_path / "res"
+    result = invoke("solve", path, "-o", out)
+    assert result.exit_code == 3
+    assert "target 3 months of X for A needs 3.0 t" in result.output
+    assert "budget_usd allows $200" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_run_spec_overrides_cells(tmp_path, tiny_xlsx):
+    spec = tmp_path / "run.toml"
+    # scenario probability 0.01 and holding rate 0.2: no stock pays (see test_model case b)
+    spec.write_text(f'workbook = "{tiny_xlsx.name}"\n[settings]\nhorizon_months = 6\n'
+                    '[set]\n"scenarios.s1.probability_per_yr" = 0.01\n"minerals.*.holding_rate_per_yr" = 0.2\n')
+    out = tmp_path / "res"
+    result = invoke("solve", spec, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "solver.json").read_text())["objective_usd_per_yr"] == pytest.approx(30.0)
+
+
+def test_run_spec_with_unknown_row_exits_2(tmp_path, tiny_xlsx):
+    spec = tmp_path / "run.toml"
+    spec.write_text(f'workbook = "{tiny_xlsx.name}"\n[set]\n"scenarios.nope.probability_per_yr" = 0.1\n')
+    result = invoke("solve", spec, "-o", tmp_path / "res")
+    assert result.exit_code == 2
+    assert "unknown row 'nope' of sheet 'scenarios'" in result.output
+
+
+def test_write_model_round_trip_gives_same_objective(tiny_xlsx, tmp_path):
+    mps = tmp_path / "model.mps"
+    result = invoke("solve", tiny_xlsx, "-o", tmp_path / "res", "--write-model", mps)
+    assert result.exit_code == 0, result.output
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(mps))
+    h.run()
+    assert h.getInfo().objective_function_value == pytest.approx(30.0)
+
+
+def test_time_limit_is_stated_not_passed_off(tmp_path):
+    # the pro-rata pool on the bundled workbook takes HiGHS ~15 s; 1 s stops it early with a feasible point
+    out = tmp_path / "res"
+    spec = tmp_path / "tl.toml"
+    from stockpile.cli import DEFAULT_WORKBOOK
+
+    spec.write_text(f'workbook = "{DEFAULT_WORKBOOK}"\n[settings]\ntime_limit_s = 1\njoint_allocation = "pro_rata"\n'
+                    '[set]\n"parties.*.joint_member" = "yes"\n')
+    result = invoke("solve", spec, "-o", out)
+    assert result.exit_code == 0, result.output
+    facts = json.loads((out / "solver.json").read_text())
+    assert facts["status"] == "time_limit"
+    assert facts["relative_gap"] > facts["mip_rel_gap_setting"]
+    assert "time limit of 1 s hit" in result.output
+    assert "not a proven optimum" in (out / "summary.md").read_text()
+
+
+def test_regression_bundled_workbook():
+    """Expected annual cost of the bundled workbook: $320.7 m/yr (gap 0.1%), as of the first release.
+    Holding dominates ($223 m/yr: 5% capital charge + storage on ~$4.2 bn of stock); expected shortage is
+    $75 m/yr, mostly the 2%/yr severe embargo ($2.3 bn if it happens) and the Indonesian nickel cut, whose
+    gap stays in the cheapest tier (Ni tier 1 $8,500/t x 0.02/yr = $170 < $1,000/t/yr to hold), so Ni is
+    never stocked."""
+    data = load(__import__("stockpile.cli", fromlist=["DEFAULT_WORKBOOK"]).DEFAULT_WORKBOOK)
+    res = run(data).results
+    facts = res.facts
+    assert facts.status == "optimal"
+    assert facts.relative_gap <= data.settings.mip_rel_gap + 1e-9
+    assert facts.best_bound_usd_per_yr <= facts.objective_usd_per_yr + 1e-6
+    assert facts.objective_usd_per_yr == pytest.approx(320.7e6, rel=2e-3)
+    costs = res["costs"].set_index("term").usd_per_yr
+    assert costs.drop("total").sum() == pytest.approx(costs["total"])
+    assert costs["expected_shortage"] == pytest.approx(74.7e6, rel=0.05)
+    cov = res["coverage"]
+    assert ((cov.national_t + cov.joint_t) / cov.basis_t_per_month == cov.coverage_months).all()
+    assert (cov[cov.mineral == "Ni"].coverage_months == 0).all()
+    # every party's claims on each joint pool add up to the pool
+    stock = res["stock"]
+    pools = stock[stock.holder == "JOINT"].set_index("mineral").stock_t
+    claims = cov.groupby("mineral").joint_t.sum()
+    assert claims.reindex(pools.index).to_numpy() == pytest.approx(pools.to_numpy())

@@ -1,0 +1,182 @@
+"""Issue 2: reading, validation (every problem at once, with its place), template, default."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from stockpile.cli import DEFAULT_WORKBOOK, main
+from stockpile.validate import load
+
+from .helpers import tiny, write_xlsx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_default_workbook_validates():
+    result = run_cli("validate", DEFAULT_WORKBOOK)
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output and "4 parties, 12 minerals" in result.output
+
+
+def test_default_workbook_cites_every_figure():
+    sources = pd.read_excel(DEFAULT_WORKBOOK, sheet_name="sources")
+    assert set(sources.status) <= {"sourced", "derived", "assumed"}
+    # every sourced or derived figure names its source key; every assumption says why
+    cited = sources[sources.status.isin(["sourced", "derived"])]
+    assert cited.source_key.notna().all()
+    assert sources.note.notna().all()
+    # each consumption figure of the demand sheet is in the sources sheet
+    demand = pd.read_excel(DEFAULT_WORKBOOK, sheet_name="demand")
+    listed = set(sources[(sources.sheet == "demand") & (sources.column == "consumption_t_per_yr")].row)
+    assert {f"{p}:{m}" for p, m in zip(demand.party, demand.mineral, strict=True)} == listed
+
+
+def test_template_validates(tmp_path):
+    out = tmp_path / "t.xlsx"
+    assert run_cli("template", out).exit_code == 0
+    result = run_cli("validate", out)
+    assert result.exit_code == 0, result.output
+    readme = pd.read_excel(out, sheet_name="README")
+    assert {"sheet", "column", "unit", "default", "meaning"} <= set(readme.columns)
+    assert "consumption_t_per_yr" in set(readme.column)
+
+
+def test_csv_folder_and_xlsx_give_identical_model_data(tmp_path):
+    frames = tiny()
+    write_xlsx(frames, tmp_path / "book.xlsx")
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for name, frame in frames.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    a, b = load(tmp_path / "book.xlsx"), load(folder)
+    assert replace(a, source="", sha256="") == replace(b, source="", sha256="")
+
+
+def test_default_as_csv_folder_equals_xlsx(tmp_path):
+    sheets = pd.read_excel(DEFAULT_WORKBOOK, sheet_name=None)
+    for name, frame in sheets.items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    a, b = load(DEFAULT_WORKBOOK), load(tmp_path)
+    assert replace(a, source="", sha256="") == replace(b, source="", sha256="")
+
+
+def _broken(tmp_path, **changes) -> str:
+    path = tmp_path / "broken.xlsx"
+    frames = tiny()
+    for sheet, change in changes.items():
+        if change is None:
+            del frames[sheet]
+        else:
+            frames[sheet] = change(frames[sheet].copy())
+    write_xlsx(frames, path)
+    return str(path)
+
+
+def _set(column, value, row=0):
+    def change(df):
+        df = df.astype(object)
+        df.loc[row, column] = value
+        return df
+    return change
+
+
+def _append(**row):
+    return lambda df: pd.concat([df, pd.DataFrame([row])], ignore_index=True)
+
+
+# (changes, sheet, excel row, column, words that must appear)
+BAD = {
+    "missing sheet": (dict(scenarios=None), "scenarios", None, None, "no such sheet"),
+    "missing column": (dict(minerals=lambda df: df.drop(columns="price_usd_per_t")), "minerals", 1,
+                       "price_usd_per_t", "no such column"),
+    "text for number": (dict(demand=_set("consumption_t_per_yr", "lots")), "demand", 2, "consumption_t_per_yr",
+                        "found 'lots'"),
+    "negative price": (dict(minerals=_set("price_usd_per_t", -5.0)), "minerals", 2, "price_usd_per_t", "found -5"),
+    "share above 1": (dict(events=_set("cut", 1.5)), "events", 2, "cut", "a share between 0 and 1"),
+    "supplier shares above 1": (dict(supply=_append(party="A", mineral="X", supplier="RU", share=0.5)), "supply",
+                                3, "share", "summing to at most 1"),
+    "probabilities above 1": (dict(scenarios=_append(scenario="s2", probability_per_yr=0.7)), "scenarios", None,
+                              "probability_per_yr", "a sum of 1.2"),
+    "unknown party": (dict(demand=_append(party="ZZ", mineral="X", consumption_t_per_yr=1)), "demand", 3, "party",
+                      "unknown party 'ZZ'"),
+    "unknown mineral in list": (dict(events=_set("minerals", "X, Q")), "events", 2, "minerals",
+                                "unknown mineral 'Q'"),
+    "unknown scenario": (dict(events=_set("scenario", "nope")), "events", 2, "scenario", "unknown scenario 'nope'"),
+    "unknown supplier": (dict(events=_set("supplier", "XX")), "events", 2, "supplier", "unknown supplier 'XX'"),
+    "duplicate row": (dict(minerals=_append(mineral="X", price_usd_per_t=1, holding_rate_per_yr=0.1)), "minerals",
+                      3, "mineral", "a duplicate of row 2"),
+    "event after horizon": (dict(events=_set("start_month", 9)), "events", 2, "start_month",
+                            "within the horizon (1..6)"),
+    "tiers not cumulative": (dict(shortage_costs=lambda df: pd.DataFrame(
+        {"mineral": ["*", "*"], "tier": [1, 2], "up_to_share_of_demand": [0.6, 0.4], "usd_per_t": [1, 2]})),
+        "shortage_costs", 3, "up_to_share_of_demand", "above the previous tier's 0.6"),
+    "last tier not 1": (dict(shortage_costs=_set("up_to_share_of_demand", 0.9)), "shortage_costs", 2,
+                        "up_to_share_of_demand", "to end at 1.0"),
+    "tier cost falls": (dict(shortage_costs=lambda df: pd.DataFrame(
+        {"mineral": ["*", "*"], "tier": [1, 2], "up_to_share_of_demand": [0.5, 1.0], "usd_per_t": [9, 2]})),
+        "shortage_costs", 3, "usd_per_t", "not convex"),
+    "unknown setting": (dict(settings=_append(key="horizon", value=3)), "settings", 5, "key", "unknown key 'horizon'"),
+    "bad setting value": (dict(settings=_append(key="joint_allocation", value="greedy")), "settings", 5, "value",
+                          "found 'greedy'"),
+    "bad choice": (dict(parties=_set("joint_member", "maybe")), "parties", 2, "joint_member", "found 'maybe'"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_names_place_and_exits_2(tmp_path, case):
+    changes, sheet, row, column, words = BAD[case]
+    result = run_cli("validate", _broken(tmp_path, **changes))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    line = next((ln for ln in result.output.splitlines() if words in ln), None)
+    assert line is not None, result.output
+    assert f"sheet '{sheet}'" in line
+    if row is not None:
+        assert f"row {row}," in line
+    if column is not None:
+        assert f"column '{column}'" in line
+
+
+def test_unknown_column_is_a_warning_only(tmp_path):
+    path = _broken(tmp_path, minerals=lambda df: df.assign(colour="grey"))
+    result = run_cli("validate", path)
+    assert result.exit_code == 0
+    assert "warning:" in result.output and "column 'colour'" in result.output
+
+
+def test_not_a_workbook(tmp_path):
+    path = tmp_path / "notes.xlsx"
+    path.write_text("just text")
+    result = run_cli("validate", path)
+    assert result.exit_code == 2
+    assert "found a file that is not an xlsx workbook" in result.output
+
+
+def test_broken_default_lists_every_problem_in_one_run(tmp_path):
+    sheets = {k: v.astype(object) for k, v in pd.read_excel(DEFAULT_WORKBOOK, sheet_name=None).items()}
+    sheets["minerals"].loc[0, "price_usd_per_t"] = "expensive"  # row 2
+    sheets["demand"].loc[3, "consumption_t_per_yr"] = -1  # row 5
+    sheets["supply"].loc[0, "share"] = 1.7  # row 2
+    sheets["events"].loc[0, "targets"] = "US,XX"  # row 2
+    sheets["scenarios"].loc[0, "probability_per_yr"] = 0.9  # sum now above 1
+    path = tmp_path / "broken_default.xlsx"
+    write_xlsx(sheets, path)
+    result = run_cli("validate", path)
+    assert result.exit_code == 2
+    out = result.output
+    assert "6 problem(s)" in out  # the 1.7 share is out of range and also pushes the supplier sum above 1
+    assert "supplier shares of US x NdPr summing to at most 1" in out
+    assert "sheet 'minerals', row 2, column 'price_usd_per_t'" in out
+    assert "sheet 'demand', row 5, column 'consumption_t_per_yr'" in out
+    assert "sheet 'supply', row 2, column 'share'" in out
+    assert "sheet 'events', row 2, column 'targets'" in out and "unknown party 'XX'" in out
+    assert "sheet 'scenarios', column 'probability_per_yr'" in out
