@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .problems import InputError
+from .sharing import RULES
 
 EXIT_NO_SOLUTION, EXIT_INPUT, EXIT_INFEASIBLE = 1, 2, 3
 DEFAULT_WORKBOOK = Path(__file__).resolve().parents[1] / "inputs" / "trilateral_2025.xlsx"
@@ -89,6 +90,50 @@ def solve(source: str | None, out: str | None, write_model: str | None) -> None:
                    f"{res.facts.relative_gap:.2%}: not proven optimal", err=True)
     if write_model:
         click.echo(f"wrote the model handed to HiGHS to {write_model}")
+    click.echo(f"wrote {folder}/")
+
+
+@main.command()
+@click.argument("source", required=False, metavar="[WORKBOOK|RUN.toml]")
+@click.option("-o", "--out", type=click.Path(file_okay=False), help="results folder (default results/NAME-share)")
+@click.option("--rules", default=",".join(RULES), show_default=True, help="comma-separated rules to compare")
+@click.option("--reference", default="shapley", show_default=True, type=click.Choice(RULES[:-1]),
+              help="rule the 'optimised' shares stay closest to")
+@click.option("--mip-rel-gap", type=float, default=None,
+              help="override the workbook's mip_rel_gap for the coalition solves (savings are small next to costs)")
+def share(source: str | None, out: str | None, rules: str, reference: str, mip_rel_gap: float | None) -> None:
+    """Coalition game and cost-sharing comparison for the joint stockpile."""
+    from .game import play
+    from .report import atomic_folder, plot_sharing, share_summary, write_tables
+    from .sharing import compare, core_status, least_core_slack, uncertainty
+
+    wanted = [r.strip() for r in rules.split(",") if r.strip()]
+    unknown = [r for r in wanted if r not in RULES]
+    if unknown:
+        click.echo(f"error: unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULES)}", err=True)
+        sys.exit(EXIT_INPUT)
+    spec, data = _load_run(source)
+    if mip_rel_gap is not None:
+        data = data.with_settings(mip_rel_gap=mip_rel_gap)
+    if not data.eligible_members():
+        click.echo("error: no party may join the joint pool: set joint_member to yes or optional in the "
+                   "parties sheet", err=True)
+        sys.exit(EXIT_INPUT)
+    with click.progressbar(length=2 ** len(data.eligible_members()) - 1, label="coalitions") as bar:
+        game = play(data, progress=lambda done, total, name: bar.update(1))
+    tables = {"coalitions": game.table(), **compare(game, data, wanted, reference)}
+    t_star = least_core_slack(game)
+    folder = Path(out or Path("results") / f"{spec.name}-share")
+    with atomic_folder(folder) as tmp:
+        write_tables(tmp, tables)
+        grand_facts = game.facts[game.grand_coalition]
+        status = core_status(game, t_star)
+        (tmp / "summary.md").write_text(share_summary(data, tables["coalitions"], tables["sharing"], t_star,
+                                                      status, uncertainty(game), grand_facts))
+        plot_sharing(tables["sharing"], tmp / "sharing.png")
+    pivot = tables["sharing"].pivot(index="rule", columns="party", values="cost_usd_per_yr") / 1e6
+    click.echo("Cost per party under each rule, USD m/yr:")
+    click.echo(pivot.reindex(wanted).to_string(float_format=lambda x: f"{x:10.3f}"))
     click.echo(f"wrote {folder}/")
 
 

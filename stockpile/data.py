@@ -131,6 +131,15 @@ class ModelData:
     def with_settings(self, **changes) -> ModelData:
         return replace(self, settings=replace(self.settings, **changes))
 
+    def only_parties(self, keep: list[str]) -> ModelData:
+        """The same inputs for a subset of the parties (a coalition game's players)."""
+        keep_set = set(keep)
+        events = tuple(replace(e, targets=tuple(p for p in e.targets if p in keep_set)) for e in self.events)
+        return replace(
+            self, parties={p: v for p, v in self.parties.items() if p in keep_set},
+            demand={k: v for k, v in self.demand.items() if k[0] in keep_set},
+            supply={k: v for k, v in self.supply.items() if k[0] in keep_set}, events=events)
+
     def with_parties(self, **changes_by_party: dict) -> ModelData:
         parties = dict(self.parties)
         for p, changes in changes_by_party.items():

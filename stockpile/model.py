@@ -138,7 +138,10 @@ def _entitlements(data: ModelData, members: list[str], minerals: list[str]) -> d
     return out
 
 
-def build_model(data: ModelData, tree: ScenarioTree | None = None) -> pyo.ConcreteModel:
+def build_model(data: ModelData, tree: ScenarioTree | None = None, party_weights: bool = False) -> pyo.ConcreteModel:
+    """The model of docs/formulation.md. With `party_weights`, each party's own cost terms are
+    multiplied by a mutable `PartyWeight[p]` (1 by default), so that a coalition game can
+    re-solve one model for every coalition (weight 0 = not in the coalition)."""
     tree = build_tree(data) if tree is None else tree
     idx = build_index(data, tree)
     s = data.settings
@@ -262,19 +265,25 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None) -> pyo.Concre
         return mins[mi].holding_usd_per_t_yr + options[k].usd_per_t_yr
 
     premium = s.replenish_premium
+    if party_weights:
+        m.PartyWeight = pyo.Param(list(data.parties), initialize=1.0, mutable=True, within=pyo.NonNegativeReals)
+        weight = m.PartyWeight
+    else:
+        weight = dict.fromkeys(data.parties, 1.0)
     m.cost_terms = {
         "national_holding": pyo.Expression(expr=sum(
-            unit_holding(mi, k) * m.StockByOption[p, mi, k] for p, mi in idx.stock_pairs for k in options)),
+            weight[p] * unit_holding(mi, k) * m.StockByOption[p, mi, k] for p, mi in idx.stock_pairs for k in options)),
         "national_programme_fixed": pyo.Expression(expr=sum(
-            dem[p, mi].programme_fixed_usd_per_yr * m.Open[p, mi] for p, mi in idx.stock_pairs)),
+            weight[p] * dem[p, mi].programme_fixed_usd_per_yr * m.Open[p, mi] for p, mi in idx.stock_pairs)),
         "joint_holding": pyo.Expression(expr=sum(
             unit_holding(mi, k) * m.JointByOption[mi, k] for mi in idx.joint_minerals for k in options)),
         "joint_fixed": pyo.Expression(expr=sum(
             mins[mi].joint_fixed_usd_per_yr * m.JointOpen[mi] for mi in idx.joint_minerals)),
         "expected_shortage": pyo.Expression(expr=sum(
-            idx.node_prob[n] * t.usd_per_t * m.Unmet[n, p, mi, l] for (n, p, mi, l), t in tiers.items())),
+            weight[p] * idx.node_prob[n] * t.usd_per_t * m.Unmet[n, p, mi, l] for (n, p, mi, l), t in tiers.items())),
         "expected_replenishment": pyo.Expression(expr=sum(
-            idx.node_prob[n] * premium * mins[mi].price_usd_per_t * m.Release[n, p, mi] for n, p, mi in idx.rec)
+            weight[p] * idx.node_prob[n] * premium * mins[mi].price_usd_per_t * m.Release[n, p, mi]
+            for n, p, mi in idx.rec)
             + sum(idx.node_prob[n] * premium * mins[mi].price_usd_per_t * m.Draw[n, p, mi]
                   for n, p, mi in idx.draws)),
     }

@@ -196,3 +196,70 @@ def plot_shortfalls(res: Results, path: Path, worst: int = 3) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+# ---- stockpile share ---------------------------------------------------------------------
+
+def share_summary(data: ModelData, coalitions: pd.DataFrame, sharing: pd.DataFrame, t_star: float,
+                  status: str, noise: float, grand_facts) -> str:
+    players = list(dict.fromkeys(sharing.party))
+    grand = coalitions.loc[coalitions["size"].idxmax()]
+    out = [f"# Joint stockpile: who pays what — {Path(data.source).name}", "",
+           f"Going alone, the {len(players)} parties would spend {_usd(grand.standalone_sum_usd_per_yr)}/yr "
+           f"(expected annual cost); pooling all of them costs {_usd(grand.cost_usd_per_yr)}/yr, "
+           f"a saving of **{_usd(grand.saving_usd_per_yr)}/yr**.", ""]
+    if status == "empty":
+        out += [f"**The core is empty**: whatever the split, some coalition would do better on its own by at least "
+                f"{_usd(t_star)}/yr (least-core slack). `least_core` and `optimised` minimise that temptation.", ""]
+    elif status == "non-empty":
+        out += [f"The core is not empty: there are splits no coalition would walk away from (least-core slack "
+                f"{_usd(t_star)}/yr).", ""]
+    else:
+        out += [f"**Whether the core is empty cannot be told at this MIP gap**: the least-core slack "
+                f"({_usd(t_star)}/yr) is within the solver's uncertainty ({_usd(2 * noise)}/yr). "
+                "Re-run with a smaller `--mip-rel-gap` to settle it.", ""]
+    gaps = coalitions.relative_gap.fillna(0)
+    out += [f"Coalition values are HiGHS optima within a relative gap of at most {gaps.max():.3%} "
+            f"(each up to {_usd(noise)}/yr above the true optimum). A coalition is listed as rejecting a rule only "
+            f"when its excess exceeds {_usd(2 * noise)}/yr; smaller differences between rules are not meaningful.",
+            ""]
+    negative = coalitions[coalitions.saving_usd_per_yr < 0]
+    if len(negative):
+        out += [f"Negative savings ({', '.join(negative.coalition)}) are solver tolerance, not a real loss: pooling "
+                "can always do at least as well as going alone.", ""]
+    out += ["## Who pays what under each rule (USD m/yr)", ""]
+    pivot = sharing.pivot(index="rule", columns="party", values="cost_usd_per_yr")[players] / 1e6
+    pivot = pivot.reindex(list(dict.fromkeys(sharing.rule)))
+    core = sharing.groupby("rule", sort=False).in_core.first()
+    pivot["in core"] = core.reindex(pivot.index).map({True: "yes", False: "no"})
+    out += [_md(pivot.reset_index(), ",.2f"), ""]
+    out += ["## Which rules a coalition would reject", ""]
+    any_block = False
+    for rule, g in sharing.groupby("rule", sort=False):
+        blocking = sorted({b for bs in g.blocking_coalitions if bs for b in bs.split(", ")})
+        if blocking:
+            any_block = True
+            worst = g.max_coalition_excess_usd_per_yr.max()
+            out.append(f"- **{rule}**: rejected by {', '.join(blocking)} (up to {_usd(worst)}/yr better alone)")
+    if not any_block:
+        out.append("- none: every rule compared is in the core")
+    out += ["", "## Coalitions", "", _md(coalitions.assign(cost_usd_m=coalitions.cost_usd_per_yr / 1e6,
+                                                           saving_usd_m=coalitions.saving_usd_per_yr / 1e6)[
+        ["coalition", "cost_usd_m", "saving_usd_m", "relative_gap", "status"]], ",.4f"), ""]
+    if grand_facts is not None:
+        out += ["## Solver (grand coalition)", "", solver_line(grand_facts), ""]
+    return "\n".join(out)
+
+
+def plot_sharing(sharing: pd.DataFrame, path: Path) -> None:
+    pivot = sharing.pivot(index="party", columns="rule", values="saving_usd_per_yr") / 1e6
+    pivot = pivot[list(dict.fromkeys(sharing.rule))]
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    pivot.plot.bar(ax=ax, width=0.85)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel("saving against going alone, USD m/yr")
+    ax.set_title("Cost-sharing rules compared: each party's saving from the joint stockpile")
+    ax.legend(ncol=5, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

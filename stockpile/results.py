@@ -54,6 +54,7 @@ def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts) -> Re
     tables["scenario_outcomes"] = outcomes
     tables["survival"] = _survival(outcomes, data)
     tables["scenarios"] = _scenarios(data, tree, tables["survival"], release, draw, unmet_cost)
+    tables["party_costs"] = _party_costs(model, data)
     terms = {name: pyo.value(expr) for name, expr in model.cost_terms.items()}
     terms["total"] = sum(terms.values())
     tables["costs"] = pd.DataFrame({"term": list(terms), "usd_per_yr": list(terms.values())})
@@ -187,3 +188,30 @@ def _scenarios(data, tree, survival, release, draw, unmet_cost) -> pd.DataFrame:
                      "months_survived": int(surv.months_survived.min()) if len(surv) else np.nan,
                      "gap_t": surv.gap_t.sum(), "unmet_t": surv.unmet_t.sum(), "description": sc.description})
     return pd.DataFrame(rows)
+
+
+def _party_costs(model, data: ModelData) -> pd.DataFrame:
+    """Each party's own expected annual cost (its national stock, its shortages, refilling its
+    releases) and the pool's (joint holding, fixed cost, refilling draws). Rows sum to the objective."""
+    idx = model.idx
+    options = data.release_options
+    premium = data.settings.replenish_premium
+    rows = {p: dict.fromkeys(("holding", "programme_fixed", "expected_shortage", "expected_replenishment"), 0.0)
+            for p in [*data.parties, "JOINT"]}
+    for (p, m, k), v in _values(model.StockByOption).items():
+        rows[p]["holding"] += v * (data.minerals[m].holding_usd_per_t_yr + options[k].usd_per_t_yr)
+    for (p, m), v in _values(model.Open).items():
+        rows[p]["programme_fixed"] += v * data.demand[p, m].programme_fixed_usd_per_yr
+    for (m, k), v in _values(model.JointByOption).items():
+        rows["JOINT"]["holding"] += v * (data.minerals[m].holding_usd_per_t_yr + options[k].usd_per_t_yr)
+    for m, v in _values(model.JointOpen).items():
+        rows["JOINT"]["programme_fixed"] += v * data.minerals[m].joint_fixed_usd_per_yr
+    for (n, p, m, tier), v in _values(model.Unmet).items():
+        rows[p]["expected_shortage"] += idx.node_prob[n] * data.tiers[m][tier - 1].usd_per_t * v
+    for (n, p, m), v in _values(model.Release).items():
+        rows[p]["expected_replenishment"] += idx.node_prob[n] * premium * data.minerals[m].price_usd_per_t * v
+    for (n, _p, m), v in _values(model.Draw).items():
+        rows["JOINT"]["expected_replenishment"] += idx.node_prob[n] * premium * data.minerals[m].price_usd_per_t * v
+    frame = pd.DataFrame([{"holder": h, **{f"{k}_usd_per_yr": v for k, v in r.items()}} for h, r in rows.items()])
+    frame["total_usd_per_yr"] = frame.drop(columns="holder").sum(axis=1)
+    return frame

@@ -143,6 +143,7 @@ def test_regression_bundled_workbook():
     costs = res["costs"].set_index("term").usd_per_yr
     assert costs.drop("total").sum() == pytest.approx(costs["total"])
     assert costs["expected_shortage"] == pytest.approx(74.7e6, rel=0.05)
+    assert res["party_costs"].total_usd_per_yr.sum() == pytest.approx(costs["total"])
     cov = res["coverage"]
     assert ((cov.national_t + cov.joint_t) / cov.basis_t_per_month).to_numpy() == pytest.approx(
         cov.coverage_months.to_numpy())
