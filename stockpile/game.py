@@ -69,7 +69,7 @@ def play(data: ModelData, threads: int | None = None, progress=None) -> Game:
     # the game is among eligible parties only; membership is then fixed per coalition
     data = data.only_parties(players).with_parties(**{p: {"joint_member": "optional"} for p in players})
     t0 = time.perf_counter()
-    model = build_model(data, party_weights=True)
+    model = build_model(data, mutable=True)
     build_s = time.perf_counter() - t0
     opt = make_solver(data, threads)
     value, facts = {}, {}

@@ -7,6 +7,7 @@ in `m.cost_terms` (name -> Expression) and the objective is their sum.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 
@@ -31,7 +32,6 @@ class Index:
     joint_lots_max: dict[str, int]
     rec: list[tuple[str, str, str]]  # (node, party, mineral) with a gap > 0
     gap_t: dict[tuple[str, str, str], float]
-    node_prob: dict[str, float]
     draws: list[tuple[str, str, str]]  # rec entries where a joint draw is possible
     leaf_release: dict[tuple[int, str, str], list[str]] = field(default_factory=dict)  # (leaf, p, m) -> nodes
     leaf_draw: dict[tuple[int, str], list[tuple[str, str]]] = field(default_factory=dict)  # (leaf, m) -> (node, p)
@@ -46,10 +46,9 @@ def _round_up(x: float, lot: float) -> float:
 def build_index(data: ModelData, tree: ScenarioTree) -> Index:
     pairs = data.pairs
     nodes = tree.nodes
-    rec, gap_t, node_prob = [], {}, {}
+    rec, gap_t = [], {}
     hit = set()
     for node in nodes:
-        node_prob[node.id] = node.probability_per_yr
         for i in node.gap_t.nonzero()[0]:
             p, m = pairs[i]
             rec.append((node.id, p, m))
@@ -105,7 +104,7 @@ def build_index(data: ModelData, tree: ScenarioTree) -> Index:
     draw_set = set(draws)
 
     idx = Index(stock_pairs, cap, lots_max, members, joint_minerals, cap_joint, joint_lots_max, rec, gap_t,
-                node_prob, draws)
+                draws)
     for li, leaf in enumerate(tree.leaves):
         for n in leaf:
             node = nodes[n]
@@ -138,16 +137,26 @@ def _entitlements(data: ModelData, members: list[str], minerals: list[str]) -> d
     return out
 
 
-def build_model(data: ModelData, tree: ScenarioTree | None = None, party_weights: bool = False) -> pyo.ConcreteModel:
-    """The model of docs/formulation.md. With `party_weights`, each party's own cost terms are
-    multiplied by a mutable `PartyWeight[p]` (1 by default), so that a coalition game can
-    re-solve one model for every coalition (weight 0 = not in the coalition)."""
+def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool = False) -> pyo.ConcreteModel:
+    """The model of docs/formulation.md.
+
+    With `mutable`, the coefficients of `coefficients()` are mutable Params, so that a sweep can
+    change them and re-solve (`update_coefficients`), and each party's own cost terms carry a
+    mutable `PartyWeight[p]` (1 by default), so that a coalition game can re-solve one model for
+    every coalition (weight 0 = not in the coalition). Without it they are plain floats (faster)."""
     tree = build_tree(data) if tree is None else tree
     idx = build_index(data, tree)
     s = data.settings
     mins, dem, options = data.minerals, data.demand, data.release_options
     m = pyo.ConcreteModel(name="stockpile")
     m.idx, m.tree = idx, tree  # kept for results extraction
+    coef = {}
+    for name, values in coefficients(data, idx, tree).items():
+        if mutable:
+            m.add_component(name, pyo.Param(list(values), initialize=values, mutable=True, within=pyo.Reals))
+            coef[name] = m.component(name)
+        else:
+            coef[name] = values
 
     # ---- sets -----------------------------------------------------------------------
     m.STOCK_PAIRS = pyo.Set(initialize=idx.stock_pairs, dimen=2, ordered=True)
@@ -239,21 +248,19 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, party_weights
     _add_allocation(m, data, idx, draws_at)
 
     # ---- policy constraints -------------------------------------------------------------
-    def acquisition_usd(p=None):
-        national = sum(mins[mi].price_usd_per_t * mins[mi].lot_t * m.Lots[pp, mi]
-                       for pp, mi in idx.stock_pairs if p is None or pp == p)
+    # budget rows in USD million: keeps HiGHS's row bounds within a sane range
+    lot_musd, budget_musd = coef["LotCostMusd"], coef["BudgetMusd"]
+
+    def acquisition_musd(p=None):
+        national = sum(lot_musd[mi] * m.Lots[pp, mi] for pp, mi in idx.stock_pairs if p is None or pp == p)
         if p is not None:
             return national
-        return national + sum(mins[mi].price_usd_per_t * m.JointStock[mi] for mi in idx.joint_minerals)
+        return national + sum(lot_musd[mi] * m.JointLots[mi] for mi in idx.joint_minerals)
 
-    m.acquisition_usd = acquisition_usd
-    # budget rows in USD million: keeps HiGHS's row bounds within a sane range
     if s.budget_usd is not None:
-        m.Acquisition_Budget = pyo.Constraint(expr=acquisition_usd() / 1e6 <= s.budget_usd / 1e6)
-    budget_parties = [p for p, party in data.parties.items() if party.budget_usd is not None
-                      and any(pp == p for pp, _ in idx.stock_pairs)]
+        m.Acquisition_Budget = pyo.Constraint(expr=acquisition_musd() <= budget_musd[TOTAL])
     m.Party_Budget = pyo.Constraint(
-        budget_parties, rule=lambda _, p: acquisition_usd(p) / 1e6 <= data.parties[p].budget_usd / 1e6)
+        _budget_parties(data, idx), rule=lambda _, p: acquisition_musd(p) <= budget_musd[p])
     target_pairs = [(p, mi) for p, mi in idx.stock_pairs if dem[p, mi].target_months]
     m.TARGET_PAIRS = pyo.Set(initialize=target_pairs, dimen=2, ordered=True)
     m.Coverage_Target = pyo.Constraint(
@@ -261,36 +268,88 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, party_weights
         rule=lambda _, p, mi: m.Stock[p, mi] >= dem[p, mi].target_months * data.basis_t_per_month(p, mi))
 
     # ---- objective: expected annual cost, from the cost terms ----------------------------------
-    def unit_holding(mi, k):
-        return mins[mi].holding_usd_per_t_yr + options[k].usd_per_t_yr
-
-    premium = s.replenish_premium
-    if party_weights:
+    if mutable:
         m.PartyWeight = pyo.Param(list(data.parties), initialize=1.0, mutable=True, within=pyo.NonNegativeReals)
         weight = m.PartyWeight
     else:
         weight = dict.fromkeys(data.parties, 1.0)
+    holding, prob = coef["HoldingCost"], coef["NodeProbability"]
+    shortage, refill = coef["ShortageCost"], coef["ReplenishCost"]
+    fixed, joint_fixed = coef["ProgrammeFixedCost"], coef["JointFixedCost"]
     m.cost_terms = {
         "national_holding": pyo.Expression(expr=sum(
-            weight[p] * unit_holding(mi, k) * m.StockByOption[p, mi, k] for p, mi in idx.stock_pairs for k in options)),
+            weight[p] * holding[mi, k] * m.StockByOption[p, mi, k] for p, mi in idx.stock_pairs for k in options)),
         "national_programme_fixed": pyo.Expression(expr=sum(
-            weight[p] * dem[p, mi].programme_fixed_usd_per_yr * m.Open[p, mi] for p, mi in idx.stock_pairs)),
+            weight[p] * fixed[p, mi] * m.Open[p, mi] for p, mi in idx.stock_pairs)),
         "joint_holding": pyo.Expression(expr=sum(
-            unit_holding(mi, k) * m.JointByOption[mi, k] for mi in idx.joint_minerals for k in options)),
-        "joint_fixed": pyo.Expression(expr=sum(
-            mins[mi].joint_fixed_usd_per_yr * m.JointOpen[mi] for mi in idx.joint_minerals)),
+            holding[mi, k] * m.JointByOption[mi, k] for mi in idx.joint_minerals for k in options)),
+        "joint_fixed": pyo.Expression(expr=sum(joint_fixed[mi] * m.JointOpen[mi] for mi in idx.joint_minerals)),
         "expected_shortage": pyo.Expression(expr=sum(
-            weight[p] * idx.node_prob[n] * t.usd_per_t * m.Unmet[n, p, mi, l] for (n, p, mi, l), t in tiers.items())),
+            weight[p] * prob[n] * shortage[mi, l] * m.Unmet[n, p, mi, l] for (n, p, mi, l) in tiers)),
         "expected_replenishment": pyo.Expression(expr=sum(
-            weight[p] * idx.node_prob[n] * premium * mins[mi].price_usd_per_t * m.Release[n, p, mi]
-            for n, p, mi in idx.rec)
-            + sum(idx.node_prob[n] * premium * mins[mi].price_usd_per_t * m.Draw[n, p, mi]
-                  for n, p, mi in idx.draws)),
+            weight[p] * prob[n] * refill[mi] * m.Release[n, p, mi] for n, p, mi in idx.rec)
+            + sum(prob[n] * refill[mi] * m.Draw[n, p, mi] for n, p, mi in idx.draws)),
     }
     for name, expr in m.cost_terms.items():
         m.add_component(f"Cost_{name}", expr)
     m.Expected_Annual_Cost = pyo.Objective(expr=sum(m.cost_terms.values()), sense=pyo.minimize)
     return m
+
+
+TOTAL = "*"  # BudgetMusd's index for the total budget (party ids are never "*")
+
+
+def _budget_parties(data: ModelData, idx: Index) -> list[str]:
+    stocking = {p for p, _ in idx.stock_pairs}
+    return [p for p, party in data.parties.items() if party.budget_usd is not None and p in stocking]
+
+
+def coefficients(data: ModelData, idx: Index, tree: ScenarioTree) -> dict[str, dict]:
+    """The numbers a sweep may change without changing the model's structure (see structure_key)."""
+    mins, options = data.minerals, data.release_options
+    premium = data.settings.replenish_premium
+    budget = {p: data.parties[p].budget_usd / 1e6 for p in _budget_parties(data, idx)}
+    if data.settings.budget_usd is not None:
+        budget[TOTAL] = data.settings.budget_usd / 1e6
+    return {
+        "HoldingCost": {(mi, k): mins[mi].holding_usd_per_t_yr + options[k].usd_per_t_yr
+                        for mi in mins for k in options},  # USD/t/yr
+        "ProgrammeFixedCost": {(p, mi): data.demand[p, mi].programme_fixed_usd_per_yr for p, mi in idx.stock_pairs},
+        "JointFixedCost": {mi: mins[mi].joint_fixed_usd_per_yr for mi in idx.joint_minerals},
+        "ShortageCost": {(mi, l): t.usd_per_t for mi, tiers in data.tiers.items()
+                         for l, t in enumerate(tiers, 1)},  # USD/t
+        "NodeProbability": {n.id: sum(data.scenarios[s].probability_per_yr for s in n.scenarios)
+                            for n in tree.nodes},  # 1/yr
+        "ReplenishCost": {mi: premium * mins[mi].price_usd_per_t for mi in mins},  # USD/t released
+        "LotCostMusd": {mi: mins[mi].price_usd_per_t * mins[mi].lot_t / 1e6 for mi in mins},  # USD m/lot
+        "BudgetMusd": budget,  # USD m
+    }
+
+
+def update_coefficients(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """Set a mutable model's coefficients from `data`, whose structure_key must match the model's."""
+    for name, values in coefficients(data, model.idx, model.tree).items():
+        param = model.component(name)
+        for key, value in values.items():
+            param[key] = value
+
+
+def structure_key(data: ModelData) -> str:
+    """Everything that shapes the model's sets, bounds and big-Ms; two ModelData with the same
+    key differ only in `coefficients()` and solver settings, so one built model serves both."""
+    s = data.settings
+    parts = (
+        s.horizon_months, s.coverage_basis, s.joint_allocation, s.budget_usd is None,
+        [(p.id, p.joint_member, p.budget_usd is None, p.entitlement_share) for p in data.parties.values()],
+        [(m.id, m.lot_t) for m in data.minerals.values()],
+        [(k, d.consumption_t_per_yr, d.net_import_reliance, d.existing_stock_t, d.max_stock_t, d.target_months)
+         for k, d in data.demand.items()],
+        sorted(data.supply.items()),
+        [(m, [t.up_to_share for t in tiers]) for m, tiers in data.tiers.items()],
+        [(o.id, o.max_release_share_per_month) for o in data.release_options.values()],
+        list(data.scenarios), data.events,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def _tier_width(data: ModelData, mineral: str, tier: int) -> float:

@@ -193,9 +193,9 @@ def _scenarios(data, tree, survival, release, draw, unmet_cost) -> pd.DataFrame:
 def _party_costs(model, data: ModelData) -> pd.DataFrame:
     """Each party's own expected annual cost (its national stock, its shortages, refilling its
     releases) and the pool's (joint holding, fixed cost, refilling draws). Rows sum to the objective."""
-    idx = model.idx
     options = data.release_options
     premium = data.settings.replenish_premium
+    prob = {n.id: sum(data.scenarios[s].probability_per_yr for s in n.scenarios) for n in model.tree.nodes}
     rows = {p: dict.fromkeys(("holding", "programme_fixed", "expected_shortage", "expected_replenishment"), 0.0)
             for p in [*data.parties, "JOINT"]}
     for (p, m, k), v in _values(model.StockByOption).items():
@@ -207,11 +207,11 @@ def _party_costs(model, data: ModelData) -> pd.DataFrame:
     for m, v in _values(model.JointOpen).items():
         rows["JOINT"]["programme_fixed"] += v * data.minerals[m].joint_fixed_usd_per_yr
     for (n, p, m, tier), v in _values(model.Unmet).items():
-        rows[p]["expected_shortage"] += idx.node_prob[n] * data.tiers[m][tier - 1].usd_per_t * v
+        rows[p]["expected_shortage"] += prob[n] * data.tiers[m][tier - 1].usd_per_t * v
     for (n, p, m), v in _values(model.Release).items():
-        rows[p]["expected_replenishment"] += idx.node_prob[n] * premium * data.minerals[m].price_usd_per_t * v
+        rows[p]["expected_replenishment"] += prob[n] * premium * data.minerals[m].price_usd_per_t * v
     for (n, _p, m), v in _values(model.Draw).items():
-        rows["JOINT"]["expected_replenishment"] += idx.node_prob[n] * premium * data.minerals[m].price_usd_per_t * v
+        rows["JOINT"]["expected_replenishment"] += prob[n] * premium * data.minerals[m].price_usd_per_t * v
     frame = pd.DataFrame([{"holder": h, **{f"{k}_usd_per_yr": v for k, v in r.items()}} for h, r in rows.items()])
     frame["total_usd_per_yr"] = frame.drop(columns="holder").sum(axis=1)
     return frame

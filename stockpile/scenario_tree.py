@@ -60,8 +60,7 @@ def scenario_gaps(data: ModelData) -> dict[str, np.ndarray]:
 class Node:
     id: str  # "m<month>.<k>"
     month: int  # 1..horizon
-    scenarios: tuple[str, ...]
-    probability_per_yr: float
+    scenarios: tuple[str, ...]  # its probability is theirs summed (model.coefficients)
     gap_t: np.ndarray  # gap per pair in this month (identical for every scenario in the node)
 
 
@@ -81,7 +80,6 @@ def build_tree(data: ModelData, gaps: dict[str, np.ndarray] | None = None) -> Sc
     """Refine the partition of scenarios month by month by their gap in that month."""
     gaps = scenario_gaps(data) if gaps is None else gaps
     horizon = data.settings.horizon_months
-    prob = {s: sc.probability_per_yr for s, sc in data.scenarios.items()}
     groups: list[list[str]] = [list(data.scenarios)] if data.scenarios else []
     nodes: list[Node] = []
     path: dict[str, list[int]] = {s: [] for s in data.scenarios}
@@ -94,8 +92,7 @@ def build_tree(data: ModelData, gaps: dict[str, np.ndarray] | None = None) -> Sc
             refined.extend(split.values())
         groups = refined
         for k, group in enumerate(groups):
-            nodes.append(Node(f"m{t + 1}.{k + 1}", t + 1, tuple(group), sum(prob[s] for s in group),
-                              gaps[group[0]][:, t].copy()))
+            nodes.append(Node(f"m{t + 1}.{k + 1}", t + 1, tuple(group), gaps[group[0]][:, t].copy()))
             for s in group:
                 path[s].append(len(nodes) - 1)
     leaves = sorted({tuple(p) for p in path.values()})
