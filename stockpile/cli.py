@@ -138,6 +138,87 @@ def share(source: str | None, out: str | None, rules: str, reference: str, mip_r
 
 
 @main.command()
+@click.argument("source", required=False, metavar="[WORKBOOK|RUN.toml]")
+@click.option("--vary", "varies", multiple=True, metavar="SHEET.ROW.COLUMN=LO:HI:STEP",
+              help="values to sweep (=A,B,C; =xLO:HI:STEP scales the current value); several make a grid")
+@click.option("--tornado", metavar="LO:HI", help="one input at a time at these scale factors (e.g. 0.5:1.5)")
+@click.option("-o", "--out", type=click.Path(file_okay=False), help="results folder (default results/NAME-sweep)")
+@click.option("--workers", type=int, default=None, help="local processes (default: number of cores)")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead")
+def sweep(source, varies, tornado, out, workers, scheduler) -> None:
+    """Sensitivity sweep over --vary values (full grid) or a --tornado, re-solving one model per worker."""
+    import os
+
+    from .report import atomic_folder, plot_sweep, plot_tornado, sweep_summary, write_tables
+    from .runspec import apply_overrides, read_spec
+    from .sweep import (
+        default_tornado_inputs,
+        grid_points,
+        parse_tornado,
+        parse_vary,
+        point_table,
+        run_sweep,
+        sweep_table,
+        tornado_points,
+        tornado_table,
+    )
+    from .validate import build_model_data
+    from .workbook import read_book
+
+    source = source or str(DEFAULT_WORKBOOK)
+    try:
+        if source.endswith(".toml"):
+            spec = read_spec(source)
+            name, book = spec.name, read_book(spec.workbook)
+            apply_overrides(book, spec.overrides, source)
+            varies = varies or tuple(spec.options.get("sweep", {}).get("vary", ()))
+        else:
+            name, book = Path(source).stem, read_book(source)
+        build_model_data(book)  # the base case must be valid before any point is tried
+    except InputError as err:
+        _fail_input(err)
+    if not varies and not tornado:
+        click.echo("error: give at least one --vary SHEET.ROW.COLUMN=VALUES or --tornado LO:HI", err=True)
+        sys.exit(EXIT_INPUT)
+    try:
+        parsed = [parse_vary(v, book) for v in varies]
+        if tornado:
+            lo, hi = parse_tornado(tornado)
+            paths = [v.path for v in parsed] or default_tornado_inputs(book)
+            points, labels = tornado_points(paths, lo, hi), ["input", "multiplier"]
+        else:
+            points, labels = grid_points(parsed), [v.label for v in parsed]
+    except ValueError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_INPUT)
+    workers = workers or os.cpu_count() or 1
+    click.echo(f"{len(points)} points" + (f" on {scheduler}" if scheduler else f", {workers} worker(s)"), err=True)
+    run = run_sweep(book, points, workers=workers, scheduler=scheduler)
+    table = sweep_table(run, labels)
+    per_point = point_table(table, labels)
+    tables = {"sweep": table, "sweep_points": per_point}
+    torn = tornado_table(table) if tornado else None
+    if torn is not None:
+        tables["tornado"] = torn
+    folder = Path(out or Path("results") / f"{name}-sweep")
+    with atomic_folder(folder) as tmp:
+        write_tables(tmp, tables)
+        (tmp / "summary.md").write_text(sweep_summary(name, run, table, per_point, labels if not tornado else [],
+                                                      torn))
+        if torn is not None and len(torn):
+            plot_tornado(torn, tmp / "tornado.png")
+        elif not tornado:
+            plot_sweep(per_point, labels, table, tmp / "sweep.png")
+        (tmp / "sweep.json").write_text(__import__("json").dumps(
+            {"points_done": run.done, "points_total": run.total, "partial": run.partial, "backend": run.backend,
+             "seconds": run.seconds, "points_per_minute": run.points_per_minute}, indent=2))
+    if run.partial:
+        click.echo(f"warning: PARTIAL sweep: {run.done} of {run.total} points finished", err=True)
+    click.echo(f"{run.done} points in {run.seconds:.1f} s ({run.points_per_minute:.1f} points/min) on {run.backend}")
+    click.echo(f"wrote {folder}/")
+
+
+@main.command()
 @click.argument("workbook", type=click.Path())
 def validate(workbook: str) -> None:
     """Check WORKBOOK (xlsx or CSV folder); list every problem at once."""

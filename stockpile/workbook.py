@@ -135,10 +135,15 @@ def matching_rows(book: RawBook, path: str) -> list[tuple[int, dict[str, Cell]]]
         raise ValueError(f"unknown row '{row}' of sheet 'events' in '{path}' (use 1..{len(rows)} or *)")
     if row == "*":
         return rows
-    hits = [r for r in rows if row_id(sheet, r[1]) == row]
+    wanted = row.split(":")  # a part may be * (e.g. shortage_costs.NdPr:*.usd_per_t: every tier of NdPr)
+    hits = [r for r in rows if _id_matches(row_id(sheet, r[1]).split(":"), wanted)]
     if not hits:
         raise ValueError(f"unknown row '{row}' of sheet '{sheet}' in '{path}'")
     return hits
+
+
+def _id_matches(parts: list[str], wanted: list[str]) -> bool:
+    return len(parts) == len(wanted) and all(w in ("*", p) for p, w in zip(parts, wanted, strict=True))
 
 
 def get_value(book: RawBook, path: str) -> Cell:

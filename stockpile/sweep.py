@@ -1,0 +1,333 @@
+"""Sensitivity sweeps: a grid of `--vary` values, or a one-at-a-time tornado, solved
+serially, on local processes, or on a Dask cluster.
+
+Workers receive data (the raw workbook and points), never Pyomo models. Each worker
+keeps one mutable model and re-solves it while a point's structure_key matches;
+it rebuilds only when the structure changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .model import build_model, structure_key, update_coefficients
+from .problems import InputError
+from .results import extract
+from .solve import make_solver, solve_model
+from .validate import _number, build_model_data
+from .workbook import RawBook, matching_rows, parse_path, set_value
+
+
+# ---- grammar: SHEET.ROW.COLUMN=LO:HI:STEP | =A,B,C | =xLO:HI:STEP | =xA,B ------------------------
+
+@dataclass(frozen=True)
+class Vary:
+    path: str
+    values: tuple  # absolute values, or multipliers when scale
+    scale: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.path} (x)" if self.scale else self.path
+
+
+def _range(text: str) -> list[float]:
+    lo, hi, step = (float(x) for x in text.split(":"))
+    if step <= 0 or hi < lo:
+        raise ValueError(f"'{text}' needs LO <= HI and STEP > 0")
+    n = int(np.floor((hi - lo) / step + 1e-9))
+    return [round(lo + i * step, 12) for i in range(n + 1)]
+
+
+def _value(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()
+
+
+def parse_vary(spec: str, book: RawBook) -> Vary:
+    """One --vary option; raises ValueError naming what is wrong or unknown."""
+    if "=" not in spec:
+        raise ValueError(f"--vary '{spec}' is not SHEET.ROW.COLUMN=VALUES")
+    path, values = (t.strip() for t in spec.split("=", 1))
+    matching_rows(book, path)  # unknown sheet, row or column -> ValueError
+    scale = values.startswith("x")
+    body = values[1:] if scale else values
+    if ":" in body:
+        vals = _range(body)
+    else:
+        vals = [_value(v) for v in body.split(",") if v.strip()]
+    if not vals:
+        raise ValueError(f"--vary '{spec}' has no values")
+    if scale and not all(isinstance(v, float) for v in vals):
+        raise ValueError(f"--vary '{spec}': scale factors must be numbers")
+    if scale:
+        sheet, _, column = parse_path(path)
+        for _, cells in matching_rows(book, path):
+            if _number(cells.get(column)) is None:
+                raise ValueError(f"--vary '{spec}': cannot scale {sheet}.{column}: a row has no number there")
+    return Vary(path, tuple(vals), scale)
+
+
+def parse_tornado(spec: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(x) for x in spec.split(":"))
+    except ValueError:
+        raise ValueError(f"--tornado '{spec}' is not LO:HI (scale factors, e.g. 0.5:1.5)") from None
+    if not 0 <= lo < hi:
+        raise ValueError(f"--tornado '{spec}' needs 0 <= LO < HI")
+    return lo, hi
+
+
+def default_tornado_inputs(book: RawBook) -> list[str]:
+    """Prices, probabilities, shortage costs and holding rates, one row (or mineral) at a time."""
+    from .workbook import row_id
+
+    paths = []
+    minerals = [row_id("minerals", c) for _, c in book.sheets["minerals"].rows]
+    paths += [f"minerals.{m}.price_usd_per_t" for m in minerals]
+    paths += [f"minerals.{m}.holding_rate_per_yr" for m in minerals]
+    paths += [f"scenarios.{row_id('scenarios', c)}.probability_per_yr" for _, c in book.sheets["scenarios"].rows]
+    tier_minerals = dict.fromkeys(str(c.get("mineral")) for _, c in book.sheets["shortage_costs"].rows)
+    paths += [f"shortage_costs.{m}:*.usd_per_t" for m in tier_minerals]
+    return paths
+
+
+@dataclass
+class Point:
+    id: int
+    settings: dict[str, object]  # label -> value shown in sweep.csv
+    changes: tuple[tuple[str, object, bool], ...]  # (path, value, scale)
+
+
+def grid_points(varies: list[Vary]) -> list[Point]:
+    points = []
+    for i, combo in enumerate(itertools.product(*(v.values for v in varies)), 1):
+        points.append(Point(i, {v.label: x for v, x in zip(varies, combo, strict=True)},
+                            tuple((v.path, x, v.scale) for v, x in zip(varies, combo, strict=True))))
+    return points
+
+
+def tornado_points(paths: list[str], lo: float, hi: float) -> list[Point]:
+    points = [Point(1, {"input": "base", "multiplier": 1.0}, ())]
+    for path in paths:
+        for mult in (lo, hi):
+            points.append(Point(len(points) + 1, {"input": path, "multiplier": mult}, ((path, mult, True),)))
+    return points
+
+
+def apply_point(book: RawBook, point: Point) -> RawBook:
+    book = copy.deepcopy(book)
+    for path, value, scale in point.changes:
+        if scale:
+            column = parse_path(path)[2]
+            for _, cells in matching_rows(book, path):
+                cells[column] = _number(cells.get(column)) * value
+        else:
+            set_value(book, path, value)
+    return book
+
+
+# ---- one worker: a persistent model, re-solved while the structure stays the same ------------------------
+
+@dataclass
+class PointSolver:
+    base: RawBook
+    threads: int = 1
+    _key: str | None = None
+    _model: object = None
+    _opt: object = None
+    rebuilds: int = 0
+
+    def solve(self, point: Point) -> list[dict]:
+        t0 = time.perf_counter()
+        head = {"point": point.id, **point.settings}
+        try:
+            data = build_model_data(apply_point(self.base, point))
+        except InputError as err:
+            msg = "; ".join(str(p) for p in err.problems if p.severity == "error")
+            return [{**head, "status": "bad_input", "message": msg}]
+        key = structure_key(data)
+        rebuilt = key != self._key
+        if rebuilt:
+            self._model = build_model(data, mutable=True)
+            self._opt, self._key = make_solver(data, self.threads), key
+            self.rebuilds += 1
+        else:
+            update_coefficients(self._model, data)
+            self._opt.config.time_limit = data.settings.time_limit_s
+            self._opt.config.rel_gap = data.settings.mip_rel_gap
+        facts = solve_model(self._model, data, opt=self._opt)
+        head.update(status=facts.status, objective_usd_per_yr=facts.objective_usd_per_yr,
+                    relative_gap=facts.relative_gap, highs_s=facts.seconds.get("highs"), rebuilt=rebuilt)
+        if not facts.has_solution:
+            self._key = None  # an infeasible solve may leave HiGHS in a state we do not re-use
+            return [{**head, "message": facts.termination, "seconds": time.perf_counter() - t0}]
+        res = extract(self._model, data, facts)
+        costs = res["costs"].set_index("term").usd_per_yr
+        stock_cost = float(costs[["national_holding", "national_programme_fixed", "joint_holding",
+                                  "joint_fixed"]].sum())
+        head.update(stock_cost_usd_per_yr=stock_cost, seconds=time.perf_counter() - t0)
+        rows = []
+        for r in res["coverage"].itertuples():
+            rows.append({**head, "party": r.party, "mineral": r.mineral, "coverage_months": r.coverage_months,
+                         "stock_t": r.national_t + r.joint_t, "national_t": r.national_t, "joint_t": r.joint_t})
+        return rows
+
+
+_LOCAL = threading.local()  # one PointSolver per worker thread (process pools and Dask workers alike)
+
+
+def solve_chunk(base: RawBook, points: list[Point], threads: int = 1) -> list[dict]:
+    """Task run by a worker: re-uses this thread's PointSolver while the workbook is the same."""
+    solver = getattr(_LOCAL, "solver", None)
+    if solver is None or solver.base.sha256 != base.sha256:
+        solver = _LOCAL.solver = PointSolver(base, threads)
+    rows = []
+    for p in points:
+        rows.extend(solver.solve(p))
+    return rows
+
+
+def _chunks(points: list[Point], workers: int) -> list[list[Point]]:
+    """Consecutive points together (they usually share a structure), small enough for a live progress bar."""
+    size = max(1, min(10, len(points) // max(1, 4 * workers)))
+    return [points[i:i + size] for i in range(0, len(points), size)]
+
+
+@dataclass
+class SweepRun:
+    rows: list[dict] = field(default_factory=list)
+    done: int = 0
+    total: int = 0
+    partial: bool = False
+    seconds: float = 0.0
+    backend: str = ""
+
+    @property
+    def points_per_minute(self) -> float:
+        return 60.0 * self.done / self.seconds if self.seconds > 0 else 0.0
+
+
+def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: str | None = None,
+              progress: bool = True) -> SweepRun:
+    """Solve every point; Ctrl-C stops cleanly and returns the finished points marked partial."""
+    from tqdm import tqdm
+
+    out = SweepRun(total=len(points))
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(points), unit="point", disable=not progress, desc="sweep")
+    chunks = _chunks(points, workers)
+
+    def take(rows):
+        out.rows.extend(rows)
+        n = len({r["point"] for r in rows})
+        out.done += n
+        bar.update(n)
+
+    try:
+        if scheduler:
+            out.backend = f"dask {scheduler}"
+            _run_dask(base, chunks, scheduler, take)
+        elif workers <= 1:
+            out.backend = "serial"
+            for chunk in chunks:
+                take(solve_chunk(base, chunk))
+        else:
+            out.backend = f"{workers} local processes"
+            _run_processes(base, chunks, workers, take)
+    except KeyboardInterrupt:
+        out.partial = True
+    finally:
+        bar.close()
+        out.seconds = time.perf_counter() - t0
+    out.partial = out.partial or out.done < out.total
+    return out
+
+
+def _run_processes(base, chunks, workers, take) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: HiGHS keeps threads, and forking a process with threads is unsafe
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
+        futures = [pool.submit(solve_chunk, base, chunk) for chunk in chunks]
+        for fut in as_completed(futures):
+            take(fut.result())
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _run_dask(base, chunks, scheduler, take) -> None:
+    from distributed import Client, as_completed
+
+    with Client(scheduler, timeout="20s") as client:
+        shared = client.scatter(base, broadcast=True)  # the workbook travels once per worker
+        futures = [client.submit(solve_chunk, shared, chunk, pure=False) for chunk in chunks]
+        try:
+            for fut in as_completed(futures):
+                take(fut.result())
+        except KeyboardInterrupt:
+            client.cancel(futures)
+            raise
+
+
+# ---- tables ------------------------------------------------------------------------------------------
+
+def sweep_table(run: SweepRun, labels: list[str]) -> pd.DataFrame:
+    cols = ["point", *labels, "status", "objective_usd_per_yr", "relative_gap", "stock_cost_usd_per_yr", "party",
+            "mineral", "coverage_months", "stock_t", "national_t", "joint_t", "highs_s", "seconds", "rebuilt",
+            "message"]
+    frame = pd.DataFrame(run.rows)
+    for c in cols:
+        if c not in frame:
+            frame[c] = np.nan
+    return frame[cols].sort_values(["point", "party", "mineral"], na_position="first", ignore_index=True)
+
+
+def point_table(sweep: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """One row per point: inputs, status, objective, stock cost, total stock."""
+    return (sweep.groupby("point", sort=True)
+            .agg({**{lb: "first" for lb in labels}, "status": "first", "objective_usd_per_yr": "first",
+                  "stock_cost_usd_per_yr": "first", "stock_t": "sum"})
+            .reset_index())
+
+
+def tornado_table(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Swing (high - low) of total stock cost and of mean coverage per mineral, per input."""
+    ok = sweep[sweep.status.isin(["optimal", "time_limit"])]
+    stock_cost = ok.groupby(["input", "multiplier"]).stock_cost_usd_per_yr.first()
+    coverage = ok.groupby(["input", "multiplier", "mineral"]).coverage_months.mean()
+    rows = []
+    for inp in dict.fromkeys(sweep.input):
+        if inp == "base":
+            continue
+        mults = sorted(m for (i, m) in stock_cost.index if i == inp)
+        if len(mults) < 2:
+            rows.append({"input": inp, "measure": "stock_cost_usd_per_yr", "status": "not solved at both ends"})
+            continue
+        lo, hi = mults[0], mults[-1]
+        rows.append({"input": inp, "measure": "stock_cost_usd_per_yr", "low_multiplier": lo, "high_multiplier": hi,
+                     "at_low": stock_cost[inp, lo], "at_high": stock_cost[inp, hi],
+                     "swing": stock_cost[inp, hi] - stock_cost[inp, lo]})
+        for mineral in dict.fromkeys(ok.mineral.dropna()):
+            a, b = coverage.get((inp, lo, mineral)), coverage.get((inp, hi, mineral))
+            if a is not None and b is not None:
+                rows.append({"input": inp, "measure": f"coverage_months:{mineral}", "low_multiplier": lo,
+                             "high_multiplier": hi, "at_low": a, "at_high": b, "swing": b - a})
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame["abs_swing"] = frame.swing.abs()
+    return frame
