@@ -10,7 +10,7 @@ from .data import ModelData
 from .diagnose import conflicts
 from .model import build_model
 from .results import Results, extract
-from .solve import SolverFacts, solve_model
+from .solve import SolverFacts, solve_direct
 
 
 class Infeasible(Exception):
@@ -44,7 +44,7 @@ def run(data: ModelData, write_model: str | None = None, threads: int | None = N
     t0 = time.perf_counter()
     model = build_model(data)
     build_s = time.perf_counter() - t0
-    facts = solve_model(model, data, write_model=write_model, threads=threads)
+    facts = solve_direct(model, data, write_model=write_model, threads=threads)
     facts.seconds = {"read": read_s, "build": build_s, **facts.seconds}
     if facts.status == "infeasible":
         raise Infeasible(facts, conflicts(data))

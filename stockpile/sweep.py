@@ -141,7 +141,8 @@ def apply_point(book: RawBook, point: Point) -> RawBook:
 @dataclass
 class PointSolver:
     base: RawBook
-    threads: int = 1
+    # HiGHS fixes its thread count per OS thread at first use (HiGHS #3141): set it only in fresh workers
+    threads: int | None = None
     _key: str | None = None
     _model: object = None
     _opt: object = None
@@ -186,7 +187,7 @@ class PointSolver:
 _LOCAL = threading.local()  # one PointSolver per worker thread (process pools and Dask workers alike)
 
 
-def solve_chunk(base: RawBook, points: list[Point], threads: int = 1) -> list[dict]:
+def solve_chunk(base: RawBook, points: list[Point], threads: int | None = None) -> list[dict]:
     """Task run by a worker: re-uses this thread's PointSolver while the workbook is the same."""
     solver = getattr(_LOCAL, "solver", None)
     if solver is None or solver.base.sha256 != base.sha256:
@@ -198,8 +199,9 @@ def solve_chunk(base: RawBook, points: list[Point], threads: int = 1) -> list[di
 
 
 def _chunks(points: list[Point], workers: int) -> list[list[Point]]:
-    """Consecutive points together (they usually share a structure), small enough for a live progress bar."""
-    size = max(1, min(10, len(points) // max(1, 4 * workers)))
+    """A few consecutive points per task: workers keep their model across tasks anyway, so small
+    chunks cost little and keep the progress bar live."""
+    size = max(1, min(4, len(points) // max(1, 4 * workers)))
     return [points[i:i + size] for i in range(0, len(points), size)]
 
 
@@ -261,7 +263,7 @@ def _run_processes(base, chunks, workers, take) -> None:
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     try:
-        futures = [pool.submit(solve_chunk, base, chunk) for chunk in chunks]
+        futures = [pool.submit(solve_chunk, base, chunk, 1) for chunk in chunks]  # one HiGHS thread per worker
         for fut in as_completed(futures):
             take(fut.result())
     except KeyboardInterrupt:
@@ -275,7 +277,7 @@ def _run_dask(base, chunks, scheduler, take) -> None:
 
     with Client(scheduler, timeout="20s") as client:
         shared = client.scatter(base, broadcast=True)  # the workbook travels once per worker
-        futures = [client.submit(solve_chunk, shared, chunk, pure=False) for chunk in chunks]
+        futures = [client.submit(solve_chunk, shared, chunk, 1, pure=False) for chunk in chunks]
         try:
             for fut in as_completed(futures):
                 take(fut.result())

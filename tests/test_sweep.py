@@ -40,6 +40,7 @@ def test_sweep_answers_known_by_hand(tiny_xlsx, tmp_path):
     assert list(points.stock_t) == pytest.approx([0, 3, 3])
     sweep = pd.read_csv(out / "sweep.csv")
     assert list(sweep.rebuilt) == [True, False, False]  # one model, re-solved
+    assert (sweep.highs_s <= sweep.seconds).all()  # this point's HiGHS time, not the running total
     assert {"sweep.csv", "sweep_points.csv", "results.xlsx", "summary.md", "sweep.png", "sweep.json"} <= {
         p.name for p in out.iterdir()}
     assert "Most sensitive: **scenarios.s1.probability_per_yr**" in (out / "summary.md").read_text()
