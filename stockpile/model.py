@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
+from pyomo.core.util import quicksum
 
 from .data import ModelData
 from .scenario_tree import ScenarioTree, build_tree
@@ -183,12 +184,12 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
 
     m.Stock = pyo.Expression(m.STOCK_PAIRS, rule=stock_t)
     m.Stock_By_Option = pyo.Constraint(
-        m.STOCK_PAIRS, rule=lambda _, p, mi: sum(m.StockByOption[p, mi, k] for k in options) == m.Stock[p, mi])
+        m.STOCK_PAIRS, rule=lambda _, p, mi: quicksum(m.StockByOption[p, mi, k] for k in options) == m.Stock[p, mi])
     m.Option_Capacity = pyo.Constraint(
         m.STOCK_PAIRS, m.OPTIONS,
         rule=lambda _, p, mi, k: m.StockByOption[p, mi, k] <= idx.cap_t[p, mi, k] * m.Option[p, mi, k])
     m.One_Option = pyo.Constraint(
-        m.STOCK_PAIRS, rule=lambda _, p, mi: sum(m.Option[p, mi, k] for k in options) == m.Open[p, mi])
+        m.STOCK_PAIRS, rule=lambda _, p, mi: quicksum(m.Option[p, mi, k] for k in options) == m.Open[p, mi])
 
     # ---- first stage: joint pool --------------------------------------------------------
     m.JointLots = pyo.Var(m.JOINT_MINERALS, domain=pyo.NonNegativeIntegers,
@@ -202,12 +203,12 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
             m.Member[p].fix(1)
     m.JointStock = pyo.Expression(m.JOINT_MINERALS, rule=lambda _, mi: mins[mi].lot_t * m.JointLots[mi])
     m.Joint_By_Option = pyo.Constraint(
-        m.JOINT_MINERALS, rule=lambda _, mi: sum(m.JointByOption[mi, k] for k in options) == m.JointStock[mi])
+        m.JOINT_MINERALS, rule=lambda _, mi: quicksum(m.JointByOption[mi, k] for k in options) == m.JointStock[mi])
     m.Joint_Option_Capacity = pyo.Constraint(
         m.JOINT_MINERALS, m.OPTIONS,
         rule=lambda _, mi, k: m.JointByOption[mi, k] <= idx.cap_joint_t[mi, k] * m.JointOption[mi, k])
     m.Joint_One_Option = pyo.Constraint(
-        m.JOINT_MINERALS, rule=lambda _, mi: sum(m.JointOption[mi, k] for k in options) == m.JointOpen[mi])
+        m.JOINT_MINERALS, rule=lambda _, mi: quicksum(m.JointOption[mi, k] for k in options) == m.JointOpen[mi])
 
     # ---- second stage: per tree node ------------------------------------------------------
     m.Release = pyo.Var(m.REC, domain=pyo.NonNegativeReals)
@@ -219,16 +220,19 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     def balance(_, n, p, mi):
         """r + q + sum_l u[l] = g: stock is released only against a gap."""
         draw = m.Draw[n, p, mi] if (n, p, mi) in draw_set else 0
-        unmet = sum(m.Unmet[n, p, mi, l] for l in range(1, len(data.tiers[mi]) + 1))
+        unmet = quicksum(m.Unmet[n, p, mi, l] for l in range(1, len(data.tiers[mi]) + 1))
         return m.Release[n, p, mi] + draw + unmet == idx.gap_t[n, p, mi]
 
     m.Supply_Balance = pyo.Constraint(m.REC, rule=balance)
+    # release capacity sum_k rate_k * x_k: one expression per holder, shared by all its nodes' rows
+    rate = {k: o.max_release_share_per_month for k, o in options.items()}
+    capacity = {(p, mi): quicksum(rate[k] * m.StockByOption[p, mi, k] for k in options) for p, mi in idx.stock_pairs}
+    joint_capacity = {mi: quicksum(rate[k] * m.JointByOption[mi, k] for k in options) for mi in idx.joint_minerals}
     m.Release_Rate = pyo.Constraint(
-        m.REC, rule=lambda _, n, p, mi: m.Release[n, p, mi] <= sum(
-            options[k].max_release_share_per_month * m.StockByOption[p, mi, k] for k in options))
+        m.REC, rule=lambda _, n, p, mi: m.Release[n, p, mi] - capacity[p, mi] <= 0)
     m.LEAF_PAIRS = pyo.Set(initialize=list(idx.leaf_release), dimen=3, ordered=True)
     m.Release_Within_Stock = pyo.Constraint(
-        m.LEAF_PAIRS, rule=lambda _, li, p, mi: sum(m.Release[n, p, mi] for n in idx.leaf_release[li, p, mi])
+        m.LEAF_PAIRS, rule=lambda _, li, p, mi: quicksum(m.Release[n, p, mi] for n in idx.leaf_release[li, p, mi])
         <= m.Stock[p, mi])
 
     m.DRAW_NODES = pyo.Set(initialize=sorted({(n, mi) for n, _, mi in idx.draws}), dimen=2, ordered=True)
@@ -236,11 +240,11 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     for n, p, mi in idx.draws:
         draws_at.setdefault((n, mi), []).append(p)
     m.Draw_Rate = pyo.Constraint(
-        m.DRAW_NODES, rule=lambda _, n, mi: sum(m.Draw[n, p, mi] for p in draws_at[n, mi]) <= sum(
-            options[k].max_release_share_per_month * m.JointByOption[mi, k] for k in options))
+        m.DRAW_NODES,
+        rule=lambda _, n, mi: quicksum(m.Draw[n, p, mi] for p in draws_at[n, mi]) - joint_capacity[mi] <= 0)
     m.LEAF_MINERALS = pyo.Set(initialize=list(idx.leaf_draw), dimen=2, ordered=True)
     m.Draw_Within_Pool = pyo.Constraint(
-        m.LEAF_MINERALS, rule=lambda _, li, mi: sum(m.Draw[n, p, mi] for n, p in idx.leaf_draw[li, mi])
+        m.LEAF_MINERALS, rule=lambda _, li, mi: quicksum(m.Draw[n, p, mi] for n, p in idx.leaf_draw[li, mi])
         <= m.JointStock[mi])
     m.Draw_Members = pyo.Constraint(
         m.DRAWS, rule=lambda _, n, p, mi: m.Draw[n, p, mi] <= idx.gap_t[n, p, mi] * m.Member[p]
@@ -252,10 +256,10 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     lot_musd, budget_musd = coef["LotCostMusd"], coef["BudgetMusd"]
 
     def acquisition_musd(p=None):
-        national = sum(lot_musd[mi] * m.Lots[pp, mi] for pp, mi in idx.stock_pairs if p is None or pp == p)
+        national = quicksum(lot_musd[mi] * m.Lots[pp, mi] for pp, mi in idx.stock_pairs if p is None or pp == p)
         if p is not None:
             return national
-        return national + sum(lot_musd[mi] * m.JointLots[mi] for mi in idx.joint_minerals)
+        return national + quicksum(lot_musd[mi] * m.JointLots[mi] for mi in idx.joint_minerals)
 
     if s.budget_usd is not None:
         m.Acquisition_Budget = pyo.Constraint(expr=acquisition_musd() <= budget_musd[TOTAL])
@@ -277,22 +281,22 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     shortage, refill = coef["ShortageCost"], coef["ReplenishCost"]
     fixed, joint_fixed = coef["ProgrammeFixedCost"], coef["JointFixedCost"]
     m.cost_terms = {
-        "national_holding": pyo.Expression(expr=sum(
+        "national_holding": pyo.Expression(expr=quicksum(
             weight[p] * holding[mi, k] * m.StockByOption[p, mi, k] for p, mi in idx.stock_pairs for k in options)),
-        "national_programme_fixed": pyo.Expression(expr=sum(
+        "national_programme_fixed": pyo.Expression(expr=quicksum(
             weight[p] * fixed[p, mi] * m.Open[p, mi] for p, mi in idx.stock_pairs)),
-        "joint_holding": pyo.Expression(expr=sum(
+        "joint_holding": pyo.Expression(expr=quicksum(
             holding[mi, k] * m.JointByOption[mi, k] for mi in idx.joint_minerals for k in options)),
-        "joint_fixed": pyo.Expression(expr=sum(joint_fixed[mi] * m.JointOpen[mi] for mi in idx.joint_minerals)),
-        "expected_shortage": pyo.Expression(expr=sum(
+        "joint_fixed": pyo.Expression(expr=quicksum(joint_fixed[mi] * m.JointOpen[mi] for mi in idx.joint_minerals)),
+        "expected_shortage": pyo.Expression(expr=quicksum(
             weight[p] * prob[n] * shortage[mi, l] * m.Unmet[n, p, mi, l] for (n, p, mi, l) in tiers)),
-        "expected_replenishment": pyo.Expression(expr=sum(
+        "expected_replenishment": pyo.Expression(expr=quicksum(
             weight[p] * prob[n] * refill[mi] * m.Release[n, p, mi] for n, p, mi in idx.rec)
-            + sum(prob[n] * refill[mi] * m.Draw[n, p, mi] for n, p, mi in idx.draws)),
+            + quicksum(prob[n] * refill[mi] * m.Draw[n, p, mi] for n, p, mi in idx.draws)),
     }
     for name, expr in m.cost_terms.items():
         m.add_component(f"Cost_{name}", expr)
-    m.Expected_Annual_Cost = pyo.Objective(expr=sum(m.cost_terms.values()), sense=pyo.minimize)
+    m.Expected_Annual_Cost = pyo.Objective(expr=quicksum(m.cost_terms.values()), sense=pyo.minimize)
     return m
 
 
@@ -318,7 +322,7 @@ def coefficients(data: ModelData, idx: Index, tree: ScenarioTree) -> dict[str, d
         "JointFixedCost": {mi: mins[mi].joint_fixed_usd_per_yr for mi in idx.joint_minerals},
         "ShortageCost": {(mi, l): t.usd_per_t for mi, tiers in data.tiers.items()
                          for l, t in enumerate(tiers, 1)},  # USD/t
-        "NodeProbability": {n.id: sum(data.scenarios[s].probability_per_yr for s in n.scenarios)
+        "NodeProbability": {n.id: quicksum(data.scenarios[s].probability_per_yr for s in n.scenarios)
                             for n in tree.nodes},  # 1/yr
         "ReplenishCost": {mi: premium * mins[mi].price_usd_per_t for mi in mins},  # USD/t released
         "LotCostMusd": {mi: mins[mi].price_usd_per_t * mins[mi].lot_t / 1e6 for mi in mins},  # USD m/lot
@@ -373,5 +377,5 @@ def _add_allocation(m, data: ModelData, idx: Index, draws_at) -> None:
         m.LEAF_PARTY_MINERALS = pyo.Set(initialize=list(idx.leaf_draw_party), dimen=3, ordered=True)
         m.Entitlement = pyo.Constraint(
             m.LEAF_PARTY_MINERALS,
-            rule=lambda _, li, p, mi: sum(m.Draw[n, p, mi] for n in idx.leaf_draw_party[li, p, mi])
+            rule=lambda _, li, p, mi: quicksum(m.Draw[n, p, mi] for n in idx.leaf_draw_party[li, p, mi])
             <= idx.entitlement[p, mi] * m.JointStock[mi])

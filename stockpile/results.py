@@ -54,10 +54,8 @@ def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts) -> Re
     tables["scenario_outcomes"] = outcomes
     tables["survival"] = _survival(outcomes, data)
     tables["scenarios"] = _scenarios(data, tree, tables["survival"], release, draw, unmet_cost)
-    tables["party_costs"] = _party_costs(model, data)
-    terms = {name: pyo.value(expr) for name, expr in model.cost_terms.items()}
-    terms["total"] = sum(terms.values())
-    tables["costs"] = pd.DataFrame({"term": list(terms), "usd_per_yr": list(terms.values())})
+    tables["party_costs"] = pc = _party_costs(model, data)
+    tables["costs"] = _costs(pc)
     return Results(facts, tables)
 
 
@@ -137,37 +135,63 @@ def _release_rules(data, tree, idx, stock, release, draw) -> pd.DataFrame:
 
 
 def _outcomes(data, tree, release, draw, unmet) -> pd.DataFrame:
-    rows = []
+    """Scenario x (party, mineral) hit x month, built as arrays: a node x pair matrix per variable,
+    then each scenario's rows are its path through the tree."""
+    node_index = {n.id: k for k, n in enumerate(tree.nodes)}
+    pair_index = {pm: i for i, pm in enumerate(tree.pairs)}
+    shape = (len(tree.nodes), len(tree.pairs))
+
+    def matrix(values: dict) -> np.ndarray:
+        out = np.zeros(shape)
+        if values:
+            keys = list(values)
+            out[[node_index[n] for n, _, _ in keys], [pair_index[p, m] for _, p, m in keys]] = list(values.values())
+        return out
+
+    r, q, u = matrix(release), matrix(draw), matrix(unmet)
     horizon = data.settings.horizon_months
+    months = np.arange(1, horizon + 1)
+    parts = []
     for s in data.scenarios:
         gap = tree.gaps[s]
-        for i in np.flatnonzero(gap.sum(axis=1) > 0):
-            p, m = tree.pairs[i]
-            for t in range(1, horizon + 1):
-                n = tree.node_of(s, t).id
-                rows.append({"scenario": s, "party": p, "mineral": m, "month": t, "gap_t": gap[i, t - 1],
-                             "released_t": release.get((n, p, m), 0.0), "joint_draw_t": draw.get((n, p, m), 0.0),
-                             "unmet_t": unmet.get((n, p, m), 0.0)})
+        hit = np.flatnonzero(gap.sum(axis=1) > 0)
+        if not len(hit):
+            continue
+        path = np.array(tree.path[s])
+        parts.append(pd.DataFrame({
+            "scenario": s,
+            "pair": np.repeat(hit, horizon),
+            "month": np.tile(months, len(hit)),
+            "gap_t": gap[hit].ravel(),
+            "released_t": r[path][:, hit].T.ravel(),
+            "joint_draw_t": q[path][:, hit].T.ravel(),
+            "unmet_t": u[path][:, hit].T.ravel(),
+        }))
     cols = ["scenario", "party", "mineral", "month", "gap_t", "released_t", "joint_draw_t", "unmet_t"]
-    return pd.DataFrame(rows, columns=cols)
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    out["party"] = np.array([p for p, _ in tree.pairs], dtype=object)[out.pair]
+    out["mineral"] = np.array([m for _, m in tree.pairs], dtype=object)[out.pair]
+    return out[cols]
 
 
 def _survival(outcomes: pd.DataFrame, data) -> pd.DataFrame:
     """Per scenario, party and mineral hit: months from the first gap until demand first goes unmet."""
-    rows = []
+    keys = ["scenario", "party", "mineral"]
     horizon = data.settings.horizon_months
-    for (s, p, m), g in outcomes.groupby(["scenario", "party", "mineral"], sort=False):
-        gap_months = g.loc[g.gap_t > TOL_T, "month"]
-        unmet_months = g.loc[g.unmet_t > TOL_T, "month"]
-        first_gap = int(gap_months.min())
-        first_unmet = int(unmet_months.min()) if len(unmet_months) else None
-        survived = (first_unmet if first_unmet else horizon + 1) - first_gap
-        rows.append({"scenario": s, "party": p, "mineral": m, "first_gap_month": first_gap,
-                     "first_unmet_month": first_unmet, "months_survived": survived,
-                     "gap_t": g.gap_t.sum(), "unmet_t": g.unmet_t.sum()})
+    grouped = outcomes.groupby(keys, sort=False)
+    out = grouped[["gap_t", "unmet_t"]].sum()
+    out["first_gap_month"] = outcomes[outcomes.gap_t > TOL_T].groupby(keys, sort=False).month.min()
+    out["first_unmet_month"] = outcomes[outcomes.unmet_t > TOL_T].groupby(keys, sort=False).month.min()
+    out["months_survived"] = out.first_unmet_month.fillna(horizon + 1) - out.first_gap_month
+    out = out.reset_index()
+    out["first_gap_month"] = out.first_gap_month.astype(int)
+    out["first_unmet_month"] = out.first_unmet_month.astype("Int64")
+    out["months_survived"] = out.months_survived.astype(int)
     cols = ["scenario", "party", "mineral", "first_gap_month", "first_unmet_month", "months_survived", "gap_t",
             "unmet_t"]
-    return pd.DataFrame(rows, columns=cols)
+    return out[cols]
 
 
 def _scenarios(data, tree, survival, release, draw, unmet_cost) -> pd.DataFrame:
@@ -188,6 +212,22 @@ def _scenarios(data, tree, survival, release, draw, unmet_cost) -> pd.DataFrame:
                      "months_survived": int(surv.months_survived.min()) if len(surv) else np.nan,
                      "gap_t": surv.gap_t.sum(), "unmet_t": surv.unmet_t.sum(), "description": sc.description})
     return pd.DataFrame(rows)
+
+
+def _costs(party_costs: pd.DataFrame) -> pd.DataFrame:
+    """costs.csv: the objective's terms (model.cost_terms), summed from the per-holder costs."""
+    national = party_costs[party_costs.holder != "JOINT"].sum(numeric_only=True)
+    joint = party_costs[party_costs.holder == "JOINT"].sum(numeric_only=True)
+    terms = {
+        "national_holding": national.holding_usd_per_yr,
+        "national_programme_fixed": national.programme_fixed_usd_per_yr,
+        "joint_holding": joint.holding_usd_per_yr,
+        "joint_fixed": joint.programme_fixed_usd_per_yr,
+        "expected_shortage": national.expected_shortage_usd_per_yr + joint.expected_shortage_usd_per_yr,
+        "expected_replenishment": national.expected_replenishment_usd_per_yr + joint.expected_replenishment_usd_per_yr,
+    }
+    terms["total"] = sum(terms.values())
+    return pd.DataFrame({"term": list(terms), "usd_per_yr": [float(v) for v in terms.values()]})
 
 
 def _party_costs(model, data: ModelData) -> pd.DataFrame:

@@ -205,3 +205,23 @@ def test_entitlement_caps_each_members_draws():
     res = solve(frames)
     assert objective(res) == pytest.approx(60.0)
     assert stock_of(res, "JOINT") == pytest.approx(0.0)
+
+
+def test_costs_table_equals_the_models_cost_terms():
+    # costs.csv is summed from per-holder costs; it must equal the objective's own expressions
+    import pyomo.environ as pyo
+
+    from stockpile.model import build_model
+    from stockpile.results import extract
+    from stockpile.solve import solve_direct
+
+    frames = two_parties(settings=pd.DataFrame({"key": ["horizon_months", "mip_rel_gap", "replenish_premium"],
+                                                "value": [6, 0, 0.2]}),
+                         demand={"programme_fixed_usd_per_yr": [5.0, 5.0]})
+    data = data_of(frames)
+    model = build_model(data)
+    res = extract(model, data, solve_direct(model, data))
+    costs = res["costs"].set_index("term").usd_per_yr
+    for term, expr in model.cost_terms.items():
+        assert costs[term] == pytest.approx(pyo.value(expr), abs=1e-9)
+    assert costs["total"] == pytest.approx(res.facts.objective_usd_per_yr)
