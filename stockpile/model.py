@@ -171,68 +171,80 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
 
     # ---- first stage: national stock --------------------------------------------------
     m.Lots = pyo.Var(m.STOCK_PAIRS, domain=pyo.NonNegativeIntegers, bounds=lambda _, p, mi: (0, idx.lots_max[p, mi]))
+    n_ = dict(m.Lots.items())  # plain dicts named as in the formulation: Pyomo's __getitem__ is slow in hot rules
     m.Open = pyo.Var(m.STOCK_PAIRS, domain=pyo.Binary)
+    y = dict(m.Open.items())
     m.StockByOption = pyo.Var(m.STOCK_PAIRS, m.OPTIONS, domain=pyo.NonNegativeReals)
+    x_k = dict(m.StockByOption.items())
     m.Option = pyo.Var(m.STOCK_PAIRS, m.OPTIONS, domain=pyo.Binary)
+    b = dict(m.Option.items())
     for p, mi in idx.stock_pairs:
         if dem[p, mi].existing_stock_t > 0:
             m.Open[p, mi].fix(1)  # existing stock is held whatever the model says
 
     def stock_t(_, p, mi):
         """x[p,m] = x0[p,m] + lot[m] * n[p,m]"""
-        return dem[p, mi].existing_stock_t + mins[mi].lot_t * m.Lots[p, mi]
+        return dem[p, mi].existing_stock_t + mins[mi].lot_t * n_[p, mi]
 
     m.Stock = pyo.Expression(m.STOCK_PAIRS, rule=stock_t)
     m.Stock_By_Option = pyo.Constraint(
-        m.STOCK_PAIRS, rule=lambda _, p, mi: quicksum(m.StockByOption[p, mi, k] for k in options) == m.Stock[p, mi])
+        m.STOCK_PAIRS, rule=lambda _, p, mi: quicksum(x_k[p, mi, k] for k in options) == m.Stock[p, mi])
     m.Option_Capacity = pyo.Constraint(
         m.STOCK_PAIRS, m.OPTIONS,
-        rule=lambda _, p, mi, k: m.StockByOption[p, mi, k] <= idx.cap_t[p, mi, k] * m.Option[p, mi, k])
+        rule=lambda _, p, mi, k: x_k[p, mi, k] <= idx.cap_t[p, mi, k] * b[p, mi, k])
     m.One_Option = pyo.Constraint(
-        m.STOCK_PAIRS, rule=lambda _, p, mi: quicksum(m.Option[p, mi, k] for k in options) == m.Open[p, mi])
+        m.STOCK_PAIRS, rule=lambda _, p, mi: quicksum(b[p, mi, k] for k in options) == y[p, mi])
 
     # ---- first stage: joint pool --------------------------------------------------------
     m.JointLots = pyo.Var(m.JOINT_MINERALS, domain=pyo.NonNegativeIntegers,
                           bounds=lambda _, mi: (0, idx.joint_lots_max[mi]))
+    nj = dict(m.JointLots.items())
     m.JointOpen = pyo.Var(m.JOINT_MINERALS, domain=pyo.Binary)
+    yj = dict(m.JointOpen.items())
     m.JointByOption = pyo.Var(m.JOINT_MINERALS, m.OPTIONS, domain=pyo.NonNegativeReals)
+    xj_k = dict(m.JointByOption.items())
     m.JointOption = pyo.Var(m.JOINT_MINERALS, m.OPTIONS, domain=pyo.Binary)
+    bj = dict(m.JointOption.items())
     m.Member = pyo.Var(m.MEMBERS, domain=pyo.Binary)
+    z = dict(m.Member.items())
     for p in idx.members:
         if data.parties[p].joint_member == "yes":
             m.Member[p].fix(1)
-    m.JointStock = pyo.Expression(m.JOINT_MINERALS, rule=lambda _, mi: mins[mi].lot_t * m.JointLots[mi])
+    m.JointStock = pyo.Expression(m.JOINT_MINERALS, rule=lambda _, mi: mins[mi].lot_t * nj[mi])
     m.Joint_By_Option = pyo.Constraint(
-        m.JOINT_MINERALS, rule=lambda _, mi: quicksum(m.JointByOption[mi, k] for k in options) == m.JointStock[mi])
+        m.JOINT_MINERALS, rule=lambda _, mi: quicksum(xj_k[mi, k] for k in options) == m.JointStock[mi])
     m.Joint_Option_Capacity = pyo.Constraint(
         m.JOINT_MINERALS, m.OPTIONS,
-        rule=lambda _, mi, k: m.JointByOption[mi, k] <= idx.cap_joint_t[mi, k] * m.JointOption[mi, k])
+        rule=lambda _, mi, k: xj_k[mi, k] <= idx.cap_joint_t[mi, k] * bj[mi, k])
     m.Joint_One_Option = pyo.Constraint(
-        m.JOINT_MINERALS, rule=lambda _, mi: quicksum(m.JointOption[mi, k] for k in options) == m.JointOpen[mi])
+        m.JOINT_MINERALS, rule=lambda _, mi: quicksum(bj[mi, k] for k in options) == yj[mi])
 
     # ---- second stage: per tree node ------------------------------------------------------
     m.Release = pyo.Var(m.REC, domain=pyo.NonNegativeReals)
+    r = dict(m.Release.items())
     m.Draw = pyo.Var(m.DRAWS, domain=pyo.NonNegativeReals)
+    q = dict(m.Draw.items())
     m.Unmet = pyo.Var(m.TIERS, domain=pyo.NonNegativeReals,
                       bounds=lambda _, n, p, mi, l: (0, _tier_width(data, mi, l) * data.consumption_t_per_month(p, mi)))
+    u = dict(m.Unmet.items())
     draw_set = set(idx.draws)
 
     def balance(_, n, p, mi):
         """r + q + sum_l u[l] = g: stock is released only against a gap."""
-        draw = m.Draw[n, p, mi] if (n, p, mi) in draw_set else 0
-        unmet = quicksum(m.Unmet[n, p, mi, l] for l in range(1, len(data.tiers[mi]) + 1))
-        return m.Release[n, p, mi] + draw + unmet == idx.gap_t[n, p, mi]
+        draw = q[n, p, mi] if (n, p, mi) in draw_set else 0
+        unmet = quicksum(u[n, p, mi, l] for l in range(1, len(data.tiers[mi]) + 1))
+        return r[n, p, mi] + draw + unmet == idx.gap_t[n, p, mi]
 
     m.Supply_Balance = pyo.Constraint(m.REC, rule=balance)
     # release capacity sum_k rate_k * x_k: one expression per holder, shared by all its nodes' rows
     rate = {k: o.max_release_share_per_month for k, o in options.items()}
-    capacity = {(p, mi): quicksum(rate[k] * m.StockByOption[p, mi, k] for k in options) for p, mi in idx.stock_pairs}
-    joint_capacity = {mi: quicksum(rate[k] * m.JointByOption[mi, k] for k in options) for mi in idx.joint_minerals}
+    capacity = {(p, mi): quicksum(rate[k] * x_k[p, mi, k] for k in options) for p, mi in idx.stock_pairs}
+    joint_capacity = {mi: quicksum(rate[k] * xj_k[mi, k] for k in options) for mi in idx.joint_minerals}
     m.Release_Rate = pyo.Constraint(
-        m.REC, rule=lambda _, n, p, mi: m.Release[n, p, mi] - capacity[p, mi] <= 0)
+        m.REC, rule=lambda _, n, p, mi: r[n, p, mi] <= capacity[p, mi])
     m.LEAF_PAIRS = pyo.Set(initialize=list(idx.leaf_release), dimen=3, ordered=True)
     m.Release_Within_Stock = pyo.Constraint(
-        m.LEAF_PAIRS, rule=lambda _, li, p, mi: quicksum(m.Release[n, p, mi] for n in idx.leaf_release[li, p, mi])
+        m.LEAF_PAIRS, rule=lambda _, li, p, mi: quicksum(r[n, p, mi] for n in idx.leaf_release[li, p, mi])
         <= m.Stock[p, mi])
 
     m.DRAW_NODES = pyo.Set(initialize=sorted({(n, mi) for n, _, mi in idx.draws}), dimen=2, ordered=True)
@@ -241,14 +253,19 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
         draws_at.setdefault((n, mi), []).append(p)
     m.Draw_Rate = pyo.Constraint(
         m.DRAW_NODES,
-        rule=lambda _, n, mi: quicksum(m.Draw[n, p, mi] for p in draws_at[n, mi]) - joint_capacity[mi] <= 0)
+        rule=lambda _, n, mi: quicksum(q[n, p, mi] for p in draws_at[n, mi]) <= joint_capacity[mi])
     m.LEAF_MINERALS = pyo.Set(initialize=list(idx.leaf_draw), dimen=2, ordered=True)
     m.Draw_Within_Pool = pyo.Constraint(
-        m.LEAF_MINERALS, rule=lambda _, li, mi: quicksum(m.Draw[n, p, mi] for n, p in idx.leaf_draw[li, mi])
+        m.LEAF_MINERALS, rule=lambda _, li, mi: quicksum(q[n, p, mi] for n, p in idx.leaf_draw[li, mi])
         <= m.JointStock[mi])
+    # only members draw: per leaf path, sum of p's draws <= (sum of p's gaps) x Member[p]
+    # (one row per path instead of per node: draws are >= 0, so Member = 0 still stops them all)
+    optional = [key for key in idx.leaf_draw_party if data.parties[key[1]].joint_member == "optional"]
+    m.OPTIONAL_DRAW_PATHS = pyo.Set(initialize=optional, dimen=3, ordered=True)
     m.Draw_Members = pyo.Constraint(
-        m.DRAWS, rule=lambda _, n, p, mi: m.Draw[n, p, mi] <= idx.gap_t[n, p, mi] * m.Member[p]
-        if data.parties[p].joint_member == "optional" else pyo.Constraint.Skip)
+        m.OPTIONAL_DRAW_PATHS,
+        rule=lambda _, li, p, mi: quicksum(q[n, p, mi] for n in idx.leaf_draw_party[li, p, mi])
+        <= sum(idx.gap_t[n, p, mi] for n in idx.leaf_draw_party[li, p, mi]) * z[p])
     _add_allocation(m, data, idx, draws_at)
 
     # ---- policy constraints -------------------------------------------------------------
@@ -256,10 +273,10 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     lot_musd, budget_musd = coef["LotCostMusd"], coef["BudgetMusd"]
 
     def acquisition_musd(p=None):
-        national = quicksum(lot_musd[mi] * m.Lots[pp, mi] for pp, mi in idx.stock_pairs if p is None or pp == p)
+        national = quicksum(lot_musd[mi] * n_[pp, mi] for pp, mi in idx.stock_pairs if p is None or pp == p)
         if p is not None:
             return national
-        return national + quicksum(lot_musd[mi] * m.JointLots[mi] for mi in idx.joint_minerals)
+        return national + quicksum(lot_musd[mi] * nj[mi] for mi in idx.joint_minerals)
 
     if s.budget_usd is not None:
         m.Acquisition_Budget = pyo.Constraint(expr=acquisition_musd() <= budget_musd[TOTAL])
@@ -282,17 +299,17 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     fixed, joint_fixed = coef["ProgrammeFixedCost"], coef["JointFixedCost"]
     m.cost_terms = {
         "national_holding": pyo.Expression(expr=quicksum(
-            weight[p] * holding[mi, k] * m.StockByOption[p, mi, k] for p, mi in idx.stock_pairs for k in options)),
+            weight[p] * holding[mi, k] * x_k[p, mi, k] for p, mi in idx.stock_pairs for k in options)),
         "national_programme_fixed": pyo.Expression(expr=quicksum(
-            weight[p] * fixed[p, mi] * m.Open[p, mi] for p, mi in idx.stock_pairs)),
+            weight[p] * fixed[p, mi] * y[p, mi] for p, mi in idx.stock_pairs)),
         "joint_holding": pyo.Expression(expr=quicksum(
-            holding[mi, k] * m.JointByOption[mi, k] for mi in idx.joint_minerals for k in options)),
-        "joint_fixed": pyo.Expression(expr=quicksum(joint_fixed[mi] * m.JointOpen[mi] for mi in idx.joint_minerals)),
+            holding[mi, k] * xj_k[mi, k] for mi in idx.joint_minerals for k in options)),
+        "joint_fixed": pyo.Expression(expr=quicksum(joint_fixed[mi] * yj[mi] for mi in idx.joint_minerals)),
         "expected_shortage": pyo.Expression(expr=quicksum(
-            weight[p] * prob[n] * shortage[mi, l] * m.Unmet[n, p, mi, l] for (n, p, mi, l) in tiers)),
+            weight[p] * prob[n] * shortage[mi, l] * u[n, p, mi, l] for (n, p, mi, l) in tiers)),
         "expected_replenishment": pyo.Expression(expr=quicksum(
-            weight[p] * prob[n] * refill[mi] * m.Release[n, p, mi] for n, p, mi in idx.rec)
-            + quicksum(prob[n] * refill[mi] * m.Draw[n, p, mi] for n, p, mi in idx.draws)),
+            weight[p] * prob[n] * refill[mi] * r[n, p, mi] for n, p, mi in idx.rec)
+            + quicksum(prob[n] * refill[mi] * q[n, p, mi] for n, p, mi in idx.draws)),
     }
     for name, expr in m.cost_terms.items():
         m.add_component(f"Cost_{name}", expr)
