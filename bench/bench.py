@@ -36,7 +36,8 @@ def measure(folder: str, mps: str, gap: float, threads: int) -> dict:
     f = result.results.facts
     out = {"variables": f.variables, "constraints": f.constraints, "integers": f.integer_variables,
            "status": f.status, "objective": f.objective_usd_per_yr, **{f"{k}_s": v for k, v in f.seconds.items()},
-           "end_to_end_s": time.perf_counter() - t0,
+           # writing the .mps for the HiGHS-alone run is not part of a solve
+           "end_to_end_s": time.perf_counter() - t0 - f.seconds.get("write_model", 0.0),
            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     return out
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import pandas as pd
+from pyomo.common.gc_manager import PauseGC
 
 from .data import ModelData
 from .model import build_model
@@ -69,7 +70,8 @@ def play(data: ModelData, threads: int | None = None, progress=None) -> Game:
     # the game is among eligible parties only; membership is then fixed per coalition
     data = data.only_parties(players).with_parties(**{p: {"joint_member": "optional"} for p in players})
     t0 = time.perf_counter()
-    model = build_model(data, mutable=True)
+    with PauseGC():  # see pipeline.run
+        model = build_model(data, mutable=True)
     build_s = time.perf_counter() - t0
     opt = make_solver(data, threads)
     value, facts = {}, {}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from pyomo.common.gc_manager import PauseGC
+
 from .data import ModelData
 from .diagnose import conflicts
 from .model import build_model
@@ -42,7 +44,8 @@ def run(data: ModelData, write_model: str | None = None, threads: int | None = N
         read_s: float = 0.0) -> Run:
     """Solve once; raises Infeasible (with the conflicting requirements) or NoSolution."""
     t0 = time.perf_counter()
-    model = build_model(data)
+    with PauseGC():  # millions of small objects, no cycles worth collecting mid-build: ~30% faster
+        model = build_model(data)
     build_s = time.perf_counter() - t0
     facts = solve_direct(model, data, write_model=write_model, threads=threads)
     facts.seconds = {"read": read_s, "build": build_s, **facts.seconds}
@@ -51,7 +54,8 @@ def run(data: ModelData, write_model: str | None = None, threads: int | None = N
     if not facts.has_solution:
         raise NoSolution(facts)
     t1 = time.perf_counter()
-    res = extract(model, data, facts)
+    with PauseGC():
+        res = extract(model, data, facts)
     facts.seconds["extract"] = time.perf_counter() - t1
     facts.seconds["total"] = read_s + (time.perf_counter() - t0)
     return Run(data, res)

@@ -127,7 +127,7 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
     t0 = time.perf_counter()
-    form = LinearStandardFormCompiler().write(model, mixed_form=True)
+    form = LinearStandardFormCompiler().write(model, mixed_form=True)  # pauses GC itself
     cols = form.columns
     n_rows, n_cols = form.A.shape
     inf = highspy.kHighsInf
@@ -157,8 +157,11 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
     if threads:
         h.setOptionValue("threads", int(threads))
     handover = time.perf_counter() - t0
+    written = 0.0
     if write_model:
+        t2 = time.perf_counter()
         h.writeModel(str(write_model))
+        written = time.perf_counter() - t2
     h.run()
     info = h.getInfo()
     status = _STATUS.get(h.getModelStatus().name, "error")
@@ -178,7 +181,7 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
         status=status, termination=h.getModelStatus().name, has_solution=has_solution,
         objective_usd_per_yr=objective, best_bound_usd_per_yr=bound, relative_gap=relative_gap(objective, bound),
         mip_rel_gap_setting=data.settings.mip_rel_gap, time_limit_s=data.settings.time_limit_s,
-        seconds={"handover": handover, "highs": h.getRunTime(), "load": load},
+        seconds={"handover": handover, "write_model": written, "highs": h.getRunTime(), "load": load},
         variables=n_cols, integer_variables=int(integer.sum()), constraints=n_rows,
         highs_version=f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}",
         pyomo_version=pyomo.version.version, inputs_sha256=data.sha256, inputs=data.source)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pyomo.common.gc_manager import PauseGC
 
 from .model import build_model, structure_key, update_coefficients
 from .problems import InputError
@@ -159,7 +160,8 @@ class PointSolver:
         key = structure_key(data)
         rebuilt = key != self._key
         if rebuilt:
-            self._model = build_model(data, mutable=True)
+            with PauseGC():  # see pipeline.run
+                self._model = build_model(data, mutable=True)
             self._opt, self._key = make_solver(data, self.threads), key
             self.rebuilds += 1
         else:
