@@ -169,55 +169,21 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     tiers = {(n, p, mi, l): t for (n, p, mi) in idx.rec for l, t in enumerate(data.tiers[mi], 1)}
     m.TIERS = pyo.Set(initialize=list(tiers), dimen=4, ordered=True)
 
-    # ---- first stage: national stock --------------------------------------------------
-    m.Lots = pyo.Var(m.STOCK_PAIRS, domain=pyo.NonNegativeIntegers, bounds=lambda _, p, mi: (0, idx.lots_max[p, mi]))
-    n_ = dict(m.Lots.items())  # plain dicts named as in the formulation: Pyomo's __getitem__ is slow in hot rules
-    m.Open = pyo.Var(m.STOCK_PAIRS, domain=pyo.Binary)
-    y = dict(m.Open.items())
-    m.StockByOption = pyo.Var(m.STOCK_PAIRS, m.OPTIONS, domain=pyo.NonNegativeReals)
-    x_k = dict(m.StockByOption.items())
-    m.Option = pyo.Var(m.STOCK_PAIRS, m.OPTIONS, domain=pyo.Binary)
-    b = dict(m.Option.items())
+    # ---- first stage: national stock and the joint pool (the same kind of holding) ----------------
+    # plain dicts named as in the formulation: Pyomo's __getitem__ is slow in hot rules
+    n_, y, x_k = _add_holdings(m, "", m.STOCK_PAIRS, idx.lots_max, idx.cap_t, options,
+                               lot={(p, mi): mins[mi].lot_t for p, mi in idx.stock_pairs},
+                               existing={(p, mi): dem[p, mi].existing_stock_t for p, mi in idx.stock_pairs})
     for p, mi in idx.stock_pairs:
         if dem[p, mi].existing_stock_t > 0:
             m.Open[p, mi].fix(1)  # existing stock is held whatever the model says
-
-    def stock_t(_, p, mi):
-        """x[p,m] = x0[p,m] + lot[m] * n[p,m]"""
-        return dem[p, mi].existing_stock_t + mins[mi].lot_t * n_[p, mi]
-
-    m.Stock = pyo.Expression(m.STOCK_PAIRS, rule=stock_t)
-    m.Stock_By_Option = pyo.Constraint(
-        m.STOCK_PAIRS, rule=lambda _, p, mi: quicksum(x_k[p, mi, k] for k in options) == m.Stock[p, mi])
-    m.Option_Capacity = pyo.Constraint(
-        m.STOCK_PAIRS, m.OPTIONS,
-        rule=lambda _, p, mi, k: x_k[p, mi, k] <= idx.cap_t[p, mi, k] * b[p, mi, k])
-    m.One_Option = pyo.Constraint(
-        m.STOCK_PAIRS, rule=lambda _, p, mi: quicksum(b[p, mi, k] for k in options) == y[p, mi])
-
-    # ---- first stage: joint pool --------------------------------------------------------
-    m.JointLots = pyo.Var(m.JOINT_MINERALS, domain=pyo.NonNegativeIntegers,
-                          bounds=lambda _, mi: (0, idx.joint_lots_max[mi]))
-    nj = dict(m.JointLots.items())
-    m.JointOpen = pyo.Var(m.JOINT_MINERALS, domain=pyo.Binary)
-    yj = dict(m.JointOpen.items())
-    m.JointByOption = pyo.Var(m.JOINT_MINERALS, m.OPTIONS, domain=pyo.NonNegativeReals)
-    xj_k = dict(m.JointByOption.items())
-    m.JointOption = pyo.Var(m.JOINT_MINERALS, m.OPTIONS, domain=pyo.Binary)
-    bj = dict(m.JointOption.items())
+    nj, yj, xj_k = _add_holdings(m, "Joint", m.JOINT_MINERALS, idx.joint_lots_max, idx.cap_joint_t, options,
+                                 lot={mi: mins[mi].lot_t for mi in idx.joint_minerals}, existing={})
     m.Member = pyo.Var(m.MEMBERS, domain=pyo.Binary)
     z = dict(m.Member.items())
     for p in idx.members:
         if data.parties[p].joint_member == "yes":
             m.Member[p].fix(1)
-    m.JointStock = pyo.Expression(m.JOINT_MINERALS, rule=lambda _, mi: mins[mi].lot_t * nj[mi])
-    m.Joint_By_Option = pyo.Constraint(
-        m.JOINT_MINERALS, rule=lambda _, mi: quicksum(xj_k[mi, k] for k in options) == m.JointStock[mi])
-    m.Joint_Option_Capacity = pyo.Constraint(
-        m.JOINT_MINERALS, m.OPTIONS,
-        rule=lambda _, mi, k: xj_k[mi, k] <= idx.cap_joint_t[mi, k] * bj[mi, k])
-    m.Joint_One_Option = pyo.Constraint(
-        m.JOINT_MINERALS, rule=lambda _, mi: quicksum(bj[mi, k] for k in options) == yj[mi])
 
     # ---- second stage: per tree node ------------------------------------------------------
     m.Release = pyo.Var(m.REC, domain=pyo.NonNegativeReals)
@@ -315,6 +281,40 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
         m.add_component(f"Cost_{name}", expr)
     m.Expected_Annual_Cost = pyo.Objective(expr=quicksum(m.cost_terms.values()), sense=pyo.minimize)
     return m
+
+
+def _add_holdings(m, prefix: str, index, lots_max: dict, cap: dict, options: dict, lot: dict, existing: dict):
+    """A holder's stock in whole lots on top of existing stock, held under exactly one release
+    option when open. National (prefix ""): Lots, Open, StockByOption, Option, Stock, Stock_By_Option,
+    Option_Capacity, One_Option; the pool (prefix "Joint"): JointLots, ..., Joint_One_Option.
+    Returns the Lots, Open and ByOption variables as plain dicts."""
+    def key(k, *rest):  # index tuples: (p, m) for parties, m for the pool
+        return (*(k if isinstance(k, tuple) else (k,)), *rest)
+
+    by, sep = prefix or "Stock", f"{prefix}_" if prefix else ""
+    lots = pyo.Var(index, domain=pyo.NonNegativeIntegers, bounds=lambda _, *k: (0, lots_max[_one(k)]))
+    m.add_component(f"{prefix}Lots", lots)
+    m.add_component(f"{prefix}Open", pyo.Var(index, domain=pyo.Binary))
+    m.add_component(f"{by}ByOption", pyo.Var(index, m.OPTIONS, domain=pyo.NonNegativeReals))
+    m.add_component(f"{prefix}Option", pyo.Var(index, m.OPTIONS, domain=pyo.Binary))
+    n_ = dict(lots.items())
+    y = dict(m.component(f"{prefix}Open").items())
+    x_k = dict(m.component(f"{by}ByOption").items())
+    b = dict(m.component(f"{prefix}Option").items())
+    stock = pyo.Expression(index, rule=lambda _, *k: existing.get(_one(k), 0.0) + lot[_one(k)] * n_[_one(k)])
+    m.add_component(f"{prefix}Stock", stock)  # x = x0 + lot * n
+    m.add_component(f"{by}_By_Option", pyo.Constraint(
+        index, rule=lambda _, *k: quicksum(x_k[key(_one(k), o)] for o in options) == stock[_one(k)]))
+    m.add_component(f"{sep}Option_Capacity", pyo.Constraint(
+        index, m.OPTIONS, rule=lambda _, *k: x_k[key(*k)] <= cap[key(*k)] * b[key(*k)]))
+    m.add_component(f"{sep}One_Option", pyo.Constraint(
+        index, rule=lambda _, *k: quicksum(b[key(_one(k), o)] for o in options) == y[_one(k)]))
+    return n_, y, x_k
+
+
+def _one(k: tuple):
+    """A rule's index arguments as the key of a dict: the tuple, or its only element."""
+    return k if len(k) > 1 else k[0]
 
 
 TOTAL = "*"  # BudgetMusd's index for the total budget (party ids are never "*")

@@ -165,19 +165,27 @@ def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2) -> 
 
 # ---- plots ------------------------------------------------------------------------------
 
-def plot_coverage(cov: pd.DataFrame, path: Path) -> None:
-    pivot = cov.pivot(index="mineral", columns="party", values="coverage_months").fillna(0)
-    pivot = pivot.reindex(list(dict.fromkeys(cov.mineral)))
+def _bar_chart(pivot: pd.DataFrame, path: Path, ylabel: str, title: str, lines=(), ncol: int = 6) -> None:
+    """Grouped bars (index on the x axis, one bar per column) with optional horizontal reference lines."""
     fig, ax = plt.subplots(figsize=(11, 4.5))
     pivot.plot.bar(ax=ax, width=0.8)
-    ax.axhline(JOGMEC_DAYS / DAYS_PER_MONTH, color="grey", ls="--", lw=1, label="JOGMEC 60 days")
-    ax.axhline(KOMIR_DAYS / DAYS_PER_MONTH, color="black", ls=":", lw=1, label="KOMIR 100 days")
-    ax.set_ylabel("coverage, months")
-    ax.set_title("Coverage by mineral and party (national stock + claim on the joint pool)")
-    ax.legend(ncol=6, fontsize=8)
+    for y, style, label in lines:
+        ax.axhline(y, lw=1, label=label, **style)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(ncol=ncol, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_coverage(cov: pd.DataFrame, path: Path) -> None:
+    pivot = cov.pivot(index="mineral", columns="party", values="coverage_months").fillna(0)
+    pivot = pivot.reindex(list(dict.fromkeys(cov.mineral)))
+    _bar_chart(pivot, path, "coverage, months",
+               "Coverage by mineral and party (national stock + claim on the joint pool)",
+               [(JOGMEC_DAYS / DAYS_PER_MONTH, {"color": "grey", "ls": "--"}, "JOGMEC 60 days"),
+                (KOMIR_DAYS / DAYS_PER_MONTH, {"color": "black", "ls": ":"}, "KOMIR 100 days")])
 
 
 def plot_shortfalls(res: Results, path: Path, worst: int = 3) -> None:
@@ -231,7 +239,7 @@ def share_summary(data: ModelData, coalitions: pd.DataFrame, sharing: pd.DataFra
     pivot = sharing.pivot(index="rule", columns="party", values="cost_usd_per_yr")[players] / 1e6
     pivot = pivot.reindex(list(dict.fromkeys(sharing.rule)))
     core = sharing.groupby("rule", sort=False).in_core.first()
-    pivot["in core"] = core.reindex(pivot.index).map({True: "yes", False: "no"})
+    pivot["in core (to solver precision)"] = core.reindex(pivot.index).map({True: "yes", False: "no"})
     out += [_md(pivot.reset_index(), ",.2f"), ""]
     out += ["## Which rules a coalition would reject", ""]
     any_block = False
@@ -254,15 +262,9 @@ def share_summary(data: ModelData, coalitions: pd.DataFrame, sharing: pd.DataFra
 def plot_sharing(sharing: pd.DataFrame, path: Path) -> None:
     pivot = sharing.pivot(index="party", columns="rule", values="saving_usd_per_yr") / 1e6
     pivot = pivot[list(dict.fromkeys(sharing.rule))]
-    fig, ax = plt.subplots(figsize=(11, 4.5))
-    pivot.plot.bar(ax=ax, width=0.85)
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_ylabel("saving against going alone, USD m/yr")
-    ax.set_title("Cost-sharing rules compared: each party's saving from the joint stockpile")
-    ax.legend(ncol=5, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _bar_chart(pivot, path, "saving against going alone, USD m/yr",
+               "Cost-sharing rules compared: each party's saving from the joint stockpile",
+               [(0.0, {"color": "black"}, None)], ncol=5)
 
 
 # ---- stockpile sweep ---------------------------------------------------------------------
