@@ -225,3 +225,16 @@ def test_costs_table_equals_the_models_cost_terms():
     for term, expr in model.cost_terms.items():
         assert costs[term] == pytest.approx(pyo.value(expr), abs=1e-9)
     assert costs["total"] == pytest.approx(res.facts.objective_usd_per_yr)
+
+
+@pytest.mark.parametrize("basis, months", [("consumption", 3.0), ("net_imports", 6.0), ("exposed", 4.0)])
+def test_coverage_basis(basis, months):
+    # basis: consumption 1 t/month; x net import reliance 0.5 = 0.5 t/month; x supplier shares 0.75 = 0.75
+    frames = tiny(demand={"net_import_reliance": [0.5]}, supply={"share": [0.75]},
+                  settings=pd.DataFrame({"key": ["horizon_months", "mip_rel_gap", "coverage_basis"],
+                                         "value": [6, 0, basis]}))
+    res = solve(frames)
+    # the cut removes 0.75 t/month for 3 months: 2.25 t held (lot 1 t -> 3 t)
+    assert stock_of(res) == pytest.approx(3.0)
+    cov = res["coverage"].iloc[0]
+    assert cov.coverage_months == pytest.approx(months)  # 3 t / 1, 0.5 or 0.75 t a month

@@ -164,3 +164,13 @@ def test_local_processes_and_dask_give_identical_tables(tiny_xlsx):
     # lot 2 t rounds the 3 t gap up to 4 t (p = 0.5): 4 x 20 = $80
     row = local[(local[labels[0]] == 0.5) & (local[labels[1]] == 2)]
     assert row.objective_usd_per_yr.iloc[0] == pytest.approx(80)
+
+
+def test_run_spec_sweep_table(tiny_xlsx, tmp_path):
+    # a run specification can carry its own sweep: [sweep] vary = [...]
+    spec = tmp_path / "sw.toml"
+    spec.write_text(f'workbook = "{tiny_xlsx.name}"\n[sweep]\nvary = ["scenarios.s1.probability_per_yr=0.01,0.5"]\n')
+    out = tmp_path / "sw"
+    result = invoke("sweep", spec, "--workers", 1, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_csv(out / "sweep_points.csv").objective_usd_per_yr) == pytest.approx([30, 60])
