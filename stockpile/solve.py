@@ -6,8 +6,13 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 
+import highspy
+import numpy as np
 import pyomo
 import pyomo.environ as pyo
+import scipy.sparse  # noqa: F401  imported here so a solve's hand-over time is not charged for it
+from pyomo.common.tee import capture_output
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
@@ -121,11 +126,6 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
     into sparse matrices, passed to HiGHS in one call; the solution goes back into the Pyomo
     variables. Much faster than the persistent interface's row-by-row set-up on large models;
     use solve_model when the model will be changed and re-solved."""
-    import highspy
-    import numpy as np
-    from pyomo.common.tee import capture_output
-    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
-
     t0 = time.perf_counter()
     form = LinearStandardFormCompiler().write(model, mixed_form=True)  # pauses GC itself
     cols = form.columns
