@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,17 +50,14 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
             frame.to_excel(xl, sheet_name=name[:31], index=False)
 
 
-def write_results(out: str | Path, data: ModelData, res: Results,
-                  extra: Callable[[Path], None] | None = None) -> Path:
-    """The whole folder for `stockpile solve`; `extra` may add files before the rename."""
+def write_results(out: str | Path, data: ModelData, res: Results) -> Path:
+    """The whole folder for `stockpile solve`."""
     with atomic_folder(out) as tmp:
         write_tables(tmp, res.tables)
         (tmp / "solver.json").write_text(json.dumps(res.facts.to_dict(), indent=2, default=str))
         (tmp / "summary.md").write_text(summary(data, res))
         plot_coverage(res["coverage"], tmp / "coverage.png")
         plot_shortfalls(res, tmp / "shortfall_paths.png")
-        if extra:
-            extra(tmp)
     return Path(out)
 
 

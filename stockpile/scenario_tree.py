@@ -72,9 +72,6 @@ class ScenarioTree:
     path: dict[str, tuple[int, ...]]  # scenario -> node index per month
     leaves: list[tuple[int, ...]]  # distinct full paths (one per group of identical scenarios)
 
-    def node_of(self, scenario: str, month: int) -> Node:
-        return self.nodes[self.path[scenario][month - 1]]
-
 
 def build_tree(data: ModelData, gaps: dict[str, np.ndarray] | None = None) -> ScenarioTree:
     """Refine the partition of scenarios month by month by their gap in that month."""

@@ -29,7 +29,7 @@ class SolverFacts:
     relative_gap: float | None
     mip_rel_gap_setting: float
     time_limit_s: float
-    seconds: dict[str, float] = field(default_factory=dict)  # build, handover, highs, extract, total
+    seconds: dict[str, float] = field(default_factory=dict)  # read, build, handover, highs, load, extract, total
     variables: int = 0
     integer_variables: int = 0
     constraints: int = 0
@@ -96,7 +96,7 @@ def solve_model(model: pyo.ConcreteModel, data: ModelData, opt: Highs | None = N
     t0 = time.perf_counter()
     if has_solution:
         res.solution_loader.load_vars()
-    extract = time.perf_counter() - t0
+    load_s = time.perf_counter() - t0
 
     objective = res.incumbent_objective if has_solution else None
     bound = res.objective_bound
@@ -106,7 +106,7 @@ def solve_model(model: pyo.ConcreteModel, data: ModelData, opt: Highs | None = N
         status=status, termination=str(tc.name), has_solution=has_solution, objective_usd_per_yr=objective,
         best_bound_usd_per_yr=bound, relative_gap=relative_gap(objective, bound),
         mip_rel_gap_setting=data.settings.mip_rel_gap, time_limit_s=data.settings.time_limit_s,
-        seconds={"handover": handover, "highs": highs_s, "load": extract},
+        seconds={"handover": handover, "highs": highs_s, "load": load_s},
         variables=opt._solver_model.getNumCol(), integer_variables=n_int, constraints=opt._solver_model.getNumRow(),
         highs_version=".".join(map(str, opt.version())), pyomo_version=pyomo.version.version,
         inputs_sha256=data.sha256, inputs=data.source,

@@ -146,10 +146,6 @@ def _id_matches(parts: list[str], wanted: list[str]) -> bool:
     return len(parts) == len(wanted) and all(w in ("*", p) for p, w in zip(parts, wanted, strict=True))
 
 
-def get_value(book: RawBook, path: str) -> Cell:
-    return matching_rows(book, path)[0][1].get(parse_path(path)[2])
-
-
 def set_value(book: RawBook, path: str, value: Cell) -> None:
     """Set a cell in place. A settings key not yet in the sheet is added."""
     sheet, row, column = parse_path(path)
