@@ -68,8 +68,9 @@ def make_solver(data: ModelData, threads: int | None = None) -> Highs:
 
 
 def solve_model(model: pyo.ConcreteModel, data: ModelData, opt: Highs | None = None,
-                write_model: str | None = None, threads: int | None = None) -> SolverFacts:
-    """Hand the model to HiGHS (or re-solve an already handed-over one) and load the solution."""
+                threads: int | None = None) -> SolverFacts:
+    """Persistent interface: hand the model to HiGHS, or re-solve one already handed over after its
+    mutable Params changed (sweeps, the coalition game), and load the solution."""
     opt = opt or make_solver(data, threads)
     # HiGHS's run time is cumulative over a persistent object's runs: keep this run's share
     before = opt._solver_model.getRunTime() if opt._solver_model is not None else 0.0
@@ -77,10 +78,6 @@ def solve_model(model: pyo.ConcreteModel, data: ModelData, opt: Highs | None = N
     timer = res.timing_info.timer
     handover = _timer_total(timer, "set_instance") + _timer_total(timer, "update")
     highs_s = float(res.timing_info.highs_time or 0.0) - before
-    if write_model:
-        opt._solver_model.setOptionValue("output_flag", False)  # keep HiGHS quiet on our stdout
-        opt._solver_model.writeModel(str(write_model))  # the exact model HiGHS solved
-
     tc = res.termination_condition
     has_solution = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     if tc == TerminationCondition.convergenceCriteriaSatisfied:
@@ -100,7 +97,6 @@ def solve_model(model: pyo.ConcreteModel, data: ModelData, opt: Highs | None = N
 
     objective = res.incumbent_objective if has_solution else None
     bound = res.objective_bound
-    info = opt._solver_model.getInfo()
     n_int = sum(1 for v in model.component_data_objects(pyo.Var, active=True) if v.is_integer() and not v.fixed)
     return SolverFacts(
         status=status, termination=str(tc.name), has_solution=has_solution, objective_usd_per_yr=objective,
@@ -110,7 +106,7 @@ def solve_model(model: pyo.ConcreteModel, data: ModelData, opt: Highs | None = N
         variables=opt._solver_model.getNumCol(), integer_variables=n_int, constraints=opt._solver_model.getNumRow(),
         highs_version=".".join(map(str, opt.version())), pyomo_version=pyomo.version.version,
         inputs_sha256=data.sha256, inputs=data.source,
-    ) if info is not None else None
+    )
 
 
 _STATUS = {
