@@ -155,3 +155,14 @@ def test_regression_bundled_workbook():
     pools = stock[stock.holder == "JOINT"].set_index("mineral").stock_t
     claims = cov.groupby("mineral").joint_t.sum()
     assert claims.reindex(pools.index).to_numpy() == pytest.approx(pools.to_numpy())
+
+
+def test_solve_without_argument_runs_the_bundled_workbook(tmp_path):
+    out = tmp_path / "res"
+    result = invoke("solve", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "Coverage, months" in result.output
+    for party in ("US", "JP", "KR", "EU"):
+        assert party in result.output
+    assert "NdPr" in result.output and "status optimal" in result.output
+    assert json.loads((out / "solver.json").read_text())["inputs"].endswith("trilateral_2025.xlsx")
