@@ -174,9 +174,10 @@ def weights(data: ModelData, players: list[str]) -> dict[str, dict[str, float]]:
 
 
 def allocate(game: Game, data: ModelData, rules=RULES, reference: str = "shapley") -> dict[str, dict[str, float]]:
-    """Cost per party (USD/yr) under each rule."""
+    """Cost per party (USD/yr) under each rule; `optimised` stays closest to `reference` (any other rule)."""
     w = weights(data, game.players)
-    base = {
+    t_star = least_core_slack(game)
+    rule_of = {
         "equal_saving": lambda: equal_saving(game),
         "consumption": lambda: proportional(game, w["consumption"]),
         "exposed_demand": lambda: proportional(game, w["exposed_demand"]),
@@ -184,19 +185,14 @@ def allocate(game: Game, data: ModelData, rules=RULES, reference: str = "shapley
         "standalone": lambda: proportional(game, {p: game.value[frozenset([p])] for p in game.players}),
         "shapley": lambda: shapley(game),
         "nucleolus": lambda: nucleolus(game),
+        "least_core": lambda: closest_in_core(game, equal_saving(game), t_star),
     }
+    rule_of["optimised"] = lambda: closest_in_core(game, out.get(reference) or rule_of[reference](), max(0.0, t_star))
     out: dict[str, dict[str, float]] = {}
-    t_star = least_core_slack(game)
     for rule in rules:
-        if rule in base:
-            out[rule] = base[rule]()
-        elif rule == "least_core":
-            out[rule] = closest_in_core(game, equal_saving(game), t_star)
-        elif rule == "optimised":
-            ref = out.get(reference) or base[reference]()
-            out[rule] = closest_in_core(game, ref, max(0.0, t_star))
-        else:
+        if rule not in rule_of:
             raise ValueError(f"unknown rule '{rule}' (known: {', '.join(RULES)})")
+        out[rule] = rule_of[rule]()
     return out
 
 

@@ -145,3 +145,14 @@ def test_share_cli_rejects_unknown_rule(tmp_path):
     result = CliRunner().invoke(main, ["share", str(path), "--rules", "shapley,fairest"])
     assert result.exit_code == 2
     assert "unknown rule(s) fairest" in result.output
+
+
+def test_optimised_can_take_any_rule_as_reference():
+    # two parties hit apart (v = 30, 30, 30): the core is x_A + x_B = 30 with each <= 30; least_core is the
+    # least-core point closest to equal saving (15, 15), and optimised referenced on it is the same point
+    data = data_of(two_parties())
+    game = play(data)
+    from stockpile.sharing import allocate
+
+    x = allocate(game, data, rules=("optimised",), reference="least_core")["optimised"]
+    assert x["A"] == pytest.approx(15) and x["B"] == pytest.approx(15)
