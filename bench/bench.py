@@ -33,7 +33,7 @@ def measure(folder: str, mps: str, gap: float, threads: int) -> dict:
     data = load(folder).with_settings(mip_rel_gap=gap, time_limit_s=1200)
     read_s = time.perf_counter() - t0
     result = run(data, write_model=mps, threads=threads, read_s=read_s)
-    f = result.results.facts
+    f = result.facts
     out = {"variables": f.variables, "constraints": f.constraints, "integers": f.integer_variables,
            "status": f.status, "objective": f.objective_usd_per_yr, **{f"{k}_s": v for k, v in f.seconds.items()},
            # writing the .mps for the HiGHS-alone run is not part of a solve

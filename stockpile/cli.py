@@ -1,4 +1,4 @@
-"""Command line: `stockpile solve | share | validate | template`.
+"""Command line: `stockpile solve | share | sweep | validate | template`.
 
 Exit codes: 0 done (a time limit hit is a warning), 1 no solution found in time,
 2 bad input, 3 infeasible model (the conflicting requirements are named).
@@ -6,6 +6,7 @@ Exit codes: 0 done (a time limit hit is a warning), 1 no solution found in time,
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -23,18 +24,23 @@ def _fail_input(err: InputError) -> None:
     sys.exit(EXIT_INPUT)
 
 
-def _load_run(source: str | None, overrides: tuple[str, ...] = ()):
+def _source(source: str | None) -> str:
+    """The named workbook or run specification, or the bundled workbook."""
+    if source is not None:
+        return source
+    if not DEFAULT_WORKBOOK.exists():
+        click.echo(f"error: the bundled workbook {DEFAULT_WORKBOOK} is missing; name a workbook "
+                   "(install from a checkout with `pip install -e .`)", err=True)
+        sys.exit(EXIT_INPUT)
+    return str(DEFAULT_WORKBOOK)
+
+
+def _load_run(source: str | None):
     """Workbook or run specification -> (RunSpec, ModelData); exits 2 on bad input."""
     from .runspec import load_run
 
-    if source is None:
-        if not DEFAULT_WORKBOOK.exists():
-            click.echo(f"error: the bundled workbook {DEFAULT_WORKBOOK} is missing; name a workbook "
-                       "(install from a checkout with `pip install -e .`)", err=True)
-            sys.exit(EXIT_INPUT)
-        source = str(DEFAULT_WORKBOOK)
     try:
-        return load_run(source, overrides)
+        return load_run(_source(source))
     except InputError as err:
         _fail_input(err)
 
@@ -80,8 +86,7 @@ def solve(source: str | None, out: str | None, write_model: str | None) -> None:
     spec, data = _load_run(source)
     for w in data.warnings:
         click.echo(w, err=True)
-    result = _solve_or_exit(data, write_model, read_s=time.perf_counter() - t0)
-    res = result.results
+    res = _solve_or_exit(data, write_model, read_s=time.perf_counter() - t0)
     folder = write_results(out or Path("results") / spec.name, data, res)
     _print_coverage(res)
     click.echo(solver_line(res.facts).replace("**", ""))
@@ -150,7 +155,7 @@ def sweep(source, varies, tornado, out, workers, scheduler) -> None:
     import os
 
     from .report import atomic_folder, plot_sweep, plot_tornado, sweep_summary, write_tables
-    from .runspec import apply_overrides, read_spec
+    from .runspec import load_book
     from .sweep import (
         default_tornado_inputs,
         grid_points,
@@ -163,20 +168,14 @@ def sweep(source, varies, tornado, out, workers, scheduler) -> None:
         tornado_table,
     )
     from .validate import build_model_data
-    from .workbook import read_book
 
-    source = source or str(DEFAULT_WORKBOOK)
     try:
-        if source.endswith(".toml"):
-            spec = read_spec(source)
-            name, book = spec.name, read_book(spec.workbook)
-            apply_overrides(book, spec.overrides, source)
-            varies = varies or tuple(spec.options.get("sweep", {}).get("vary", ()))
-        else:
-            name, book = Path(source).stem, read_book(source)
+        spec, book = load_book(_source(source))
         build_model_data(book)  # the base case must be valid before any point is tried
     except InputError as err:
         _fail_input(err)
+    name = spec.name
+    varies = varies or tuple(spec.options.get("sweep", {}).get("vary", ()))
     if not varies and not tornado:
         click.echo("error: give at least one --vary SHEET.ROW.COLUMN=VALUES or --tornado LO:HI", err=True)
         sys.exit(EXIT_INPUT)
@@ -203,13 +202,12 @@ def sweep(source, varies, tornado, out, workers, scheduler) -> None:
     folder = Path(out or Path("results") / f"{name}-sweep")
     with atomic_folder(folder) as tmp:
         write_tables(tmp, tables)
-        (tmp / "summary.md").write_text(sweep_summary(name, run, table, per_point, labels if not tornado else [],
-                                                      torn))
+        (tmp / "summary.md").write_text(sweep_summary(name, run, per_point, labels if not tornado else [], torn))
         if torn is not None and len(torn):
             plot_tornado(torn, tmp / "tornado.png")
         elif not tornado:
             plot_sweep(per_point, labels, table, tmp / "sweep.png")
-        (tmp / "sweep.json").write_text(__import__("json").dumps(
+        (tmp / "sweep.json").write_text(json.dumps(
             {"points_done": run.done, "points_total": run.total, "partial": run.partial, "backend": run.backend,
              "seconds": run.seconds, "points_per_minute": run.points_per_minute}, indent=2))
     if run.partial:

@@ -22,6 +22,11 @@ from .solve import SolverFacts, make_solver, solve_model
 Coalition = frozenset[str]
 
 
+def all_coalitions(players: list[str]) -> list[Coalition]:
+    """Every non-empty coalition, smallest first (singletons, pairs, ..., the grand coalition)."""
+    return [frozenset(c) for r in range(1, len(players) + 1) for c in combinations(players, r)]
+
+
 def coalition_name(c: Coalition, order: list[str]) -> str:
     return "+".join(p for p in order if p in c)
 
@@ -38,8 +43,7 @@ class Game:
         return frozenset(self.players)
 
     def coalitions(self, proper: bool = False) -> list[Coalition]:
-        out = [frozenset(c) for r in range(1, len(self.players) + 1) for c in combinations(self.players, r)]
-        return [c for c in out if not proper or c != self.grand_coalition]
+        return [c for c in all_coalitions(self.players) if not proper or c != self.grand_coalition]
 
     def table(self) -> pd.DataFrame:
         rows = []
@@ -77,14 +81,15 @@ def play(data: ModelData, threads: int | None = None, progress=None) -> Game:
     value, facts = {}, {}
     grand = frozenset(players)
     grand_results = None
-    order = [frozenset(c) for r in range(1, len(players) + 1) for c in combinations(players, r)]
+    order = all_coalitions(players)
     for i, c in enumerate(order):
         for p in data.parties:
             model.PartyWeight[p] = 1.0 if p in c else 0.0
         for p in players:
             model.Member[p].fix(1 if p in c else 0)
         f = solve_model(model, data, opt=opt)
-        f.seconds["build"] = build_s if i == 0 else 0.0
+        if i == 0:
+            f.seconds["build"] = build_s  # the one build all coalitions share
         if not f.has_solution:
             raise RuntimeError(f"coalition {coalition_name(c, players)}: HiGHS stopped ({f.termination}) "
                                "without a solution")

@@ -15,7 +15,7 @@ import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from .data import ModelData
-from .scenario_tree import ScenarioTree, build_tree
+from .scenario_tree import ScenarioTree, build_tree, node_probability
 
 EPS = 1e-9
 
@@ -166,8 +166,8 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     m.JOINT_MINERALS = pyo.Set(initialize=idx.joint_minerals, ordered=True)
     m.REC = pyo.Set(initialize=idx.rec, dimen=3, ordered=True)
     m.DRAWS = pyo.Set(initialize=idx.draws, dimen=3, ordered=True)
-    tiers = {(n, p, mi, l): t for (n, p, mi) in idx.rec for l, t in enumerate(data.tiers[mi], 1)}
-    m.TIERS = pyo.Set(initialize=list(tiers), dimen=4, ordered=True)
+    tiers = [(n, p, mi, l) for (n, p, mi) in idx.rec for l in range(1, len(data.tiers[mi]) + 1)]
+    m.TIERS = pyo.Set(initialize=tiers, dimen=4, ordered=True)
 
     # ---- first stage: national stock and the joint pool (the same kind of holding) ----------------
     # plain dicts named as in the formulation: Pyomo's __getitem__ is slow in hot rules
@@ -339,8 +339,7 @@ def coefficients(data: ModelData, idx: Index, tree: ScenarioTree) -> dict[str, d
         "JointFixedCost": {mi: mins[mi].joint_fixed_usd_per_yr for mi in idx.joint_minerals},
         "ShortageCost": {(mi, l): t.usd_per_t for mi, tiers in data.tiers.items()
                          for l, t in enumerate(tiers, 1)},  # USD/t
-        "NodeProbability": {n.id: quicksum(data.scenarios[s].probability_per_yr for s in n.scenarios)
-                            for n in tree.nodes},  # 1/yr
+        "NodeProbability": node_probability(data, tree),  # 1/yr
         "ReplenishCost": {mi: premium * mins[mi].price_usd_per_t for mi in mins},  # USD/t released
         "LotCostMusd": {mi: mins[mi].price_usd_per_t * mins[mi].lot_t / 1e6 for mi in mins},  # USD m/lot
         "BudgetMusd": budget,  # USD m

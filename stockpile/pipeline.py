@@ -4,7 +4,6 @@ and sweeps drive, without reaching inside it."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from pyomo.common.gc_manager import PauseGC
 
@@ -34,14 +33,8 @@ class NoSolution(Exception):
                          f"after {facts.seconds.get('highs', 0):.1f} s")
 
 
-@dataclass
-class Run:
-    data: ModelData
-    results: Results
-
-
 def run(data: ModelData, write_model: str | None = None, threads: int | None = None,
-        read_s: float = 0.0) -> Run:
+        read_s: float = 0.0) -> Results:
     """Solve once; raises Infeasible (with the conflicting requirements) or NoSolution."""
     t0 = time.perf_counter()
     with PauseGC():  # millions of small objects, no cycles worth collecting mid-build: ~30% faster
@@ -58,4 +51,4 @@ def run(data: ModelData, write_model: str | None = None, threads: int | None = N
         res = extract(model, data, facts)
     facts.seconds["extract"] = time.perf_counter() - t1
     facts.seconds["total"] = read_s + (time.perf_counter() - t0)
-    return Run(data, res)
+    return res

@@ -89,11 +89,13 @@ def solver_line(facts) -> str:
     gap = "n/a" if facts.relative_gap is None else f"{facts.relative_gap:.3%}"
     bound = "n/a" if facts.best_bound_usd_per_yr is None else _usd(facts.best_bound_usd_per_yr)
     obj = "n/a" if facts.objective_usd_per_yr is None else _usd(facts.objective_usd_per_yr)
-    s = facts.seconds
+    # only the times this solve recorded (a coalition re-solve has no build or total of its own)
+    seconds = ", ".join(f"{label} {facts.seconds[key]:.2f}" for key, label in
+                        (("build", "build"), ("highs", "HiGHS"), ("total", "total")) if key in facts.seconds)
     return (f"HiGHS {facts.highs_version}: status **{facts.status}** ({facts.termination}); objective {obj}/yr, "
             f"best bound {bound}/yr, gap {gap} (stop at {facts.mip_rel_gap_setting:g}); "
             f"{facts.variables:,} variables ({facts.integer_variables:,} integer), {facts.constraints:,} constraints; "
-            f"seconds: build {s.get('build', 0):.2f}, HiGHS {s.get('highs', 0):.2f}, total {s.get('total', 0):.2f}.")
+            f"seconds: {seconds}.")
 
 
 def summary(data: ModelData, res: Results) -> str:
@@ -265,7 +267,7 @@ def plot_sharing(sharing: pd.DataFrame, path: Path) -> None:
 
 # ---- stockpile sweep ---------------------------------------------------------------------
 
-def sweep_summary(data_name: str, run, sweep: pd.DataFrame, points: pd.DataFrame, labels: list[str],
+def sweep_summary(data_name: str, run, points: pd.DataFrame, labels: list[str],
                   tornado: pd.DataFrame | None) -> str:
     out = [f"# Sensitivity sweep — {data_name}", ""]
     if run.partial:

@@ -9,6 +9,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .data import DAYS_PER_MONTH, ModelData
+from .scenario_tree import node_probability
 from .solve import SolverFacts
 
 TOL_T = 1e-6
@@ -54,7 +55,7 @@ def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts) -> Re
     tables["scenario_outcomes"] = outcomes
     tables["survival"] = _survival(outcomes, data)
     tables["scenarios"] = _scenarios(data, tree, tables["survival"], release, draw, unmet_cost)
-    tables["party_costs"] = pc = _party_costs(model, data)
+    tables["party_costs"] = pc = _party_costs(data, tree, tables["stock"], unmet_cost, release, draw)
     tables["costs"] = _costs(pc)
     return Results(facts, tables)
 
@@ -103,16 +104,18 @@ def _stock(data, lots, stock, joint_lots, joint, option, joint_option) -> pd.Dat
         fixed = data.demand[p, m].programme_fixed_usd_per_yr if k else 0.0
         rows.append({"holder": p, "mineral": m, "stock_t": x, "existing_t": data.demand[p, m].existing_stock_t,
                      "lots": lots[p, m], "acquisition_usd": mineral.price_usd_per_t * mineral.lot_t * lots[p, m],
-                     "cost_usd_per_yr": x * _holding(data, m, k) + fixed, "release_option": k})
+                     "cost_usd_per_yr": x * _holding(data, m, k) + fixed, "fixed_usd_per_yr": fixed,
+                     "release_option": k})
     for m, x in joint.items():
         mineral = data.minerals[m]
         k = joint_option.get(m, "")
+        fixed = mineral.joint_fixed_usd_per_yr if k else 0.0
         rows.append({"holder": "JOINT", "mineral": m, "stock_t": x, "existing_t": 0.0, "lots": joint_lots[m],
                      "acquisition_usd": mineral.price_usd_per_t * x,
-                     "cost_usd_per_yr": x * _holding(data, m, k) + (mineral.joint_fixed_usd_per_yr if k else 0.0),
+                     "cost_usd_per_yr": x * _holding(data, m, k) + fixed, "fixed_usd_per_yr": fixed,
                      "release_option": k})
     cols = ["holder", "mineral", "stock_t", "existing_t", "lots", "acquisition_usd", "cost_usd_per_yr",
-            "release_option"]
+            "fixed_usd_per_yr", "release_option"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -230,28 +233,27 @@ def _costs(party_costs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"term": list(terms), "usd_per_yr": [float(v) for v in terms.values()]})
 
 
-def _party_costs(model, data: ModelData) -> pd.DataFrame:
+def _party_costs(data: ModelData, tree, stock: pd.DataFrame, unmet_cost, release, draw) -> pd.DataFrame:
     """Each party's own expected annual cost (its national stock, its shortages, refilling its
     releases) and the pool's (joint holding, fixed cost, refilling draws). Rows sum to the objective."""
-    options = data.release_options
-    premium = data.settings.replenish_premium
-    prob = {n.id: sum(data.scenarios[s].probability_per_yr for s in n.scenarios) for n in model.tree.nodes}
-    rows = {p: dict.fromkeys(("holding", "programme_fixed", "expected_shortage", "expected_replenishment"), 0.0)
-            for p in [*data.parties, "JOINT"]}
-    for (p, m, k), v in _values(model.StockByOption).items():
-        rows[p]["holding"] += v * (data.minerals[m].holding_usd_per_t_yr + options[k].usd_per_t_yr)
-    for (p, m), v in _values(model.Open).items():
-        rows[p]["programme_fixed"] += v * data.demand[p, m].programme_fixed_usd_per_yr
-    for (m, k), v in _values(model.JointByOption).items():
-        rows["JOINT"]["holding"] += v * (data.minerals[m].holding_usd_per_t_yr + options[k].usd_per_t_yr)
-    for m, v in _values(model.JointOpen).items():
-        rows["JOINT"]["programme_fixed"] += v * data.minerals[m].joint_fixed_usd_per_yr
-    for (n, p, m, tier), v in _values(model.Unmet).items():
-        rows[p]["expected_shortage"] += prob[n] * data.tiers[m][tier - 1].usd_per_t * v
-    for (n, p, m), v in _values(model.Release).items():
-        rows[p]["expected_replenishment"] += prob[n] * premium * data.minerals[m].price_usd_per_t * v
-    for (n, _p, m), v in _values(model.Draw).items():
-        rows["JOINT"]["expected_replenishment"] += prob[n] * premium * data.minerals[m].price_usd_per_t * v
-    frame = pd.DataFrame([{"holder": h, **{f"{k}_usd_per_yr": v for k, v in r.items()}} for h, r in rows.items()])
+    prob = node_probability(data, tree)
+    refill = {m: data.settings.replenish_premium * mineral.price_usd_per_t for m, mineral in data.minerals.items()}
+    holders = [*data.parties, "JOINT"]
+    by_holder = stock.groupby("holder")[["cost_usd_per_yr", "fixed_usd_per_yr"]].sum().reindex(holders, fill_value=0)
+    shortage = dict.fromkeys(holders, 0.0)
+    replenish = dict.fromkeys(holders, 0.0)
+    for (n, p, _m), cost in unmet_cost.items():
+        shortage[p] += prob[n] * cost
+    for (n, p, m), v in release.items():
+        replenish[p] += prob[n] * refill[m] * v
+    for (n, _p, m), v in draw.items():
+        replenish["JOINT"] += prob[n] * refill[m] * v
+    frame = pd.DataFrame({
+        "holder": holders,
+        "holding_usd_per_yr": (by_holder.cost_usd_per_yr - by_holder.fixed_usd_per_yr).to_numpy(),
+        "programme_fixed_usd_per_yr": by_holder.fixed_usd_per_yr.to_numpy(),
+        "expected_shortage_usd_per_yr": [shortage[h] for h in holders],
+        "expected_replenishment_usd_per_yr": [replenish[h] for h in holders],
+    })
     frame["total_usd_per_yr"] = frame.drop(columns="holder").sum(axis=1)
     return frame

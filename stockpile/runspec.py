@@ -53,12 +53,15 @@ def apply_overrides(book: RawBook, overrides: dict[str, object], origin: str) ->
         raise InputError(problems)
 
 
-def load_run(source: str, extra: tuple[str, ...] = ()) -> tuple[RunSpec, ModelData]:
-    """A workbook path or a .toml run specification -> validated ModelData."""
-    if source.endswith(".toml"):
-        spec = read_spec(source)
-    else:
-        spec = RunSpec(Path(source).stem, source)
+def load_book(source: str) -> tuple[RunSpec, RawBook]:
+    """A workbook path or a .toml run specification -> the raw workbook with the overrides applied."""
+    spec = read_spec(source) if source.endswith(".toml") else RunSpec(Path(source).stem, source)
     book = read_book(spec.workbook)
     apply_overrides(book, spec.overrides, source)
+    return spec, book
+
+
+def load_run(source: str) -> tuple[RunSpec, ModelData]:
+    """A workbook path or a .toml run specification -> validated ModelData."""
+    spec, book = load_book(source)
     return spec, build_model_data(book)

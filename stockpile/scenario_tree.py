@@ -94,3 +94,8 @@ def build_tree(data: ModelData, gaps: dict[str, np.ndarray] | None = None) -> Sc
                 path[s].append(len(nodes) - 1)
     leaves = sorted({tuple(p) for p in path.values()})
     return ScenarioTree(data.pairs, gaps, nodes, {s: tuple(p) for s, p in path.items()}, leaves)
+
+
+def node_probability(data: ModelData, tree: ScenarioTree) -> dict[str, float]:
+    """pi[n]: annual probability of reaching node n = its scenarios' probabilities summed."""
+    return {n.id: sum(data.scenarios[s].probability_per_yr for s in n.scenarios) for n in tree.nodes}

@@ -22,8 +22,8 @@ from .model import build_model, structure_key, update_coefficients
 from .problems import InputError
 from .results import extract
 from .solve import make_solver, solve_model
-from .validate import _number, build_model_data
-from .workbook import RawBook, matching_rows, parse_path, set_value
+from .validate import build_model_data, parse_number
+from .workbook import RawBook, matching_rows, parse_path, row_id, set_value
 
 
 # ---- grammar: SHEET.ROW.COLUMN=LO:HI:STEP | =A,B,C | =xLO:HI:STEP | =xA,B ------------------------
@@ -73,7 +73,7 @@ def parse_vary(spec: str, book: RawBook) -> Vary:
     if scale:
         sheet, _, column = parse_path(path)
         for _, cells in matching_rows(book, path):
-            if _number(cells.get(column)) is None:
+            if parse_number(cells.get(column)) is None:
                 raise ValueError(f"--vary '{spec}': cannot scale {sheet}.{column}: a row has no number there")
     return Vary(path, tuple(vals), scale)
 
@@ -90,8 +90,6 @@ def parse_tornado(spec: str) -> tuple[float, float]:
 
 def default_tornado_inputs(book: RawBook) -> list[str]:
     """Prices, probabilities, shortage costs and holding rates, one row (or mineral) at a time."""
-    from .workbook import row_id
-
     paths = []
     minerals = [row_id("minerals", c) for _, c in book.sheets["minerals"].rows]
     paths += [f"minerals.{m}.price_usd_per_t" for m in minerals]
@@ -131,7 +129,7 @@ def apply_point(book: RawBook, point: Point) -> RawBook:
         if scale:
             column = parse_path(path)[2]
             for _, cells in matching_rows(book, path):
-                cells[column] = _number(cells.get(column)) * value
+                cells[column] = parse_number(cells.get(column)) * value
         else:
             set_value(book, path, value)
     return book
@@ -172,7 +170,6 @@ class PointSolver:
         head.update(status=facts.status, objective_usd_per_yr=facts.objective_usd_per_yr,
                     relative_gap=facts.relative_gap, highs_s=facts.seconds.get("highs"), rebuilt=rebuilt)
         if not facts.has_solution:
-            self._key = None  # an infeasible solve may leave HiGHS in a state we do not re-use
             return [{**head, "message": facts.termination, "seconds": time.perf_counter() - t0}]
         res = extract(self._model, data, facts)
         costs = res["costs"].set_index("term").usd_per_yr

@@ -43,7 +43,7 @@ class _Checker:
             if col.kind == schema.ID and ("," in text or text == "*" and sheet != "shortage_costs"):
                 self.add(sheet, row, col.name, "a single id (no commas, not *)", f"'{text}'")
             return text
-        number = _number(raw)
+        number = parse_number(raw)
         if number is None:
             self.add(sheet, row, col.name, _describe(col), f"'{raw}'")
             return col.default
@@ -68,7 +68,8 @@ def _text(raw: Cell) -> str:
     return str(raw)
 
 
-def _number(raw: Cell) -> float | None:
+def parse_number(raw: Cell) -> float | None:
+    """A cell as a finite number, or None (text, blank, inf, nan)."""
     if isinstance(raw, float):
         return raw
     try:
@@ -141,7 +142,7 @@ def _settings(ck: _Checker) -> Settings:
                 continue
             values[key] = raw.lower()
             continue
-        number = _number(raw)
+        number = parse_number(raw)
         if raw.lower() == "none" and spec.kind == "optional_number":
             values[key] = None
             continue

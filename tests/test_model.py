@@ -14,7 +14,7 @@ from .helpers import data_of, tiny, two_parties
 
 
 def solve(frames):
-    return run(data_of(frames)).results
+    return run(data_of(frames))
 
 
 def stock_of(res, holder="A", mineral="X"):

@@ -135,7 +135,7 @@ def test_regression_bundled_workbook():
     gap stays in the cheapest tier (Ni tier 1 $8,500/t x 0.02/yr = $170 < $1,000/t/yr to hold), so Ni is
     never stocked."""
     data = load(__import__("stockpile.cli", fromlist=["DEFAULT_WORKBOOK"]).DEFAULT_WORKBOOK)
-    res = run(data).results
+    res = run(data)
     facts = res.facts
     assert facts.status == "optimal"
     assert facts.relative_gap <= data.settings.mip_rel_gap + 1e-9

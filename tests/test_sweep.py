@@ -174,3 +174,17 @@ def test_run_spec_sweep_table(tiny_xlsx, tmp_path):
     result = invoke("sweep", spec, "--workers", 1, "-o", out)
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(out / "sweep_points.csv").objective_usd_per_yr) == pytest.approx([30, 60])
+
+
+def test_infeasible_point_does_not_spoil_the_reused_model():
+    # target 3 months = 3 t at $100/t: a budget of $200 or $250 cannot buy it (infeasible); $300+ can, and the
+    # optimum is then 3 t x $10/t/yr = $30. The budget is a coefficient, so all points share one model.
+    from stockpile.sweep import PointSolver
+
+    book = book_from_frames(tiny(demand={"target_months": [3.0]}, parties={"budget_usd": [400.0]}))
+    solver = PointSolver(book)
+    rows = [solver.solve(p)[0] for p in grid_points([parse_vary("parties.A.budget_usd=400,200,400,250,300", book)])]
+    assert [r["status"] for r in rows] == ["optimal", "infeasible", "optimal", "infeasible", "optimal"]
+    assert [r["objective_usd_per_yr"] for r in rows if r["status"] == "optimal"] == pytest.approx([30, 30, 30])
+    assert [r["rebuilt"] for r in rows] == [True, False, False, False, False]
+    assert solver.rebuilds == 1
