@@ -30,11 +30,13 @@ def tiny(**changes) -> dict[str, pd.DataFrame]:
         "events": pd.DataFrame({"scenario": ["s1"], "supplier": ["CN"], "minerals": ["X"], "targets": ["*"],
                                 "start_month": [1], "duration_months": [3], "cut": [1.0]}),
     }
+    return _changed(frames, changes)
+
+
+def _changed(frames: dict[str, pd.DataFrame], changes: dict) -> dict[str, pd.DataFrame]:
+    """Replace whole sheets (a DataFrame) or update columns of every row (a dict)."""
     for sheet, change in changes.items():
-        if isinstance(change, pd.DataFrame):
-            frames[sheet] = change
-        else:
-            frames[sheet] = frames[sheet].assign(**change)
+        frames[sheet] = change if isinstance(change, pd.DataFrame) else frames[sheet].assign(**change)
     return frames
 
 
@@ -53,9 +55,7 @@ def two_parties(**changes) -> dict[str, pd.DataFrame]:
                                 "targets": ["A", "B"], "start_month": [1, 1], "duration_months": [3, 3],
                                 "cut": [1.0, 1.0]}),
     }
-    for sheet, change in changes.items():
-        frames[sheet] = change if isinstance(change, pd.DataFrame) else frames[sheet].assign(**change)
-    return frames
+    return _changed(frames, changes)
 
 
 def data_of(frames):
