@@ -1,27 +1,78 @@
 """Command line: `stockpile solve | share | sweep | validate | template`.
 
-Exit codes: 0 done (a time limit hit is a warning), 1 no solution found in time,
-2 bad input, 3 infeasible model (the conflicting requirements are named).
+Exit codes (README): 0 done (a time limit hit is a warning), 1 HiGHS stopped without a
+feasible solution, 2 bad input, option, output location or cluster address (nothing
+written), 3 infeasible model (the conflicting requirements are named), 70 internal error
+(a bug), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM. No traceback reaches the user.
 """
 
 from __future__ import annotations
 
-import json
+import functools
+import os
+import re
 import sys
 from pathlib import Path
 
 import click
 
+from .outdir import OutputError, check_output
 from .problems import InputError
 from .sharing import RULES
 
-EXIT_NO_SOLUTION, EXIT_INPUT, EXIT_INFEASIBLE = 1, 2, 3
+EXIT_NO_SOLUTION, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL = 1, 2, 3, 70
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 DEFAULT_WORKBOOK = Path(__file__).resolve().parents[1] / "inputs" / "trilateral_2025.xlsx"
 
 
-def _fail_input(err: InputError) -> None:
-    click.echo(err.report(), err=True)
-    sys.exit(EXIT_INPUT)
+class Stop(Exception):
+    """A clean stop with a message for the user and an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_INPUT):
+        super().__init__(message)
+        self.code = code
+
+
+def guarded(command):
+    """Every failure becomes a message and an exit code; tracebacks only with STOCKPILE_DEBUG=1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from .pipeline import Infeasible, NoSolution
+        from .signals import Terminated
+
+        try:
+            return command(*args, **kwargs)
+        except InputError as err:
+            _exit(err.report(), EXIT_INPUT)
+        except (OutputError, Stop) as err:
+            _exit(f"error: {err}", getattr(err, "code", EXIT_INPUT))
+        except OSError as err:  # a file that vanished, a full disk: the system's words, with the file
+            _exit(f"error: {err.strerror or err}{f': {err.filename}' if err.filename else ''}; nothing was "
+                  "written", EXIT_INPUT)
+        except Infeasible as err:
+            _exit(err.report(), EXIT_INFEASIBLE)
+        except NoSolution as err:
+            _exit(f"error: {err}", EXIT_NO_SOLUTION)
+        except Terminated:
+            _exit("stopped by SIGTERM; no results folder was written", EXIT_TERMINATED)
+        except KeyboardInterrupt:
+            _exit("interrupted (Ctrl-C); no results folder was written", EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so plainly, without a traceback
+            if os.environ.get("STOCKPILE_DEBUG"):
+                raise
+            _exit(f"error: internal error ({type(exc).__name__}: {exc}). This is a bug in stockpile, not in your "
+                  "input: please report it with the command and the workbook (STOCKPILE_DEBUG=1 shows the "
+                  "traceback)", EXIT_INTERNAL)
+
+    return wrapper
+
+
+def _exit(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
 
 
 def _source(source: str | None) -> str:
@@ -29,26 +80,75 @@ def _source(source: str | None) -> str:
     if source is not None:
         return source
     if not DEFAULT_WORKBOOK.exists():
-        click.echo(f"error: the bundled workbook {DEFAULT_WORKBOOK} is missing; name a workbook "
-                   "(install from a checkout with `pip install -e .`)", err=True)
-        sys.exit(EXIT_INPUT)
+        raise Stop(f"the bundled workbook {DEFAULT_WORKBOOK} is missing; name a workbook "
+                   "(install from a checkout with `pip install -e .`)")
     return str(DEFAULT_WORKBOOK)
 
 
 def _load_run(source: str | None):
-    """Workbook or run specification -> (RunSpec, ModelData); exits 2 on bad input."""
+    """Workbook or run specification -> (RunSpec, ModelData), warnings printed; InputError on bad input."""
     from .runspec import load_run
 
-    try:
-        return load_run(_source(source))
-    except InputError as err:
-        _fail_input(err)
+    spec, data = load_run(_source(source))
+    for w in data.warnings:
+        click.echo(w, err=True)
+    return spec, data
+
+
+def _output(out: str | None, default: Path, overwrite: bool) -> Path:
+    """The results folder, checked before any work (OutputError if it may not or cannot be written)."""
+    folder = Path(out) if out else default
+    check_output(folder, overwrite)
+    return folder
+
+
+# ---- option checks (click turns BadParameter into a usage message and exit 2) ---------------------
+
+def _rules_option(ctx, param, value: str) -> list[str]:
+    wanted = [r.strip() for r in value.split(",") if r.strip()]
+    if not wanted:
+        raise click.BadParameter(f"expected at least one rule of {', '.join(RULES)}; found '{value}'")
+    unknown = [r for r in wanted if r not in RULES]
+    if unknown:
+        raise click.BadParameter(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULES)}")
+    return list(dict.fromkeys(wanted))
+
+
+def _model_file_option(ctx, param, value: str | None) -> str | None:
+    if value is None:
+        return None
+    path = Path(value)
+    if path.suffix.lower() not in (".mps", ".lp"):
+        raise click.BadParameter(f"expected a file name ending in .mps or .lp (HiGHS writes by extension); "
+                                 f"found '{value}'")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise click.BadParameter(f"the folder {folder} does not exist")
+    if path.is_dir() or not os.access(folder, os.W_OK):
+        raise click.BadParameter(f"cannot write {value} ({'a folder' if path.is_dir() else 'folder not writable'})")
+    return value
+
+
+_ADDRESS = re.compile(r"^((tcp|tls|ws|wss)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+
+
+def _scheduler_option(ctx, param, value: str | None) -> str | None:
+    if value is None:
+        return None
+    match = _ADDRESS.match(value.strip())
+    if not match or not 0 < int(match.group(4)) < 65536:
+        raise click.BadParameter(f"expected a Dask scheduler address tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786); "
+                                 f"found '{value}'")
+    return value.strip()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="stockpile")
 def main() -> None:
     """Size strategic stockpiles of critical minerals (Pyomo + HiGHS)."""
+    from .signals import install
+
+    install()  # SIGTERM cleans up like Ctrl-C
 
 
 def _print_coverage(res) -> None:
@@ -59,87 +159,89 @@ def _print_coverage(res) -> None:
     click.echo(pivot.to_string(float_format=lambda x: f"{x:8.2f}", na_rep="     n/a"))
 
 
-def _solve_or_exit(data, write_model=None, read_s=0.0):
-    from .pipeline import Infeasible, NoSolution, run
-
-    try:
-        return run(data, write_model=write_model, read_s=read_s)
-    except Infeasible as err:
-        click.echo(err.report(), err=True)
-        sys.exit(EXIT_INFEASIBLE)
-    except NoSolution as err:
-        click.echo(f"error: {err}; raise time_limit_s in the settings sheet", err=True)
-        sys.exit(EXIT_NO_SOLUTION)
+OVERWRITE = click.option("--overwrite", is_flag=True,
+                         help="write into an existing -o folder that holds other files (they are kept)")
 
 
 @main.command()
 @click.argument("source", required=False, metavar="[WORKBOOK|RUN.toml]")
-@click.option("-o", "--out", type=click.Path(file_okay=False), help="results folder (default results/NAME)")
-@click.option("--write-model", type=click.Path(dir_okay=False), help="write the model handed to HiGHS (.mps/.lp)")
-def solve(source: str | None, out: str | None, write_model: str | None) -> None:
+@click.option("-o", "--out", type=click.Path(), help="results folder (default results/NAME)")
+@OVERWRITE
+@click.option("--write-model", callback=_model_file_option, metavar="FILE.mps|FILE.lp",
+              help="write the model handed to HiGHS (.mps/.lp)")
+@guarded
+def solve(source: str | None, out: str | None, overwrite: bool, write_model: str | None) -> None:
     """Size national and joint stockpiles; write the results folder and print coverage."""
     import time
 
+    from .pipeline import run
     from .report import solver_line, write_results
 
     t0 = time.perf_counter()
     spec, data = _load_run(source)
-    for w in data.warnings:
-        click.echo(w, err=True)
-    res = _solve_or_exit(data, write_model, read_s=time.perf_counter() - t0)
-    folder = write_results(out or Path("results") / spec.name, data, res)
+    folder = _output(out, Path("results") / spec.name, overwrite)
+    res = run(data, write_model=write_model, read_s=time.perf_counter() - t0)
+    for w in res.warnings:
+        click.echo(f"warning: {w}", err=True)
+    write_results(folder, data, res, overwrite)
     _print_coverage(res)
     click.echo(solver_line(res.facts).replace("**", ""))
     if res.facts.status == "time_limit":
         click.echo(f"warning: time limit of {res.facts.time_limit_s:g} s hit; best solution found, gap "
                    f"{res.facts.relative_gap:.2%}: not proven optimal", err=True)
     if write_model:
+        if not Path(write_model).is_file():
+            raise Stop(f"HiGHS did not write {write_model}; the results folder {folder}/ was written")
         click.echo(f"wrote the model handed to HiGHS to {write_model}")
     click.echo(f"wrote {folder}/")
 
 
 @main.command()
 @click.argument("source", required=False, metavar="[WORKBOOK|RUN.toml]")
-@click.option("-o", "--out", type=click.Path(file_okay=False), help="results folder (default results/NAME-share)")
-@click.option("--rules", default=",".join(RULES), show_default=True, help="comma-separated rules to compare")
+@click.option("-o", "--out", type=click.Path(), help="results folder (default results/NAME-share)")
+@OVERWRITE
+@click.option("--rules", default=",".join(RULES), show_default=True, callback=_rules_option,
+              help="comma-separated rules to compare")
 @click.option("--reference", default="shapley", show_default=True, type=click.Choice(RULES[:-1]),
               help="rule the 'optimised' shares stay closest to")
-@click.option("--mip-rel-gap", type=float, default=None,
-              help="override the workbook's mip_rel_gap for the coalition solves (savings are small next to costs)")
-def share(source: str | None, out: str | None, rules: str, reference: str, mip_rel_gap: float | None) -> None:
+@click.option("--mip-rel-gap", type=click.FloatRange(0, 0.1), default=None,
+              help="override the workbook's mip_rel_gap for the coalition solves, 0 to 0.1")
+@guarded
+def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None) -> None:
     """Coalition game and cost-sharing comparison for the joint stockpile."""
-    from .game import play
-    from .report import atomic_folder, plot_sharing, share_summary, write_tables
-    from .sharing import compare, core_status, least_core_slack, uncertainty
+    from .game import CoalitionUnsolved, play
+    from .report import write_share
 
-    wanted = [r.strip() for r in rules.split(",") if r.strip()]
-    unknown = [r for r in wanted if r not in RULES]
-    if unknown:
-        click.echo(f"error: unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULES)}", err=True)
-        sys.exit(EXIT_INPUT)
     spec, data = _load_run(source)
     if mip_rel_gap is not None:
         data = data.with_settings(mip_rel_gap=mip_rel_gap)
     if not data.eligible_members():
-        click.echo("error: no party may join the joint pool: set joint_member to yes or optional in the "
-                   "parties sheet", err=True)
-        sys.exit(EXIT_INPUT)
-    with click.progressbar(length=2 ** len(data.eligible_members()) - 1, label="coalitions") as bar:
-        game = play(data, progress=lambda done, total, name: bar.update(1))
-    tables = {"coalitions": game.table(), **compare(game, data, wanted, reference)}
-    t_star = least_core_slack(game)
-    folder = Path(out or Path("results") / f"{spec.name}-share")
-    with atomic_folder(folder) as tmp:
-        write_tables(tmp, tables)
-        grand_facts = game.facts[game.grand_coalition]
-        status = core_status(game, t_star)
-        (tmp / "summary.md").write_text(share_summary(data, tables["coalitions"], tables["sharing"], t_star,
-                                                      status, uncertainty(game), grand_facts))
-        plot_sharing(tables["sharing"], tmp / "sharing.png")
+        raise Stop("no party may join the joint pool: set joint_member to yes or optional in the parties sheet")
+    _check_reference(data, rules, reference)
+    folder = _output(out, Path("results") / f"{spec.name}-share", overwrite)
+    with click.progressbar(length=2 ** len(data.eligible_members()) - 1, label="coalitions",
+                           file=sys.stderr) as bar:
+        try:
+            game = play(data, progress=lambda done, total, name: bar.update(1))
+        except CoalitionUnsolved as err:
+            raise Stop(f"{err}; nothing was written", EXIT_NO_SOLUTION) from None
+    tables, notes = write_share(folder, data, game, rules, reference, overwrite)
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     pivot = tables["sharing"].pivot(index="rule", columns="party", values="cost_usd_per_yr") / 1e6
     click.echo("Cost per party under each rule, USD m/yr:")
-    click.echo(pivot.reindex(wanted).to_string(float_format=lambda x: f"{x:10.3f}"))
+    click.echo(pivot.reindex([r for r in rules if r in pivot.index]).to_string(float_format=lambda x: f"{x:10.3f}"))
     click.echo(f"wrote {folder}/")
+
+
+def _check_reference(data, rules: list[str], reference: str) -> None:
+    """Before the work: `optimised` cannot stay close to a proportional rule whose weights are all 0."""
+    from .sharing import weights
+
+    w = weights(data, data.eligible_members())
+    if "optimised" in rules and reference in w and sum(w[reference].values()) <= 0:
+        raise Stop(f"--reference {reference}: every eligible party's {reference} weight is 0, so the rule has "
+                   "nothing to split by; choose another reference")
 
 
 @main.command()
@@ -147,69 +249,43 @@ def share(source: str | None, out: str | None, rules: str, reference: str, mip_r
 @click.option("--vary", "varies", multiple=True, metavar="SHEET.ROW.COLUMN=LO:HI:STEP",
               help="values to sweep (=A,B,C; =xLO:HI:STEP scales the current value); several make a grid")
 @click.option("--tornado", metavar="LO:HI", help="one input at a time at these scale factors (e.g. 0.5:1.5)")
-@click.option("-o", "--out", type=click.Path(file_okay=False), help="results folder (default results/NAME-sweep)")
-@click.option("--workers", type=int, default=None, help="local processes (default: number of cores)")
-@click.option("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead")
-def sweep(source, varies, tornado, out, workers, scheduler) -> None:
+@click.option("-o", "--out", type=click.Path(), help="results folder (default results/NAME-sweep)")
+@OVERWRITE
+@click.option("--workers", type=click.IntRange(1, 512), default=None,
+              help="local processes (default: number of cores)")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", callback=_scheduler_option,
+              help="run on this Dask cluster instead")
+@guarded
+def sweep(source, varies, tornado, out, overwrite, workers, scheduler) -> None:
     """Sensitivity sweep over --vary values (full grid) or a --tornado, re-solving one model per worker."""
-    import os
-
-    from .report import atomic_folder, plot_sweep, plot_tornado, sweep_summary, write_tables
+    from .report import write_sweep
     from .runspec import load_book
-    from .sweep import (
-        default_tornado_inputs,
-        grid_points,
-        parse_tornado,
-        parse_vary,
-        point_table,
-        run_sweep,
-        sweep_table,
-        tornado_points,
-        tornado_table,
-    )
+    from .sweep import SchedulerError, connect, plan_points, run_sweep
     from .validate import build_model_data
 
-    try:
-        spec, book = load_book(_source(source))
-        build_model_data(book)  # the base case must be valid before any point is tried
-    except InputError as err:
-        _fail_input(err)
-    name = spec.name
+    spec, book = load_book(_source(source))
+    for w in build_model_data(book).warnings:  # the base case must be valid before any point is tried
+        click.echo(w, err=True)
     varies = varies or tuple(spec.options.get("sweep", {}).get("vary", ()))
     if not varies and not tornado:
-        click.echo("error: give at least one --vary SHEET.ROW.COLUMN=VALUES or --tornado LO:HI", err=True)
-        sys.exit(EXIT_INPUT)
+        raise Stop("give at least one --vary SHEET.ROW.COLUMN=VALUES or --tornado LO:HI")
     try:
-        parsed = [parse_vary(v, book) for v in varies]
-        if tornado:
-            lo, hi = parse_tornado(tornado)
-            paths = [v.path for v in parsed] or default_tornado_inputs(book)
-            points, labels = tornado_points(paths, lo, hi), ["input", "multiplier"]
-        else:
-            points, labels = grid_points(parsed), [v.label for v in parsed]
+        points, labels = plan_points(book, varies, tornado)
     except ValueError as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(EXIT_INPUT)
+        raise Stop(str(err)) from None
+    folder = _output(out, Path("results") / f"{spec.name}-sweep", overwrite)
+    try:
+        client = connect(scheduler) if scheduler else None
+    except SchedulerError as err:
+        raise Stop(str(err)) from None
     workers = workers or os.cpu_count() or 1
     click.echo(f"{len(points)} points" + (f" on {scheduler}" if scheduler else f", {workers} worker(s)"), err=True)
-    run = run_sweep(book, points, workers=workers, scheduler=scheduler)
-    table = sweep_table(run, labels)
-    per_point = point_table(table, labels)
-    tables = {"sweep": table, "sweep_points": per_point}
-    torn = tornado_table(table) if tornado else None
-    if torn is not None:
-        tables["tornado"] = torn
-    folder = Path(out or Path("results") / f"{name}-sweep")
-    with atomic_folder(folder) as tmp:
-        write_tables(tmp, tables)
-        (tmp / "summary.md").write_text(sweep_summary(name, run, per_point, labels if not tornado else [], torn))
-        if torn is not None and len(torn):
-            plot_tornado(torn, tmp / "tornado.png")
-        elif not tornado:
-            plot_sweep(per_point, labels, table, tmp / "sweep.png")
-        (tmp / "sweep.json").write_text(json.dumps(
-            {"points_done": run.done, "points_total": run.total, "partial": run.partial, "backend": run.backend,
-             "seconds": run.seconds, "points_per_minute": run.points_per_minute}, indent=2))
+    try:
+        run = run_sweep(book, points, workers=workers, client=client)
+    finally:
+        if client is not None:
+            client.close()
+    write_sweep(folder, spec.name, run, labels, bool(tornado), overwrite)
     if run.partial:
         click.echo(f"warning: PARTIAL sweep: {run.done} of {run.total} points finished", err=True)
     click.echo(f"{run.done} points in {run.seconds:.1f} s ({run.points_per_minute:.1f} points/min) on {run.backend}")
@@ -217,27 +293,33 @@ def sweep(source, varies, tornado, out, workers, scheduler) -> None:
 
 
 @main.command()
-@click.argument("workbook", type=click.Path())
-def validate(workbook: str) -> None:
-    """Check WORKBOOK (xlsx or CSV folder); list every problem at once."""
-    from .validate import load
+@click.argument("source", metavar="WORKBOOK|RUN.toml")
+@guarded
+def validate(source: str) -> None:
+    """Check a workbook (xlsx or CSV folder) or run specification; list every problem at once."""
+    from .checks import exposure_warnings
 
-    try:
-        data = load(workbook)
-    except InputError as err:
-        _fail_input(err)
-    for w in data.warnings:
-        click.echo(w, err=True)
-    click.echo(f"OK: {workbook}: {len(data.parties)} parties, {len(data.minerals)} minerals, "
+    _, data = _load_run(source)
+    for w in exposure_warnings(data):
+        click.echo(f"warning: {w}", err=True)
+    click.echo(f"OK: {source}: {len(data.parties)} parties, {len(data.minerals)} minerals, "
                f"{len(data.scenarios)} scenarios, {len(data.events)} events")
 
 
 @main.command()
 @click.argument("out", type=click.Path(dir_okay=False))
+@guarded
 def template(out: str) -> None:
     """Write an empty, documented workbook to OUT (.xlsx)."""
     from .template import write_template
 
+    path = Path(out)
+    if path.exists():
+        raise Stop(f"{out} already exists; stockpile does not overwrite a file it did not write. Choose a new name")
+    if path.suffix.lower() != ".xlsx":
+        raise Stop(f"expected a file name ending in .xlsx; found '{out}'")
+    if not path.parent.is_dir() and str(path.parent):
+        raise Stop(f"the folder {path.parent} does not exist")
     write_template(out)
     click.echo(f"wrote {out}")
 

@@ -104,6 +104,8 @@ class ModelData:
     events: tuple[Event, ...]
     source: str = ""
     sha256: str = ""
+    run_spec: str = field(default="", compare=False)  # provenance only: never changes the model
+    run_spec_sha256: str = field(default="", compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property

@@ -22,6 +22,10 @@ from .solve import SolverFacts, make_solver, solve_model
 Coalition = frozenset[str]
 
 
+class CoalitionUnsolved(Exception):
+    """HiGHS stopped without any feasible solution for a coalition: the game has no value for it."""
+
+
 def all_coalitions(players: list[str]) -> list[Coalition]:
     """Every non-empty coalition, smallest first (singletons, pairs, ..., the grand coalition)."""
     return [frozenset(c) for r in range(1, len(players) + 1) for c in combinations(players, r)]
@@ -91,8 +95,10 @@ def play(data: ModelData, threads: int | None = None, progress=None) -> Game:
         if i == 0:
             f.seconds["build"] = build_s  # the one build all coalitions share
         if not f.has_solution:
-            raise RuntimeError(f"coalition {coalition_name(c, players)}: HiGHS stopped ({f.termination}) "
-                               "without a solution")
+            from .pipeline import advice
+
+            raise CoalitionUnsolved(f"coalition {coalition_name(c, players)}: HiGHS stopped ({f.termination}) "
+                                    f"without a feasible solution; {advice(f)}")
         value[c], facts[c] = f.objective_usd_per_yr, f
         if c == grand:  # all weights are 1 here: the full results of the pooled optimum
             grand_results = extract(model, data, f)

@@ -7,6 +7,7 @@ import time
 
 from pyomo.common.gc_manager import PauseGC
 
+from .checks import exposure_warnings, zero_coverage_reasons
 from .data import ModelData
 from .diagnose import conflicts
 from .model import build_model
@@ -29,8 +30,16 @@ class Infeasible(Exception):
 class NoSolution(Exception):
     def __init__(self, facts: SolverFacts):
         self.facts = facts
-        super().__init__(f"HiGHS stopped ({facts.termination}) without a feasible solution "
-                         f"after {facts.seconds.get('highs', 0):.1f} s")
+        super().__init__(f"HiGHS stopped ({facts.termination}) without a feasible solution after "
+                         f"{facts.seconds.get('highs', 0):.1f} s; {advice(facts)}")
+
+
+def advice(facts: SolverFacts) -> str:
+    """What to do when HiGHS found nothing: the advice depends on why it stopped."""
+    if facts.status == "time_limit":
+        return f"raise time_limit_s (now {facts.time_limit_s:g} s) in the settings sheet"
+    return ("this is not a time limit: check the workbook for extreme magnitudes (tonnages, prices and costs "
+            "many orders of magnitude apart) and report it with the workbook if it persists")
 
 
 def run(data: ModelData, write_model: str | None = None, threads: int | None = None,
@@ -49,6 +58,8 @@ def run(data: ModelData, write_model: str | None = None, threads: int | None = N
     t1 = time.perf_counter()
     with PauseGC():
         res = extract(model, data, facts)
+    gaps = model.tree.gaps
+    res.warnings = exposure_warnings(data, gaps) + zero_coverage_reasons(data, res["coverage"], gaps)
     facts.seconds["extract"] = time.perf_counter() - t1
     facts.seconds["total"] = read_s + (time.perf_counter() - t0)
     return res

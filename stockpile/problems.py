@@ -14,9 +14,12 @@ class Problem:
     expected: str
     found: str
     severity: str = "error"  # or "warning"
+    line: int | None = None  # in a text file (run specifications)
 
     def __str__(self) -> str:
         place = [self.file]
+        if self.line is not None:
+            place.append(f"line {self.line}")
         if self.sheet:
             place.append(f"sheet '{self.sheet}'")
         if self.row is not None:

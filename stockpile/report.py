@@ -4,10 +4,6 @@ summary.md and PNG plots (DESIGN §6)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -17,43 +13,36 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .data import DAYS_PER_MONTH, ModelData  # noqa: E402
+from .outdir import results_folder  # noqa: E402
 from .results import Results  # noqa: E402
 
 JOGMEC_DAYS, KOMIR_DAYS = 60, 100
 
 
-@contextmanager
-def atomic_folder(out: str | Path):
-    """Yield a temporary folder beside `out`; on success it replaces `out` in one rename."""
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old.{os.getpid()}")
-        out.rename(old)
-    tmp.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384  # an Excel sheet's limits, header row included
 
 
-def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Every table as CSV, and in results.xlsx where it fits an Excel sheet; returns what did not fit."""
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
+    too_big = [name for name, frame in tables.items()
+               if len(frame) + 1 > EXCEL_MAX_ROWS or len(frame.columns) > EXCEL_MAX_COLUMNS]
+    notes = [f"table {name} has {len(tables[name]):,} rows, more than an Excel sheet holds: it is in {name}.csv "
+             "only, not in results.xlsx" for name in too_big]
     with pd.ExcelWriter(folder / "results.xlsx", engine="openpyxl") as xl:
         for name, frame in tables.items():
-            frame.to_excel(xl, sheet_name=name[:31], index=False)
+            if name not in too_big:
+                frame.to_excel(xl, sheet_name=name[:31], index=False)
+        if notes:
+            pd.DataFrame({"note": notes}).to_excel(xl, sheet_name="notes", index=False)
+    return notes
 
 
-def write_results(out: str | Path, data: ModelData, res: Results) -> Path:
+def write_results(out: str | Path, data: ModelData, res: Results, overwrite: bool = False) -> Path:
     """The whole folder for `stockpile solve`."""
-    with atomic_folder(out) as tmp:
-        write_tables(tmp, res.tables)
+    with results_folder(out, overwrite, "solve") as tmp:
+        res.warnings.extend(write_tables(tmp, res.tables))
         (tmp / "solver.json").write_text(json.dumps(res.facts.to_dict(), indent=2, default=str))
         (tmp / "summary.md").write_text(summary(data, res))
         plot_coverage(res["coverage"], tmp / "coverage.png")
@@ -132,8 +121,23 @@ def summary(data: ModelData, res: Results) -> str:
                 ["scenario", "probability_per_yr", "shortage_cost_usd_m", "unmet_t", "months_survived"]], ",.2f"), ""]
     out += ["## Cost terms", "", _md(costs.assign(usd_m_per_yr=costs.usd_per_yr / 1e6)[["term", "usd_m_per_yr"]],
                                      ",.2f"), ""]
-    out += ["## Solver", "", solver_line(facts), "", f"Inputs sha256 `{facts.inputs_sha256}`.", ""]
+    out += warnings_section([*data.warnings, *res.warnings])
+    out += ["## Solver", "", solver_line(facts), "", *provenance(data), ""]
     return "\n".join(out)
+
+
+def warnings_section(warnings: list[str]) -> list[str]:
+    if not warnings:
+        return []
+    return ["## Warnings", "", *[f"- {w.removeprefix('warning: ')}" for w in warnings], ""]
+
+
+def provenance(data: ModelData) -> list[str]:
+    """Which inputs produced these numbers: the workbook and, when one was used, the run specification."""
+    lines = [f"Workbook `{data.source}`, sha256 `{data.sha256}`."]
+    if data.run_spec:
+        lines.append(f"Run specification `{data.run_spec}`, sha256 `{data.run_spec_sha256}`.")
+    return lines
 
 
 def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2) -> list[str]:
@@ -206,14 +210,49 @@ def plot_shortfalls(res: Results, path: Path, worst: int = 3) -> None:
 
 # ---- stockpile share ---------------------------------------------------------------------
 
+def write_share(out: str | Path, data: ModelData, game, rules: list[str], reference: str,
+                overwrite: bool = False) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The whole folder for `stockpile share`; returns its tables and the notes it printed in summary.md."""
+    from .sharing import compare, core_status, least_core_slack, uncertainty, unusable_rules
+
+    skipped = unusable_rules(game, data, [*rules, reference])
+    if reference in skipped and "optimised" in rules:
+        raise ValueError(f"--reference {reference}: {skipped[reference]}; choose another reference")
+    notes = [why for r, why in skipped.items() if r in rules]
+    notes += [f"coalition {c}: HiGHS stopped at its time limit; its value is the best found, not a proven optimum"
+              for c, f in zip(game.table().coalition, (game.facts[c] for c in game.coalitions()), strict=True)
+              if f.status != "optimal"]
+    tables = {"coalitions": game.table(), **compare(game, data, [r for r in rules if r not in skipped], reference)}
+    t_star = least_core_slack(game)
+    with results_folder(out, overwrite, "share") as tmp:
+        notes += write_tables(tmp, tables)
+        (tmp / "summary.md").write_text(share_summary(
+            data, tables["coalitions"], tables["sharing"], t_star, core_status(game, t_star), uncertainty(game),
+            game.facts[game.grand_coalition], notes))
+        plot_sharing(tables["sharing"], tmp / "sharing.png")
+    return tables, notes
+
+
+def _saving_headline(grand, noise: float) -> str:
+    """Pooling's saving, stated as a finding only when it exceeds what the solver gaps can explain."""
+    saving, band = grand.saving_usd_per_yr, 2 * noise
+    if abs(saving) <= band:
+        return (f"a saving that **cannot be told from zero at this MIP gap** ({_usd(saving)}/yr, inside the "
+                f"solver's uncertainty of ±{_usd(band)}/yr; tighten `--mip-rel-gap` to settle it)")
+    return f"a saving of **{_usd(saving)}/yr** (solver uncertainty ±{_usd(band)}/yr)"
+
+
 def share_summary(data: ModelData, coalitions: pd.DataFrame, sharing: pd.DataFrame, t_star: float,
-                  status: str, noise: float, grand_facts) -> str:
+                  status: str, noise: float, grand_facts, notes: list[str] = ()) -> str:
     players = list(dict.fromkeys(sharing.party))
     grand = coalitions.loc[coalitions["size"].idxmax()]
-    out = [f"# Joint stockpile: who pays what — {Path(data.source).name}", "",
-           f"Going alone, the {len(players)} parties would spend {_usd(grand.standalone_sum_usd_per_yr)}/yr "
-           f"(expected annual cost); pooling all of them costs {_usd(grand.cost_usd_per_yr)}/yr, "
-           f"a saving of **{_usd(grand.saving_usd_per_yr)}/yr**.", ""]
+    out = [f"# Joint stockpile: who pays what — {Path(data.source).name}", ""]
+    if (coalitions.status != "optimal").any():
+        out += [f"> **Warning: {int((coalitions.status != 'optimal').sum())} coalition solve(s) stopped at the "
+                "time limit; their values are not proven optima.**", ""]
+    out += [f"Going alone, the {len(players)} parties would spend {_usd(grand.standalone_sum_usd_per_yr)}/yr "
+            f"(expected annual cost); pooling all of them costs {_usd(grand.cost_usd_per_yr)}/yr, "
+            f"{_saving_headline(grand, noise)}.", ""]
     if status == "empty":
         out += [f"**The core is empty**: whatever the split, some coalition would do better on its own by at least "
                 f"{_usd(t_star)}/yr (least-core slack). `least_core` and `optimised` minimise that temptation.", ""]
@@ -252,8 +291,10 @@ def share_summary(data: ModelData, coalitions: pd.DataFrame, sharing: pd.DataFra
     out += ["", "## Coalitions", "", _md(coalitions.assign(cost_usd_m=coalitions.cost_usd_per_yr / 1e6,
                                                            saving_usd_m=coalitions.saving_usd_per_yr / 1e6)[
         ["coalition", "cost_usd_m", "saving_usd_m", "relative_gap", "status"]], ",.4f"), ""]
+    out += warnings_section([*data.warnings, *notes])
     if grand_facts is not None:
         out += ["## Solver (grand coalition)", "", solver_line(grand_facts), ""]
+    out += [*provenance(data), ""]
     return "\n".join(out)
 
 
@@ -266,6 +307,29 @@ def plot_sharing(sharing: pd.DataFrame, path: Path) -> None:
 
 
 # ---- stockpile sweep ---------------------------------------------------------------------
+
+def write_sweep(out: str | Path, name: str, run, labels: list[str], tornado: bool, overwrite: bool = False) -> None:
+    """The whole folder for `stockpile sweep` (a partial sweep's finished points included)."""
+    from .sweep import point_table, sweep_table, tornado_table
+
+    table = sweep_table(run, labels)
+    per_point = point_table(table, labels)
+    tables = {"sweep": table, "sweep_points": per_point}
+    torn = tornado_table(table) if tornado else None
+    if torn is not None:
+        tables["tornado"] = torn
+    with results_folder(out, overwrite, "sweep") as tmp:
+        notes = write_tables(tmp, tables)
+        text = sweep_summary(name, run, per_point, labels if not tornado else [], torn)
+        (tmp / "summary.md").write_text(text + "\n".join(warnings_section(notes)))
+        if torn is not None and len(torn):
+            plot_tornado(torn, tmp / "tornado.png")
+        elif not tornado:
+            plot_sweep(per_point, labels, table, tmp / "sweep.png")
+        (tmp / "sweep.json").write_text(json.dumps(
+            {"points_done": run.done, "points_total": run.total, "partial": run.partial, "backend": run.backend,
+             "seconds": run.seconds, "points_per_minute": run.points_per_minute}, indent=2))
+
 
 def sweep_summary(data_name: str, run, points: pd.DataFrame, labels: list[str],
                   tornado: pd.DataFrame | None) -> str:

@@ -19,6 +19,7 @@ TOL_T = 1e-6
 class Results:
     facts: SolverFacts
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # suspicious answers, e.g. why a coverage is 0
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]

@@ -5,18 +5,30 @@
     joint_allocation = "pro_rata"
     [set]                                          # any cell: SHEET.ROW.COLUMN = value
     "parties.*.joint_member" = "yes"
+    [sweep]                                        # used by `stockpile sweep RUN.toml` without --vary
+    vary = ["scenarios.s1.probability_per_yr=0.01,0.02"]
+
+Strict: an unknown table or key (a misspelled `[setings]`) is an error naming its line, never ignored.
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .data import ModelData
 from .problems import InputError, Problem
-from .validate import build_model_data
+from .schema import SETTINGS
+from .validate import _closest, build_model_data
 from .workbook import RawBook, read_book, set_value
+
+TABLES = {"settings": "settings sheet overrides", "set": "cell overrides SHEET.ROW.COLUMN = value",
+          "sweep": "vary = [...] for `stockpile sweep`"}
+SCALAR = (str, int, float, bool)
 
 
 @dataclass
@@ -24,22 +36,113 @@ class RunSpec:
     name: str
     workbook: str
     overrides: dict[str, object] = field(default_factory=dict)  # SHEET.ROW.COLUMN -> value
-    options: dict[str, object] = field(default_factory=dict)  # other tables, e.g. [share]
+    options: dict[str, object] = field(default_factory=dict)  # other tables: [sweep]
+    path: str = ""  # the TOML file ("" when the source is a workbook)
+    sha256: str = ""
+
+
+def _line(text: str, key: str, table: str | None = None) -> int | None:
+    """Line number of `key = ...` (inside [table]) or of the header [key]: for messages."""
+    lines = text.splitlines()
+    start = 0
+    if table is not None:
+        header = re.compile(rf"^\s*\[\s*\"?{re.escape(table)}\"?\s*\]")
+        start = next((i + 1 for i, ln in enumerate(lines) if header.match(ln)), 0)
+    pattern = re.compile(rf"^\s*(\[\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\])")
+    for i in range(start, len(lines)):
+        if pattern.match(lines[i]):
+            return i + 1
+    return None
+
+
+class _Spec:
+    """Collects every problem of one run specification."""
+
+    def __init__(self, path: Path, text: str):
+        self.path, self.text, self.problems = path, text, []
+
+    def add(self, key: str, table: str | None, expected: str, found: str) -> None:
+        self.problems.append(Problem(str(self.path), None, None, None, expected, found,
+                                     line=_line(self.text, key, table)))
 
 
 def read_spec(path: str | Path) -> RunSpec:
     path = Path(path)
     try:
-        spec = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        problem = Problem(str(path), None, None, None, "a readable TOML run specification", str(exc))
+        raw = path.read_bytes()
+        spec = tomllib.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        problem = Problem(str(path), None, None, None, "a readable TOML run specification (UTF-8)", str(exc))
         raise InputError([problem]) from None
-    if "workbook" not in spec:
-        raise InputError([Problem(str(path), None, None, "workbook", "a key 'workbook' naming the input", "none")])
-    overrides = {f"settings.{k}.value": v for k, v in spec.get("settings", {}).items()}
-    overrides.update(spec.get("set", {}))
-    options = {k: v for k, v in spec.items() if k not in ("workbook", "settings", "set")}
-    return RunSpec(path.stem, str((path.parent / spec["workbook"]).resolve()), overrides, options)
+    ck = _Spec(path, raw.decode("utf-8"))
+    workbook = spec.get("workbook")
+    if not isinstance(workbook, str) or not workbook.strip():
+        ck.add("workbook", None, "a key 'workbook' naming the input workbook as a string (\"...\")",
+               "none" if workbook is None else f"{type(workbook).__name__} {workbook!r}")
+    for key, value in spec.items():
+        if key == "workbook":
+            continue
+        if key not in TABLES:
+            ck.add(key, None, "workbook = \"...\" and the tables " + ", ".join(f"[{t}]" for t in TABLES),
+                   f"unknown {'table' if isinstance(value, dict) else 'key'} '{key}'" + _closest(key, TABLES))
+        elif not isinstance(value, dict):
+            ck.add(key, None, f"a table [{key}] ({TABLES[key]})", f"a {type(value).__name__}")
+    overrides = _settings_overrides(ck, spec.get("settings"))
+    overrides.update(_cell_overrides(ck, spec.get("set")))
+    _check_sweep(ck, spec.get("sweep"))
+    if ck.problems:
+        raise InputError(ck.problems)
+    options = {k: v for k, v in spec.items() if k == "sweep"}
+    return RunSpec(path.stem, str((path.parent / workbook).resolve()), overrides, options, str(path),
+                   hashlib.sha256(raw).hexdigest())
+
+
+def _scalar_problem(value) -> str | None:
+    if isinstance(value, SCALAR) and not (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (datetime.date, datetime.time)):
+        return f"a date or time ({value})"
+    return f"a {type(value).__name__} ({value!r})"
+
+
+def _settings_overrides(ck: _Spec, table) -> dict[str, object]:
+    if not isinstance(table, dict):
+        return {}
+    out = {}
+    for key, value in table.items():
+        if key not in SETTINGS:
+            ck.add(key, "settings", "a setting: " + ", ".join(SETTINGS), f"unknown setting '{key}'"
+                   + _closest(key, SETTINGS))
+        elif (bad := _scalar_problem(value)) is not None:
+            ck.add(key, "settings", f"a single value for {key}", bad)
+        else:
+            out[f"settings.{key}.value"] = value
+    return out
+
+
+def _cell_overrides(ck: _Spec, table) -> dict[str, object]:
+    if not isinstance(table, dict):
+        return {}
+    out = {}
+    for key, value in table.items():
+        if isinstance(value, dict):  # an unquoted dotted key: sheet.row.column = v parses as nested tables
+            ck.add(key, "set", "a quoted cell path, e.g. \"demand.US:Ga.target_months\" = 3",
+                   f"an unquoted key '{key}...' (TOML reads the dots as tables)")
+        elif (bad := _scalar_problem(value)) is not None:
+            ck.add(key, "set", f"a single value for cell {key}", bad)
+        else:
+            out[key] = value
+    return out
+
+
+def _check_sweep(ck: _Spec, table) -> None:
+    if not isinstance(table, dict):
+        return
+    for key, value in table.items():
+        if key != "vary":
+            ck.add(key, "sweep", "only vary = [\"SHEET.ROW.COLUMN=VALUES\", ...]", f"unknown key '{key}'")
+        elif not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            ck.add(key, "sweep", "vary = a list of strings \"SHEET.ROW.COLUMN=VALUES\"", repr(value))
 
 
 def apply_overrides(book: RawBook, overrides: dict[str, object], origin: str) -> None:
@@ -48,16 +151,21 @@ def apply_overrides(book: RawBook, overrides: dict[str, object], origin: str) ->
         try:
             set_value(book, cell_path, value)
         except ValueError as exc:
-            problems.append(Problem(origin, None, None, None, "SHEET.ROW.COLUMN naming an existing cell", str(exc)))
+            problems.append(Problem(origin, None, None, None, "SHEET.ROW.COLUMN naming an existing cell", str(exc),
+                                    line=_line(Path(origin).read_text(), cell_path) if Path(origin).is_file()
+                                    else None))
     if problems:
         raise InputError(problems)
 
 
 def load_book(source: str) -> tuple[RunSpec, RawBook]:
     """A workbook path or a .toml run specification -> the raw workbook with the overrides applied."""
-    spec = read_spec(source) if source.endswith(".toml") else RunSpec(Path(source).stem, source)
+    is_spec = source.lower().endswith(".toml")
+    spec = read_spec(source) if is_spec else RunSpec(Path(source).stem, source)
     book = read_book(spec.workbook)
-    apply_overrides(book, spec.overrides, source)
+    if is_spec:
+        apply_overrides(book, spec.overrides, source)
+        book.run_spec, book.run_spec_sha256 = str(Path(source).resolve()), spec.sha256
     return spec, book
 
 

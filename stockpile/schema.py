@@ -12,6 +12,7 @@ NUMBER = "number"  # any finite number >= 0 (quantities, prices, costs)
 SHARE = "share"  # a number in [0, 1]
 POSITIVE = "positive"  # a number > 0
 INTEGER = "integer"  # a whole number >= 0
+RATE = "rate"  # a share of stock per period in (0, 1]: 0 would mean stock that can never be released
 ID_LIST = "id_list"  # comma-separated ids, or "*" for all
 
 
@@ -110,7 +111,7 @@ _sheet(
 _sheet(
     "release_options", ("option",), "Release capacities a holder can choose, one per holder and mineral.",
     Column("option", ID, True, None, "", "option id", example="standard"),
-    Column("max_release_share_per_month", SHARE, True, None, "1/month",
+    Column("max_release_share_per_month", RATE, True, None, "1/month",
            "largest release per month, as a share of the holder's stock", example=0.25),
     Column("usd_per_t_yr", NUMBER, False, 0.0, "USD/t/yr", "cost of keeping this release capacity", example=0),
 )
@@ -149,12 +150,14 @@ class Setting:
     doc: str
     choices: tuple[str, ...] = ()
     minimum: float = 0.0
+    maximum: float = float("inf")  # plausibility bound: a larger value is a typo, not a plan
 
 
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
-        Setting("horizon_months", "int", 24, "months modelled after a disruption window opens", minimum=1),
+        Setting("horizon_months", "int", 24, "months modelled after a disruption window opens", minimum=1,
+                maximum=120),
         Setting("coverage_basis", "choice", "consumption", "what a month of coverage is measured against",
                 ("consumption", "net_imports", "exposed")),
         Setting("joint_allocation", "choice", "cooperative",
@@ -162,7 +165,7 @@ SETTINGS: dict[str, Setting] = {
                 ("cooperative", "pro_rata", "entitlement")),
         Setting("replenish_premium", "number", 0.0, "share of price paid extra to refill released stock"),
         Setting("budget_usd", "optional_number", None, "total one-off acquisition budget, USD (blank = none)"),
-        Setting("mip_rel_gap", "number", 1e-4, "relative MIP gap at which HiGHS stops"),
-        Setting("time_limit_s", "number", 600.0, "HiGHS time limit, seconds", minimum=1e-9),
+        Setting("mip_rel_gap", "number", 1e-4, "relative MIP gap at which HiGHS stops", maximum=0.1),
+        Setting("time_limit_s", "number", 600.0, "HiGHS time limit, seconds", minimum=1e-9, maximum=1e7),
     )
 }

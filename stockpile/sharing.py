@@ -196,6 +196,16 @@ def allocate(game: Game, data: ModelData, rules=RULES, reference: str = "shapley
     return out
 
 
+def unusable_rules(game: Game, data: ModelData | None, rules) -> dict[str, str]:
+    """Proportional rules whose weights are all 0 (they would quietly become an equal split): rule -> why."""
+    w = weights(data, game.players)
+    w["standalone"] = {p: game.value[frozenset([p])] for p in game.players}
+    what = {"consumption": "consumption", "exposed_demand": "exposed demand (consumption x supplier shares)",
+            "gdp": "gdp_usd_bn in the parties sheet", "standalone": "stand-alone costs"}
+    return {r: f"rule {r} skipped: every party's {what[r]} is 0, so it has nothing to split by"
+            for r in rules if r in what and sum(w[r].values()) <= 0}
+
+
 def uncertainty(game: Game) -> float:
     """Largest (incumbent - best bound) over the coalition values, USD/yr: how far any v(C) may be
     above the true optimum. An excess smaller than this (plus the grand coalition's own) is noise."""

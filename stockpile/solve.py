@@ -37,6 +37,8 @@ class SolverFacts:
     pyomo_version: str = ""
     inputs_sha256: str = ""
     inputs: str = ""
+    run_spec: str = ""  # the run specification (TOML) that named the workbook and its overrides, if any
+    run_spec_sha256: str = ""
 
     @property
     def optimal(self) -> bool:
@@ -56,8 +58,31 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return diff / abs(objective) if abs(objective) > 1e-9 else float("inf")
 
 
+def run_interruptibly(h: highspy.Highs) -> None:
+    """h.run() in HiGHS's own solver thread, so Ctrl-C (or SIGTERM, raised as KeyboardInterrupt by
+    `signals`) stops HiGHS at its next interrupt callback instead of after the whole solve."""
+    h.HandleUserInterrupt = True  # highspy's interrupt callbacks watch cancelSolve()
+    thread = h.startSolve()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        thread.join()
+        raise
+
+
+class InterruptibleHighs(Highs):
+    """Pyomo's persistent HiGHS interface, with every run interruptible (see run_interruptibly)."""
+
+    def set_instance(self, model):
+        super().set_instance(model)
+        h = self._solver_model
+        h.run = lambda: run_interruptibly(h)
+
+
 def make_solver(data: ModelData, threads: int | None = None) -> Highs:
-    opt = Highs()
+    opt = InterruptibleHighs()
     opt.config.load_solutions = False
     opt.config.raise_exception_on_nonoptimal_result = False
     opt.config.time_limit = data.settings.time_limit_s
@@ -105,8 +130,7 @@ def solve_model(model: pyo.ConcreteModel, data: ModelData, opt: Highs | None = N
         seconds={"handover": handover, "highs": highs_s, "load": load_s},
         variables=opt._solver_model.getNumCol(), integer_variables=n_int, constraints=opt._solver_model.getNumRow(),
         highs_version=".".join(map(str, opt.version())), pyomo_version=pyomo.version.version,
-        inputs_sha256=data.sha256, inputs=data.source,
-    )
+        **_inputs(data))
 
 
 _STATUS = {
@@ -158,9 +182,11 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
         t2 = time.perf_counter()
         h.writeModel(str(write_model))
         written = time.perf_counter() - t2
-    h.run()
+    run_interruptibly(h)
     info = h.getInfo()
     status = _STATUS.get(h.getModelStatus().name, "error")
+    if n_cols == 0:  # nothing to decide (no exposure, no stock): HiGHS says kModelEmpty; the answer is 0
+        status, info.primal_solution_status, info.objective_function_value = "optimal", 2, lp.offset_
     has_solution = info.primal_solution_status == 2
     if status == "stopped" and not has_solution:
         status = "no_solution"
@@ -180,7 +206,13 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
         seconds={"handover": handover, "write_model": written, "highs": h.getRunTime(), "load": load},
         variables=n_cols, integer_variables=int(integer.sum()), constraints=n_rows,
         highs_version=f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}",
-        pyomo_version=pyomo.version.version, inputs_sha256=data.sha256, inputs=data.source)
+        pyomo_version=pyomo.version.version, **_inputs(data))
+
+
+def _inputs(data: ModelData) -> dict[str, str]:
+    """Provenance of a result: workbook and run specification, each with its sha256."""
+    return {"inputs": data.source, "inputs_sha256": data.sha256, "run_spec": data.run_spec,
+            "run_spec_sha256": data.run_spec_sha256}
 
 
 def _timer_total(timer, name: str) -> float:

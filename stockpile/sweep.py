@@ -123,6 +123,16 @@ def tornado_points(paths: list[str], lo: float, hi: float) -> list[Point]:
     return points
 
 
+def plan_points(book: RawBook, varies, tornado: str | None) -> tuple[list[Point], list[str]]:
+    """The points of a grid (--vary) or a tornado, and the columns that label them; ValueError if bad."""
+    parsed = [parse_vary(v, book) for v in varies]
+    if tornado:
+        lo, hi = parse_tornado(tornado)
+        paths = [v.path for v in parsed] or default_tornado_inputs(book)
+        return tornado_points(paths, lo, hi), ["input", "multiplier"]
+    return grid_points(parsed), [v.label for v in parsed]
+
+
 def apply_point(book: RawBook, point: Point) -> RawBook:
     book = copy.deepcopy(book)
     for path, value, scale in point.changes:
@@ -187,10 +197,13 @@ _LOCAL = threading.local()  # one PointSolver per worker thread (process pools a
 
 
 def solve_chunk(base: RawBook, points: list[Point], threads: int | None = None) -> list[dict]:
-    """Task run by a worker: re-uses this thread's PointSolver while the workbook is the same."""
+    """Task run by a worker: re-uses this thread's PointSolver while the workbook is the same, cell for
+    cell after overrides (two run specifications on one workbook file must never share a model)."""
+    key = base.content_sha256()
     solver = getattr(_LOCAL, "solver", None)
-    if solver is None or solver.base.sha256 != base.sha256:
+    if solver is None or getattr(_LOCAL, "key", None) != key:
         solver = _LOCAL.solver = PointSolver(base, threads)
+        _LOCAL.key = key
     rows = []
     for p in points:
         rows.extend(solver.solve(p))
@@ -218,8 +231,26 @@ class SweepRun:
         return 60.0 * self.done / self.seconds if self.seconds > 0 else 0.0
 
 
+class SchedulerError(Exception):
+    """The Dask scheduler cannot be reached: said before any work starts."""
+
+
+def connect(address: str, timeout_s: float = 10.0):
+    """A Dask client for `address`, or SchedulerError saying what to do."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=f"{timeout_s:g}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerError(
+            f"could not connect to the Dask scheduler at {address} within {timeout_s:g} s "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no answer'}); start one with "
+            "`dask scheduler` and its workers with `dask worker ADDRESS`, or leave out --scheduler to run on "
+            "local processes") from None
+
+
 def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: str | None = None,
-              progress: bool = True) -> SweepRun:
+              progress: bool = True, client=None) -> SweepRun:
     """Solve every point; Ctrl-C stops cleanly and returns the finished points marked partial."""
     from tqdm import tqdm
 
@@ -234,10 +265,12 @@ def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: s
         out.done += n
         bar.update(n)
 
+    own_client = client is None and scheduler is not None
     try:
-        if scheduler:
-            out.backend = f"dask {scheduler}"
-            _run_dask(base, chunks, scheduler, take)
+        if client is not None or scheduler:
+            client = client or connect(scheduler)
+            out.backend = f"dask {client.scheduler.address}"
+            _run_dask(base, chunks, client, take)
         elif workers <= 1:
             out.backend = "serial"
             for chunk in chunks:
@@ -250,6 +283,8 @@ def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: s
     finally:
         bar.close()
         out.seconds = time.perf_counter() - t0
+        if own_client and client is not None:
+            client.close()
     out.partial = out.partial or out.done < out.total
     return out
 
@@ -258,31 +293,45 @@ def _run_processes(base, chunks, workers, take) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from .signals import ignore_interrupts_in_worker
+
     # spawn: HiGHS keeps threads, and forking a process with threads is unsafe
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=ignore_interrupts_in_worker)
     try:
         futures = [pool.submit(solve_chunk, base, chunk, 1) for chunk in chunks]  # one HiGHS thread per worker
         for fut in as_completed(futures):
             take(fut.result())
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # Ctrl-C, SIGTERM or a failed task: no worker may outlive the sweep
+        _stop_workers(pool)
         raise
     pool.shutdown()
 
 
-def _run_dask(base, chunks, scheduler, take) -> None:
-    from distributed import Client, as_completed
+def _stop_workers(pool) -> None:
+    """Cancel what has not started and end the worker processes now (a running HiGHS solve would
+    otherwise go on, holding its memory, until it finished)."""
+    processes = list((pool._processes or {}).values())  # the executor offers no public handle on them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.terminate()
+    for proc in processes:
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
 
-    with Client(scheduler, timeout="20s") as client:
-        shared = client.scatter(base, broadcast=True)  # the workbook travels once per worker
-        futures = [client.submit(solve_chunk, shared, chunk, 1, pure=False) for chunk in chunks]
-        try:
-            for fut in as_completed(futures):
-                take(fut.result())
-        except KeyboardInterrupt:
-            client.cancel(futures)
-            raise
+
+def _run_dask(base, chunks, client, take) -> None:
+    from distributed import as_completed
+
+    shared = client.scatter(base, broadcast=True)  # the workbook travels once per worker
+    futures = [client.submit(solve_chunk, shared, chunk, 1, pure=False) for chunk in chunks]
+    try:
+        for fut in as_completed(futures):
+            take(fut.result())
+    except BaseException:
+        client.cancel(futures)
+        raise
 
 
 # ---- tables ------------------------------------------------------------------------------------------

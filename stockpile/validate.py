@@ -13,6 +13,7 @@ from .schema import SETTINGS, SHEETS, Column
 from .workbook import Cell, RawBook
 
 TOL = 1e-9
+MAX_MAGNITUDE = 1e12  # no tonnage, price or cost is larger; a larger cell is a typo (or units of the wrong size)
 
 
 class _Checker:
@@ -31,12 +32,13 @@ class _Checker:
         if raw is None:
             if col.required:
                 self.add(sheet, row, col.name, f"a value ({_describe(col)})", "a blank cell")
+                return _fallback(col)
             return col.default
         if col.choices:
             text = _text(raw).lower()
             if text not in col.choices:
                 self.add(sheet, row, col.name, "one of " + ", ".join(col.choices), f"'{_text(raw)}'")
-                return col.default
+                return _fallback(col)
             return text
         if col.kind in (schema.ID, schema.TEXT, schema.ID_LIST):
             text = _text(raw)
@@ -45,13 +47,21 @@ class _Checker:
             return text
         number = parse_number(raw)
         if number is None:
-            self.add(sheet, row, col.name, _describe(col), f"'{raw}'")
-            return col.default
+            self.add(sheet, row, col.name, _describe(col), f"'{raw}'" + _hint(raw, col))
+            return _fallback(col)
         return self.check_number(sheet, row, col.name, number, col.kind, _describe(col))
 
     def check_number(self, sheet, row, column, number, kind, described):
         if kind == schema.SHARE and not (0 <= number <= 1):
             self.add(sheet, row, column, described, _show(number))
+        elif kind == schema.RATE and not (0 < number <= 1):
+            self.add(sheet, row, column, described, _show(number) + (
+                " (stock that can never be released protects nothing)" if number == 0 else ""))
+            return 1.0
+        elif abs(number) > MAX_MAGNITUDE:
+            self.add(sheet, row, column, f"{described}, at most {MAX_MAGNITUDE:.0e} (check the units)",
+                     _show(number))
+            return 0.0
         elif kind == schema.POSITIVE and not number > 0:
             self.add(sheet, row, column, described, _show(number))
         elif kind == schema.INTEGER and (number < 0 or not float(number).is_integer()):
@@ -60,6 +70,37 @@ class _Checker:
         elif number < 0:
             self.add(sheet, row, column, described, _show(number))
         return int(number) if kind == schema.INTEGER else number
+
+
+def _fallback(col: Column):
+    """What a wrong cell stands for while checking goes on: never None where a value is required,
+    so later checks (sums, comparisons) never meet a hole. The InputError is raised anyway."""
+    if col.default is not None or not col.required:
+        return col.default
+    if col.choices:
+        return col.choices[0]
+    if col.kind in (schema.ID, schema.TEXT, schema.ID_LIST):
+        return ""
+    return 1 if col.kind in (schema.POSITIVE, schema.RATE) else 0
+
+
+def _hint(raw: Cell, col: Column) -> str:
+    text = str(raw).strip()
+    if text.endswith("%") and parse_number(text[:-1]) is not None:
+        return f" (write {parse_number(text[:-1]) / 100:g}, not a percentage)"
+    if col.unit and col.unit not in ("share", "1/yr", "1/month") and parse_number(text.split(" ")[0]) is not None:
+        return f" (a plain number in {col.unit}, without units)"
+    return ""
+
+
+def _closest(name: str, known) -> str:
+    """' (did you mean 'x'?)' for a near miss, else ''."""
+    import difflib
+
+    match = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    if not match:
+        match = [k for k in map(str, known) if k.lower() == str(name).lower()]
+    return f" (did you mean '{match[0]}'?)" if match else ""
 
 
 def _text(raw: Cell) -> str:
@@ -88,6 +129,7 @@ def _describe(col: Column) -> str:
     return {
         schema.NUMBER: f"a number >= 0{unit}",
         schema.SHARE: "a share between 0 and 1",
+        schema.RATE: "a share above 0 and at most 1",
         schema.POSITIVE: f"a number > 0{unit}",
         schema.INTEGER: f"a whole number >= 0{unit}",
     }.get(col.kind, "text")
@@ -98,7 +140,10 @@ def _rows(ck: _Checker, sheet_name: str) -> list[tuple[int, dict]]:
     spec = SHEETS[sheet_name]
     sheet = ck.book.sheets.get(sheet_name)
     if sheet is None:
-        ck.add(sheet_name, None, None, f"a sheet named '{sheet_name}'", "no such sheet")
+        ck.add(sheet_name, None, None, f"a sheet named '{sheet_name}'", "no such sheet" + _closest(
+            sheet_name, ck.book.sheets))
+        return []
+    if not sheet.readable:
         return []
     missing = [c.name for c in spec.columns if c.required and c.name not in sheet.columns]
     for name in missing:
@@ -107,7 +152,7 @@ def _rows(ck: _Checker, sheet_name: str) -> list[tuple[int, dict]]:
     for name in sheet.columns:
         if name not in known:
             ck.add(sheet_name, 1, name, "one of the documented columns " + ", ".join(sorted(known)),
-                   f"unknown column '{name}' (ignored)", "warning")
+                   f"unknown column '{name}' (ignored)" + _closest(name, known), "warning")
     if missing:
         return []
     out = []
@@ -131,7 +176,8 @@ def _settings(ck: _Checker) -> Settings:
         key = v["key"]
         spec = SETTINGS.get(key)
         if spec is None:
-            ck.add("settings", row, "key", "one of " + ", ".join(SETTINGS), f"unknown key '{key}'")
+            ck.add("settings", row, "key", "one of " + ", ".join(SETTINGS), f"unknown key '{key}'"
+                   + _closest(key, SETTINGS))
             continue
         raw = v["value"]
         if raw is None or raw == "":
@@ -147,11 +193,13 @@ def _settings(ck: _Checker) -> Settings:
             values[key] = None
             continue
         bad = number is None or number < spec.minimum or (spec.minimum > 0 and number <= 0)
+        bad = bad or number > spec.maximum
         if spec.kind == "int" and number is not None and not float(number).is_integer():
             bad = True
         if bad:
             kind = "a whole number" if spec.kind == "int" else "a number"
-            ck.add("settings", row, "value", f"{key} {kind} >= {spec.minimum:g}", f"'{raw}'")
+            upper = f" and <= {spec.maximum:g}" if spec.maximum < float("inf") else ""
+            ck.add("settings", row, "value", f"{key} {kind} >= {spec.minimum:g}{upper}", f"'{raw}'")
             continue
         values[key] = int(number) if spec.kind == "int" else number
     return Settings(**values)
@@ -173,9 +221,36 @@ def build_model_data(book: RawBook) -> ModelData:
     for name in book.sheets:
         if name not in SHEETS and name not in schema.DOC_SHEETS:
             ck.add(name, None, None, "one of the documented sheets " + ", ".join(SHEETS),
-                   f"unknown sheet '{name}' (ignored)", "warning")
+                   f"unknown sheet '{name}' (ignored)" + _closest(name, SHEETS), "warning")
     settings = _settings(ck)
+    parties = _parties(ck)
+    minerals = {v["mineral"]: Mineral(v["mineral"], v["name"] or v["mineral"], v["form"], v["price_usd_per_t"],
+                                      v["holding_rate_per_yr"], v["storage_usd_per_t_yr"], v["lot_t"],
+                                      v["joint_fixed_usd_per_yr"])
+                for _row, v in _rows(ck, "minerals")}
+    demand = _demand(ck, parties, minerals)
+    supply, supply_rows = _supply(ck, parties, minerals, demand)
+    tiers = _tiers(ck, minerals)
+    options = {v["option"]: ReleaseOption(v["option"], v["max_release_share_per_month"], v["usd_per_t_yr"])
+               for _row, v in _rows(ck, "release_options")}
+    scenarios = _scenarios(ck)
+    events = _events(ck, settings, scenarios, {u for (_, _, u) in supply}, minerals, parties)
+    for sheet, found in (("parties", parties), ("minerals", minerals), ("demand", demand),
+                         ("release_options", options), ("scenarios", scenarios)):
+        if sheet in book.sheets and book.sheets[sheet].readable and not found and book.sheets[sheet].rows == []:
+            ck.add(sheet, None, None, f"at least one row in the {sheet} sheet", "none")
+    _warn_undisrupted(ck, supply_rows, events)
+    _warn_idle_parties(ck, parties, demand)
 
+    errors = [p for p in ck.problems if p.severity == "error"]
+    if errors:
+        raise InputError(ck.problems)
+    return ModelData(settings, parties, minerals, demand, supply, tiers, options, scenarios, tuple(events),
+                     source=book.path, sha256=book.sha256, run_spec=book.run_spec,
+                     run_spec_sha256=book.run_spec_sha256, warnings=tuple(str(p) for p in ck.problems))
+
+
+def _parties(ck: _Checker) -> dict[str, Party]:
     parties = {}
     for _row, v in _rows(ck, "parties"):
         parties[v["party"]] = Party(v["party"], v["name"] or v["party"], v["gdp_usd_bn"], v["joint_member"],
@@ -184,13 +259,10 @@ def build_model_data(book: RawBook) -> ModelData:
     if sum(s for _, s in ent) > 1 + TOL:
         ck.add("parties", None, "entitlement_share", "entitlement shares summing to at most 1",
                f"a sum of {sum(s for _, s in ent):.4g}")
+    return parties
 
-    minerals = {}
-    for _row, v in _rows(ck, "minerals"):
-        minerals[v["mineral"]] = Mineral(v["mineral"], v["name"] or v["mineral"], v["form"], v["price_usd_per_t"],
-                                         v["holding_rate_per_yr"], v["storage_usd_per_t_yr"], v["lot_t"],
-                                         v["joint_fixed_usd_per_yr"])
 
+def _demand(ck: _Checker, parties: dict, minerals: dict) -> dict[tuple[str, str], Demand]:
     demand = {}
     for row, v in _rows(ck, "demand"):
         ok = _known(ck, "demand", row, v, parties=parties, minerals=minerals)
@@ -201,9 +273,12 @@ def build_model_data(book: RawBook) -> ModelData:
                    f"{d.max_stock_t:g} t")
         if ok:
             demand[v["party"], v["mineral"]] = d
+    return demand
 
-    supply = {}
-    share_rows = defaultdict(list)
+
+def _supply(ck: _Checker, parties: dict, minerals: dict, demand: dict):
+    """Supplier shares per party and mineral (summing to at most 1), and the rows naming each supplier."""
+    supply, share_rows, supplier_rows = {}, defaultdict(list), defaultdict(list)
     for row, v in _rows(ck, "supply"):
         ok = _known(ck, "supply", row, v, parties=parties, minerals=minerals)
         if ok and (v["party"], v["mineral"]) not in demand:
@@ -213,59 +288,74 @@ def build_model_data(book: RawBook) -> ModelData:
         if ok:
             supply[v["party"], v["mineral"], v["supplier"]] = v["share"]
             share_rows[v["party"], v["mineral"]].append(row)
+            supplier_rows[v["supplier"]].append(row)
     for (p, m), rows in share_rows.items():
         total = sum(s for (pp, mm, _), s in supply.items() if (pp, mm) == (p, m))
         if total > 1 + TOL:
             ck.add("supply", rows[-1], "share", f"supplier shares of {p} x {m} summing to at most 1",
                    f"a sum of {total:.4g} (rows {', '.join(map(str, rows))})")
-    suppliers = {u for (_, _, u) in supply}
+    return supply, supplier_rows
 
-    tiers = _tiers(ck, minerals)
 
-    options = {}
-    for _row, v in _rows(ck, "release_options"):
-        options[v["option"]] = ReleaseOption(v["option"], v["max_release_share_per_month"], v["usd_per_t_yr"])
-    if "release_options" in book.sheets and not options:
-        ck.add("release_options", None, None, "at least one release option", "none")
-
-    scenarios = {}
-    for _row, v in _rows(ck, "scenarios"):
-        scenarios[v["scenario"]] = Scenario(v["scenario"], v["probability_per_yr"], v["description"])
+def _scenarios(ck: _Checker) -> dict[str, Scenario]:
+    scenarios = {v["scenario"]: Scenario(v["scenario"], v["probability_per_yr"], v["description"])
+                 for _row, v in _rows(ck, "scenarios")}
     total_p = sum(s.probability_per_yr for s in scenarios.values())
     if total_p > 1 + TOL:
         ck.add("scenarios", None, "probability_per_yr", "annual probabilities summing to at most 1",
                f"a sum of {total_p:.4g}")
+    return scenarios
 
+
+def _events(ck: _Checker, settings: Settings, scenarios: dict, suppliers: set, minerals: dict,
+            parties: dict) -> list[Event]:
     events = []
     for row, v in _rows(ck, "events"):
         ok = True
         if v["scenario"] not in scenarios:
             ck.add("events", row, "scenario", "a scenario defined in the scenarios sheet",
-                   f"unknown scenario '{v['scenario']}'")
+                   f"unknown scenario '{v['scenario']}'" + _closest(v["scenario"], scenarios))
             ok = False
         if v["supplier"] not in suppliers:
             ck.add("events", row, "supplier", "a supplier named in the supply sheet",
-                   f"unknown supplier '{v['supplier']}'")
+                   f"unknown supplier '{v['supplier']}'" + _closest(v["supplier"], suppliers))
             ok = False
         ms = _expand(ck, "events", row, "minerals", v["minerals"] or "", minerals, "mineral", "minerals")
         ts = _expand(ck, "events", row, "targets", v["targets"] or "", parties, "party", "parties")
-        if v["start_month"] is not None and v["start_month"] < 1:
+        if v["start_month"] < 1:
             ck.add("events", row, "start_month", "a month from 1", _show(v["start_month"]))
-        elif v["start_month"] is not None and v["start_month"] > settings.horizon_months:
+        elif v["start_month"] > settings.horizon_months:
             ck.add("events", row, "start_month", f"a month within the horizon (1..{settings.horizon_months})",
                    _show(v["start_month"]))
             ok = False
-        if v["duration_months"] is not None and v["duration_months"] < 1:
+        if v["duration_months"] < 1:
             ck.add("events", row, "duration_months", "a duration of at least 1 month", _show(v["duration_months"]))
         if ok:
             events.append(Event(v["scenario"], v["supplier"], ms, ts, v["start_month"], v["duration_months"],
                                 v["cut"], v["recovery_months"], v["recovery_share"]))
+    for s in scenarios:
+        if not any(e.scenario == s for e in events) and "events" in ck.book.sheets:
+            ck.add("scenarios", None, "scenario", f"events for scenario '{s}'",
+                   "none: it disrupts nothing and only dilutes the others", "warning")
+    return events
 
-    errors = [p for p in ck.problems if p.severity == "error"]
-    if errors:
-        raise InputError(ck.problems)
-    return ModelData(settings, parties, minerals, demand, supply, tiers, options, scenarios, tuple(events),
-                     source=book.path, sha256=book.sha256, warnings=tuple(str(p) for p in ck.problems))
+
+def _warn_undisrupted(ck: _Checker, supplier_rows: dict, events: list[Event]) -> None:
+    """A supplier no event cuts is never disrupted: often a typo (Cn for CN)."""
+    cut = {e.supplier for e in events}
+    for supplier, rows in supplier_rows.items():
+        if supplier not in cut and cut:
+            ck.add("supply", rows[0], "supplier", "a supplier that some event in the events sheet cuts",
+                   f"'{supplier}', which no event names, so this supply is never disrupted"
+                   + _closest(supplier, cut), "warning")
+
+
+def _warn_idle_parties(ck: _Checker, parties: dict, demand: dict) -> None:
+    with_demand = {p for p, _ in demand}
+    for p in parties:
+        if p not in with_demand and demand:
+            ck.add("parties", None, "party", f"demand rows for party '{p}'",
+                   "none: it consumes nothing, so it needs no stock and brings nothing to the pool", "warning")
 
 
 def _known(ck, sheet, row, v, parties: dict, minerals: dict) -> bool:

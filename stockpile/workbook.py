@@ -6,7 +6,9 @@ Nothing here judges the cells: `validate.py` does, with the row numbers kept her
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import math
 import zipfile
 from dataclasses import dataclass, field
@@ -26,14 +28,25 @@ class RawSheet:
     columns: list[str]
     # (row number as in Excel, cells by column name); blank rows are dropped
     rows: list[tuple[int, dict[str, Cell]]]
+    readable: bool = True  # False: the file could not be read (its problem is already reported)
 
 
 @dataclass
 class RawBook:
     path: str
     sheets: dict[str, RawSheet]
-    sha256: str
+    sha256: str  # of the file(s) as read; overrides do not change it (see content_sha256)
     problems: list[Problem] = field(default_factory=list)
+    run_spec: str = ""  # the run specification whose overrides were applied, if any
+    run_spec_sha256: str = ""
+
+    def content_sha256(self) -> str:
+        """sha256 of every cell after overrides: the key for anything cached per workbook."""
+        digest = hashlib.sha256()
+        for name in sorted(self.sheets):
+            sheet = self.sheets[name]
+            digest.update(repr((name, sheet.columns, sheet.rows, sheet.readable)).encode())
+        return digest.hexdigest()
 
 
 def _cell(value: object) -> Cell:
@@ -49,13 +62,8 @@ def _cell(value: object) -> Cell:
 
 
 def _sheet_from_frame(name: str, frame: pd.DataFrame) -> RawSheet:
-    columns = [str(c).strip() for c in frame.columns]
-    rows = []
-    for i, values in enumerate(frame.itertuples(index=False, name=None)):
-        cells = {c: _cell(v) for c, v in zip(columns, values, strict=True)}
-        if any(v is not None for v in cells.values()):
-            rows.append((i + 2, cells))  # header is row 1
-    return RawSheet(name, [c for c in columns if not c.startswith("Unnamed:")], rows)
+    # header is row 1, so the first data row is row 2
+    return _sheet(name, list(frame.columns), enumerate(frame.itertuples(index=False, name=None), start=2))
 
 
 def _hash_files(paths: list[Path]) -> str:
@@ -78,21 +86,97 @@ def read_book(path: str | Path) -> RawBook:
         if not files:
             raise InputError([Problem(shown, None, None, None, "a folder of CSV files named after the sheets",
                                       "no .csv files")])
-        sheets = {}
-        for f in files:
-            frame = pd.read_csv(f, dtype=str, keep_default_na=False)
-            sheets[f.stem] = _sheet_from_frame(f.stem, frame)
-        return RawBook(shown, sheets, _hash_files(files))
+        problems: list[Problem] = []
+        sheets = {f.stem: _read_csv(f, problems) for f in files}
+        return RawBook(shown, sheets, _hash_files(files), problems)
     if not zipfile.is_zipfile(path):
         raise InputError([Problem(shown, None, None, None, "an .xlsx workbook (or a folder of CSV files)",
                                   "a file that is not an xlsx workbook")])
     try:
-        frames = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+        sheets, problems = _read_xlsx(path)
     except Exception as exc:  # openpyxl raises many types for corrupt files
         raise InputError([Problem(shown, None, None, None, "a readable .xlsx workbook",
                                   f"{type(exc).__name__}: {exc}")]) from None
-    sheets = {name: _sheet_from_frame(name, frame) for name, frame in frames.items()}
-    return RawBook(shown, sheets, _hash_files([path]))
+    return RawBook(shown, sheets, _hash_files([path]), problems)
+
+
+def _sheet(name: str, header: list, body) -> RawSheet:
+    """A sheet from its header cells and (row number, cells) pairs; blank rows and unnamed columns dropped."""
+    columns = [_text_header(h) for h in header]
+    rows = []
+    for number, values in body:
+        cells = {c: _cell(v) for c, v in zip(columns, values, strict=False) if c}
+        if any(v is not None for v in cells.values()):
+            rows.append((number, cells))
+    return RawSheet(name, [c for c in columns if c], rows)
+
+
+def _text_header(h) -> str:
+    text = "" if h is None else str(h).strip()
+    return "" if text.startswith("Unnamed:") else text
+
+
+def _read_csv(f: Path, problems: list[Problem]) -> RawSheet:
+    """One CSV file (UTF-8, with or without a byte-order mark); row numbers are line numbers."""
+    raw = f.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        problems.append(Problem(str(f), f.stem, line, None, "UTF-8 text (in Excel: Save As 'CSV UTF-8')",
+                                f"byte 0x{raw[exc.start]:02x} that is not UTF-8 (another encoding, e.g. Latin-1)"))
+        return RawSheet(f.stem, [], [], readable=False)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None or not any(h.strip() for h in header):
+            problems.append(Problem(str(f), f.stem, 1, None, "a header row naming the columns",
+                                    "an empty file" if header is None else "a blank first line"))
+            return RawSheet(f.stem, [], [], readable=False)
+        body = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        problems.append(Problem(str(f), f.stem, reader.line_num, None, "comma-separated values", str(exc)))
+        return RawSheet(f.stem, [], [], readable=False)
+    for number, row in body:
+        if len(row) > len(header) and any(v.strip() for v in row[len(header):]):
+            problems.append(Problem(str(f), f.stem, number, None, f"at most {len(header)} values (the header's)",
+                                    f"{len(row)} values"))
+    return _sheet(f.stem, header, body)
+
+
+def _read_xlsx(path: Path) -> tuple[dict[str, RawSheet], list[Problem]]:
+    """Cached values of every sheet; a formula whose result was never saved is a problem, not a blank."""
+    import openpyxl
+
+    values = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    formulas = openpyxl.load_workbook(path, data_only=False, read_only=True)
+    sheets, problems = {}, []
+    try:
+        for ws in values.worksheets:
+            rows = list(ws.iter_rows(min_row=1, values_only=True))
+            header, body = (list(rows[0]) if rows else []), []
+            fs = formulas[ws.title].iter_rows(min_row=2, values_only=True)
+            for number, (vals, forms) in enumerate(zip(rows[1:], fs, strict=False), start=2):
+                for col, v, f in zip(header, vals, forms, strict=False):
+                    if v is None and _is_formula(f):
+                        problems.append(Problem(str(path), ws.title, number, _text_header(col) or None,
+                                                "a value (or a formula whose result Excel has saved)",
+                                                f"a formula with no saved result ({_formula_text(f)}): open and "
+                                                "save the workbook in Excel or LibreOffice, or type the value"))
+                body.append((number, list(vals)))
+            sheets[ws.title] = _sheet(ws.title, header, body)
+    finally:
+        values.close()
+        formulas.close()
+    return sheets, problems
+
+
+def _is_formula(f) -> bool:
+    return (isinstance(f, str) and f.startswith("=")) or hasattr(f, "text")  # text: openpyxl's ArrayFormula
+
+
+def _formula_text(f) -> str:
+    return f if isinstance(f, str) else str(getattr(f, "text", f))
 
 
 # --- overrides: SHEET.ROW.COLUMN=value (run specifications and sweeps) -------------

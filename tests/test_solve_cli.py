@@ -50,7 +50,10 @@ def test_solve_writes_the_whole_folder(tiny_xlsx, tmp_path):
 
 def test_rerun_replaces_folder_whole(tiny_xlsx, tmp_path):
     out = tmp_path / "res"
-    out.mkdir()
+    assert invoke("solve", tiny_xlsx, "-o", out).exit_code == 0
+    # a file an earlier run wrote (listed in the marker) that this run does not write
+    marker = json.loads((out / ".stockpile-results").read_text())
+    (out / ".stockpile-results").write_text(json.dumps({**marker, "files": marker["files"] + ["stale.csv"]}))
     (out / "stale.csv").write_text("old")
     assert invoke("solve", tiny_xlsx, "-o", out).exit_code == 0
     assert not (out / "stale.csv").exists()
