@@ -288,6 +288,10 @@ def sweep(source, varies, tornado, out, overwrite, workers, scheduler) -> None:
     write_sweep(folder, spec.name, run, labels, bool(tornado), overwrite)
     if run.partial:
         click.echo(f"warning: PARTIAL sweep: {run.done} of {run.total} points finished", err=True)
+    unproven = {r["point"] for r in run.rows if r.get("status") != "optimal"}
+    if unproven:
+        click.echo(f"warning: {len(unproven)} of {run.done} points have no proven optimum (time limit, infeasible "
+                   "or bad input): see their status in sweep.csv and summary.md", err=True)
     click.echo(f"{run.done} points in {run.seconds:.1f} s ({run.points_per_minute:.1f} points/min) on {run.backend}")
     click.echo(f"wrote {folder}/")
 

@@ -44,10 +44,21 @@ def write_results(out: str | Path, data: ModelData, res: Results, overwrite: boo
     with results_folder(out, overwrite, "solve") as tmp:
         res.warnings.extend(write_tables(tmp, res.tables))
         (tmp / "solver.json").write_text(json.dumps(res.facts.to_dict(), indent=2, default=str))
+        draw(res.warnings, plot_coverage, res["coverage"], tmp / "coverage.png")
+        draw(res.warnings, plot_shortfalls, res, tmp / "shortfall_paths.png")
         (tmp / "summary.md").write_text(summary(data, res))
-        plot_coverage(res["coverage"], tmp / "coverage.png")
-        plot_shortfalls(res, tmp / "shortfall_paths.png")
     return Path(out)
+
+
+def draw(notes: list[str], plot, *args) -> None:
+    """A plot that fails costs its picture, never the run: the failure is a note in summary.md."""
+    try:
+        plot(*args)
+    except Exception as exc:
+        notes.append(f"{Path(args[-1]).name} could not be drawn ({type(exc).__name__}: {exc}); the tables are "
+                     "complete")
+    finally:
+        plt.close("all")
 
 
 # ---- summary.md --------------------------------------------------------------------
@@ -226,10 +237,10 @@ def write_share(out: str | Path, data: ModelData, game, rules: list[str], refere
     t_star = least_core_slack(game)
     with results_folder(out, overwrite, "share") as tmp:
         notes += write_tables(tmp, tables)
+        draw(notes, plot_sharing, tables["sharing"], tmp / "sharing.png")
         (tmp / "summary.md").write_text(share_summary(
             data, tables["coalitions"], tables["sharing"], t_star, core_status(game, t_star), uncertainty(game),
             game.facts[game.grand_coalition], notes))
-        plot_sharing(tables["sharing"], tmp / "sharing.png")
     return tables, notes
 
 
@@ -320,12 +331,12 @@ def write_sweep(out: str | Path, name: str, run, labels: list[str], tornado: boo
         tables["tornado"] = torn
     with results_folder(out, overwrite, "sweep") as tmp:
         notes = write_tables(tmp, tables)
+        if torn is not None and len(torn):
+            draw(notes, plot_tornado, torn, tmp / "tornado.png")
+        elif not tornado:
+            draw(notes, plot_sweep, per_point, labels, table, tmp / "sweep.png")
         text = sweep_summary(name, run, per_point, labels if not tornado else [], torn)
         (tmp / "summary.md").write_text(text + "\n".join(warnings_section(notes)))
-        if torn is not None and len(torn):
-            plot_tornado(torn, tmp / "tornado.png")
-        elif not tornado:
-            plot_sweep(per_point, labels, table, tmp / "sweep.png")
         (tmp / "sweep.json").write_text(json.dumps(
             {"points_done": run.done, "points_total": run.total, "partial": run.partial, "backend": run.backend,
              "seconds": run.seconds, "points_per_minute": run.points_per_minute}, indent=2))
@@ -356,7 +367,7 @@ def sweep_summary(data_name: str, run, points: pd.DataFrame, labels: list[str],
         out += ["## Largest coverage swings (months, mean over parties)", "",
                 _md(top[["input", "measure", "at_low", "at_high", "swing"]], ",.2f"), ""]
         return "\n".join(out)
-    ok = points[points.status.isin(["optimal", "time_limit"])]
+    ok = points[points.objective_usd_per_yr.notna()]  # solved points (a time limit may leave none)
     if len(ok) and labels:
         out += ["## Sensitivity of the recommendation", ""]
         ranges = []
@@ -371,7 +382,7 @@ def sweep_summary(data_name: str, run, points: pd.DataFrame, labels: list[str],
 
 
 def plot_sweep(points: pd.DataFrame, labels: list[str], sweep: pd.DataFrame, path: Path) -> bool:
-    ok = points[points.status.isin(["optimal", "time_limit"])]
+    ok = points[points.objective_usd_per_yr.notna()]
     if not len(ok) or not labels or len(labels) > 2:
         return False
     if len(labels) == 1:
@@ -379,7 +390,7 @@ def plot_sweep(points: pd.DataFrame, labels: list[str], sweep: pd.DataFrame, pat
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
         ax[0].plot(ok[lb], ok.objective_usd_per_yr / 1e6, marker="o")
         ax[0].set_ylabel("expected annual cost, USD m/yr")
-        cov = sweep[sweep.status.isin(["optimal", "time_limit"])].groupby([lb, "mineral"]).coverage_months.mean()
+        cov = sweep[sweep.coverage_months.notna()].groupby([lb, "mineral"]).coverage_months.mean()
         cov.unstack("mineral").plot(ax=ax[1], marker=".")
         ax[1].set_ylabel("coverage, months (mean over parties)")
         for a in ax:

@@ -220,8 +220,9 @@ def _scenarios(data, tree, survival, release, draw, unmet_cost) -> pd.DataFrame:
 
 def _costs(party_costs: pd.DataFrame) -> pd.DataFrame:
     """costs.csv: the objective's terms (model.cost_terms), summed from the per-holder costs."""
-    national = party_costs[party_costs.holder != "JOINT"].sum(numeric_only=True)
-    joint = party_costs[party_costs.holder == "JOINT"].sum(numeric_only=True)
+    numbers = party_costs.drop(columns="holder").astype(float)  # float even when nothing is held
+    national = numbers[party_costs.holder != "JOINT"].sum()
+    joint = numbers[party_costs.holder == "JOINT"].sum()
     terms = {
         "national_holding": national.holding_usd_per_yr,
         "national_programme_fixed": national.programme_fixed_usd_per_yr,

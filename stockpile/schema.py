@@ -26,6 +26,7 @@ class Column:
     doc: str
     choices: tuple[str, ...] = ()
     example: object = None
+    maximum: float | None = None  # plausibility bound beyond the kind's own (e.g. a 10-year target)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ _sheet(
            "fixed cost of running a national programme for this mineral", example=0),
     Column("max_stock_t", NUMBER, False, NONE, "t", "upper limit on national stock (blank = none)"),
     Column("target_months", NUMBER, False, NONE, "months",
-           "minimum national stock in months of coverage basis (blank = none)"),
+           "minimum national stock in months of coverage basis (blank = none; at most 120)", maximum=120),
 )
 _sheet(
     "supply", ("party", "mineral", "supplier"),

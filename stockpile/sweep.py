@@ -39,11 +39,19 @@ class Vary:
         return f"{self.path} (x)" if self.scale else self.path
 
 
+MAX_POINTS = 100_000  # at ~15 points a minute on 2 cores, more would run for days: a typo, not a plan
+
+
 def _range(text: str) -> list[float]:
-    lo, hi, step = (float(x) for x in text.split(":"))
-    if step <= 0 or hi < lo:
+    try:
+        lo, hi, step = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise ValueError(f"'{text}' is not LO:HI:STEP with three numbers (e.g. 0.01:0.05:0.01)") from None
+    if not (step > 0 and hi >= lo and np.isfinite([lo, hi, step]).all()):
         raise ValueError(f"'{text}' needs LO <= HI and STEP > 0")
     n = int(np.floor((hi - lo) / step + 1e-9))
+    if n + 1 > MAX_POINTS:
+        raise ValueError(f"'{text}' makes {n + 1:,} values; at most {MAX_POINTS:,} points (use a larger STEP)")
     return [round(lo + i * step, 12) for i in range(n + 1)]
 
 
@@ -130,6 +138,9 @@ def plan_points(book: RawBook, varies, tornado: str | None) -> tuple[list[Point]
         lo, hi = parse_tornado(tornado)
         paths = [v.path for v in parsed] or default_tornado_inputs(book)
         return tornado_points(paths, lo, hi), ["input", "multiplier"]
+    size = int(np.prod([len(v.values) for v in parsed]))
+    if size > MAX_POINTS:
+        raise ValueError(f"the grid has {size:,} points; at most {MAX_POINTS:,} (fewer values, or --tornado)")
     return grid_points(parsed), [v.label for v in parsed]
 
 
@@ -357,7 +368,7 @@ def point_table(sweep: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
 
 def tornado_table(sweep: pd.DataFrame) -> pd.DataFrame:
     """Swing (high - low) of total stock cost and of mean coverage per mineral, per input."""
-    ok = sweep[sweep.status.isin(["optimal", "time_limit"])]
+    ok = sweep[sweep.objective_usd_per_yr.notna()]
     stock_cost = ok.groupby(["input", "multiplier"]).stock_cost_usd_per_yr.first()
     coverage = ok.groupby(["input", "multiplier", "mineral"]).coverage_months.mean()
     rows = []

@@ -49,6 +49,9 @@ class _Checker:
         if number is None:
             self.add(sheet, row, col.name, _describe(col), f"'{raw}'" + _hint(raw, col))
             return _fallback(col)
+        if col.maximum is not None and number > col.maximum:
+            self.add(sheet, row, col.name, f"{_describe(col)}, at most {col.maximum:g}", _show(number))
+            return col.maximum
         return self.check_number(sheet, row, col.name, number, col.kind, _describe(col))
 
     def check_number(self, sheet, row, column, number, kind, described):
@@ -86,6 +89,8 @@ def _fallback(col: Column):
 
 def _hint(raw: Cell, col: Column) -> str:
     text = str(raw).strip()
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit():
+        return " (a date: the cell is formatted as a date in the workbook; type the number)"
     if text.endswith("%") and parse_number(text[:-1]) is not None:
         return f" (write {parse_number(text[:-1]) / 100:g}, not a percentage)"
     if col.unit and col.unit not in ("share", "1/yr", "1/month") and parse_number(text.split(" ")[0]) is not None:
@@ -209,6 +214,8 @@ def _expand(ck, sheet, row, column, text: str, known: dict, what: str, defined_i
     if text.strip() == "*":
         return tuple(known)
     ids = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not ids and text.strip():
+        ck.add(sheet, row, column, f"{what} ids separated by commas (or *)", f"'{text}', which names none")
     for i in ids:
         if i not in known:
             ck.add(sheet, row, column, f"{what} ids defined in the {defined_in} sheet (or *)", f"unknown {what} '{i}'")
