@@ -294,6 +294,8 @@ def sweep(source, varies, tornado, out, overwrite, workers, scheduler) -> None:
                    "or bad input): see their status in sweep.csv and summary.md", err=True)
     click.echo(f"{run.done} points in {run.seconds:.1f} s ({run.points_per_minute:.1f} points/min) on {run.backend}")
     click.echo(f"wrote {folder}/")
+    if run.terminated:
+        _exit("stopped by SIGTERM; the finished points were written, marked PARTIAL", EXIT_TERMINATED)
 
 
 @main.command()

@@ -62,13 +62,14 @@ def run_interruptibly(h: highspy.Highs) -> None:
     """h.run() in HiGHS's own solver thread, so Ctrl-C (or SIGTERM, raised as KeyboardInterrupt by
     `signals`) stops HiGHS at its next interrupt callback instead of after the whole solve."""
     h.HandleUserInterrupt = True  # highspy's interrupt callbacks watch cancelSolve()
-    thread = h.startSolve()
+    h.startSolve()
     try:
-        while thread.is_alive():
-            thread.join(0.2)
+        # wait on highspy's own lock: a Thread.join interrupted by a signal can report a live thread dead
+        while not h.wait(0.2)[0]:
+            pass
     except KeyboardInterrupt:
         h.cancelSolve()
-        thread.join()
+        h.joinSolve()  # HiGHS stops at its next interrupt callback, within a fraction of a second
         raise
 
 

@@ -21,6 +21,7 @@ from pyomo.common.gc_manager import PauseGC
 from .model import build_model, structure_key, update_coefficients
 from .problems import InputError
 from .results import extract
+from .signals import Terminated
 from .solve import make_solver, solve_model
 from .validate import build_model_data, parse_number
 from .workbook import RawBook, matching_rows, parse_path, row_id, set_value
@@ -236,6 +237,7 @@ class SweepRun:
     partial: bool = False
     seconds: float = 0.0
     backend: str = ""
+    terminated: bool = False  # stopped by SIGTERM (Ctrl-C leaves it False)
 
     @property
     def points_per_minute(self) -> float:
@@ -289,8 +291,9 @@ def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: s
         else:
             out.backend = f"{workers} local processes"
             _run_processes(base, chunks, workers, take)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         out.partial = True
+        out.terminated = isinstance(stop, Terminated)
     finally:
         bar.close()
         out.seconds = time.perf_counter() - t0
