@@ -9,7 +9,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .data import DAYS_PER_MONTH, ModelData
-from .scenario_tree import node_probability
+from .model import JOINT, coefficients, cost_table
 from .solve import SolverFacts
 
 TOL_T = 1e-6
@@ -30,45 +30,43 @@ def _values(var) -> dict:
 
 
 def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts) -> Results:
-    idx, tree = model.idx, model.tree
+    """Every table of a solved model. Costs come from the model's own cost terms (model.cost_table)."""
+    sets, tree = model.sets, model.tree
     lots = {k: round(v) for k, v in _values(model.Lots).items()}
     stock = {(p, m): data.demand[p, m].existing_stock_t + data.minerals[m].lot_t * lots.get((p, m), 0)
              for p, m in data.pairs if (p, m) in lots}
     joint_lots = {k: round(v) for k, v in _values(model.JointLots).items()}
     joint = {m: data.minerals[m].lot_t * n for m, n in joint_lots.items()}
-    members = [p for p in idx.members if (model.Member[p].value or 0) > 0.5]
+    members = [p for p in sets.members if (model.Member[p].value or 0) > 0.5]
     option = {(p, m): k for (p, m, k), v in _values(model.Option).items() if v > 0.5}
     joint_option = {m: k for (m, k), v in _values(model.JointOption).items() if v > 0.5}
-    release = _values(model.Release)
-    draw = _values(model.Draw)
-    unmet: dict[tuple[str, str, str], float] = {}
-    unmet_cost: dict[tuple[str, str, str], float] = {}
-    for (n, p, m, tier), v in _values(model.Unmet).items():
+    release, draw = _values(model.Release), _values(model.Draw)
+    unmet = {}
+    for (n, p, m, _tier), v in _values(model.Unmet).items():
         unmet[n, p, m] = unmet.get((n, p, m), 0.0) + v
-        unmet_cost[n, p, m] = unmet_cost.get((n, p, m), 0.0) + v * data.tiers[m][tier - 1].usd_per_t
-
+    terms = cost_table(model)
     tables = {
-        "coverage": _coverage(data, idx, stock, joint, members),
-        "stock": _stock(data, lots, stock, joint_lots, joint, option, joint_option),
-        "release_rules": _release_rules(data, tree, idx, stock, release, draw),
+        "coverage": _coverage(data, sets, stock, joint, members),
+        "stock": _stock(data, terms, lots, stock, joint_lots, joint, option, joint_option),
+        "release_rules": _release_rules(data, tree, sets, stock, release, draw),
     }
     outcomes = _outcomes(data, tree, release, draw, unmet)
     tables["scenario_outcomes"] = outcomes
     tables["survival"] = _survival(outcomes, data)
-    tables["scenarios"] = _scenarios(data, tree, tables["survival"], release, draw, unmet_cost)
-    tables["party_costs"] = pc = _party_costs(data, tree, tables["stock"], unmet_cost, release, draw)
-    tables["costs"] = _costs(pc)
+    tables["scenarios"] = _scenarios(data, model, tables["survival"], release, draw)
+    tables["party_costs"] = _party_costs(data, terms)
+    tables["costs"] = _costs(terms, [t.name for t in model.cost_terms])
     return Results(facts, tables)
 
 
-def claim_shares(data: ModelData, idx, members: list[str]) -> dict[tuple[str, str], float]:
+def claim_shares(data: ModelData, sets, members: list[str]) -> dict[tuple[str, str], float]:
     """A member's claim on the pool of m: its share of members' coverage basis
     (its entitlement share under `entitlement` allocation)."""
     out = {}
-    for m in idx.joint_minerals:
+    for m in sets.joint_minerals:
         if data.settings.joint_allocation == "entitlement":
             for p in members:
-                out[p, m] = idx.entitlement.get((p, m), 0.0)
+                out[p, m] = sets.entitlement.get((p, m), 0.0)
             continue
         basis = {p: data.basis_t_per_month(p, m) for p in members if (p, m) in data.demand}
         total = sum(basis.values())
@@ -77,8 +75,8 @@ def claim_shares(data: ModelData, idx, members: list[str]) -> dict[tuple[str, st
     return out
 
 
-def _coverage(data, idx, stock, joint, members) -> pd.DataFrame:
-    claims = claim_shares(data, idx, members)
+def _coverage(data, sets, stock, joint, members) -> pd.DataFrame:
+    claims = claim_shares(data, sets, members)
     rows = []
     for p, m in data.pairs:
         basis = data.basis_t_per_month(p, m)
@@ -92,39 +90,34 @@ def _coverage(data, idx, stock, joint, members) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _holding(data, m, option_id) -> float:
-    opt = data.release_options[option_id].usd_per_t_yr if option_id else 0.0
-    return data.minerals[m].holding_usd_per_t_yr + opt
-
-
-def _stock(data, lots, stock, joint_lots, joint, option, joint_option) -> pd.DataFrame:
+def _stock(data, terms: pd.DataFrame, lots, stock, joint_lots, joint, option, joint_option) -> pd.DataFrame:
+    """stock.csv: what each holder holds, its acquisition and its annual cost (holding and fixed terms)."""
+    held = terms[terms.kind.isin(["holding", "fixed"])]
+    cost = held.groupby(["holder", "mineral"]).usd_per_yr.sum()
+    fixed = held[held.kind == "fixed"].groupby(["holder", "mineral"]).usd_per_yr.sum()
     rows = []
     for (p, m), x in stock.items():
         mineral = data.minerals[m]
-        k = option.get((p, m), "")
-        fixed = data.demand[p, m].programme_fixed_usd_per_yr if k else 0.0
         rows.append({"holder": p, "mineral": m, "stock_t": x, "existing_t": data.demand[p, m].existing_stock_t,
                      "lots": lots[p, m], "acquisition_usd": mineral.price_usd_per_t * mineral.lot_t * lots[p, m],
-                     "cost_usd_per_yr": x * _holding(data, m, k) + fixed, "fixed_usd_per_yr": fixed,
-                     "release_option": k})
+                     "release_option": option.get((p, m), "")})
     for m, x in joint.items():
-        mineral = data.minerals[m]
-        k = joint_option.get(m, "")
-        fixed = mineral.joint_fixed_usd_per_yr if k else 0.0
-        rows.append({"holder": "JOINT", "mineral": m, "stock_t": x, "existing_t": 0.0, "lots": joint_lots[m],
-                     "acquisition_usd": mineral.price_usd_per_t * x,
-                     "cost_usd_per_yr": x * _holding(data, m, k) + fixed, "fixed_usd_per_yr": fixed,
-                     "release_option": k})
+        rows.append({"holder": JOINT, "mineral": m, "stock_t": x, "existing_t": 0.0, "lots": joint_lots[m],
+                     "acquisition_usd": data.minerals[m].price_usd_per_t * x, "release_option": joint_option.get(m, "")})
     cols = ["holder", "mineral", "stock_t", "existing_t", "lots", "acquisition_usd", "cost_usd_per_yr",
             "fixed_usd_per_yr", "release_option"]
-    return pd.DataFrame(rows, columns=cols)
+    frame = pd.DataFrame(rows, columns=[c for c in cols if c not in ("cost_usd_per_yr", "fixed_usd_per_yr")])
+    keys = list(zip(frame.holder, frame.mineral, strict=True))
+    frame["cost_usd_per_yr"] = [float(cost.get(k, 0.0)) for k in keys]
+    frame["fixed_usd_per_yr"] = [float(fixed.get(k, 0.0)) for k in keys]
+    return frame[cols]
 
 
-def _release_rules(data, tree, idx, stock, release, draw) -> pd.DataFrame:
+def _release_rules(data, tree, sets, stock, release, draw) -> pd.DataFrame:
     """Month of disruption -> tonnes released, per tree node (the non-anticipative rule)."""
     nodes = {n.id: n for n in tree.nodes}
     rows = []
-    for n, p, m in idx.rec:
+    for n, p, m in sets.gap_nodes:
         r, q = release.get((n, p, m), 0.0), draw.get((n, p, m), 0.0)
         x = stock.get((p, m), 0.0)
         if x <= TOL_T and q <= TOL_T:
@@ -132,7 +125,7 @@ def _release_rules(data, tree, idx, stock, release, draw) -> pd.DataFrame:
         node = nodes[n]
         rows.append({"party": p, "mineral": m, "month": node.month, "node": n, "released_t": r,
                      "released_share_of_stock": r / x if x > TOL_T else 0.0, "joint_draw_t": q,
-                     "gap_t": idx.gap_t[n, p, m], "scenarios": "+".join(node.scenarios)})
+                     "gap_t": sets.gap_t[n, p, m], "scenarios": "+".join(node.scenarios)})
     cols = ["party", "mineral", "month", "node", "released_t", "released_share_of_stock", "joint_draw_t", "gap_t",
             "scenarios"]
     return pd.DataFrame(rows, columns=cols).sort_values(["party", "mineral", "month", "node"], ignore_index=True)
@@ -198,18 +191,22 @@ def _survival(outcomes: pd.DataFrame, data) -> pd.DataFrame:
     return out[cols]
 
 
-def _scenarios(data, tree, survival, release, draw, unmet_cost) -> pd.DataFrame:
+def _scenarios(data, model, survival, release, draw) -> pd.DataFrame:
+    """What each scenario costs if it happens (shortage and refill, at the model's own coefficients)."""
+    coef = coefficients(data, model.sets, model.tree)
+    short, refill = coef["ShortageCost"], coef["ReplenishCost"]
+    unmet_usd: dict[tuple[str, str, str], float] = {}
+    for (n, p, m, tier), v in _values(model.Unmet).items():
+        unmet_usd[n, p, m] = unmet_usd.get((n, p, m), 0.0) + v * short[m, tier]
     rows = []
-    premium = data.settings.replenish_premium
     for s, sc in data.scenarios.items():
         cost = repl = 0.0
-        for n_i in tree.path[s]:
-            node = tree.nodes[n_i]
+        for n_i in model.tree.path[s]:
+            node = model.tree.nodes[n_i]
             for i in node.gap_t.nonzero()[0]:
-                p, m = tree.pairs[i]
-                cost += unmet_cost.get((node.id, p, m), 0.0)
-                price = data.minerals[m].price_usd_per_t
-                repl += premium * price * (release.get((node.id, p, m), 0.0) + draw.get((node.id, p, m), 0.0))
+                p, m = model.tree.pairs[i]
+                cost += unmet_usd.get((node.id, p, m), 0.0)
+                repl += refill[m] * (release.get((node.id, p, m), 0.0) + draw.get((node.id, p, m), 0.0))
         surv = survival[survival.scenario == s]
         rows.append({"scenario": s, "probability_per_yr": sc.probability_per_yr, "shortage_cost_usd": cost,
                      "replenishment_usd": repl, "expected_cost_usd_per_yr": sc.probability_per_yr * (cost + repl),
@@ -218,44 +215,24 @@ def _scenarios(data, tree, survival, release, draw, unmet_cost) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _costs(party_costs: pd.DataFrame) -> pd.DataFrame:
-    """costs.csv: the objective's terms (model.cost_terms), summed from the per-holder costs."""
-    numbers = party_costs.drop(columns="holder").astype(float)  # float even when nothing is held
-    national = numbers[party_costs.holder != "JOINT"].sum()
-    joint = numbers[party_costs.holder == "JOINT"].sum()
-    terms = {
-        "national_holding": national.holding_usd_per_yr,
-        "national_programme_fixed": national.programme_fixed_usd_per_yr,
-        "joint_holding": joint.holding_usd_per_yr,
-        "joint_fixed": joint.programme_fixed_usd_per_yr,
-        "expected_shortage": national.expected_shortage_usd_per_yr + joint.expected_shortage_usd_per_yr,
-        "expected_replenishment": national.expected_replenishment_usd_per_yr + joint.expected_replenishment_usd_per_yr,
-    }
-    terms["total"] = sum(terms.values())
-    return pd.DataFrame({"term": list(terms), "usd_per_yr": [float(v) for v in terms.values()]})
+COLUMN_OF_KIND = {"holding": "holding_usd_per_yr", "fixed": "programme_fixed_usd_per_yr",
+                  "shortage": "expected_shortage_usd_per_yr", "replenishment": "expected_replenishment_usd_per_yr"}
 
 
-def _party_costs(data: ModelData, tree, stock: pd.DataFrame, unmet_cost, release, draw) -> pd.DataFrame:
+def _costs(terms: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """costs.csv: each term of the objective, summed over holders and minerals, and the total."""
+    by_term = terms.groupby("term").usd_per_yr.sum().reindex(names, fill_value=0.0)
+    return pd.DataFrame({"term": [*by_term.index, "total"],
+                         "usd_per_yr": [*map(float, by_term), float(by_term.sum())]})
+
+
+def _party_costs(data: ModelData, terms: pd.DataFrame) -> pd.DataFrame:
     """Each party's own expected annual cost (its national stock, its shortages, refilling its
-    releases) and the pool's (joint holding, fixed cost, refilling draws). Rows sum to the objective."""
-    prob = node_probability(data, tree)
-    refill = {m: data.settings.replenish_premium * mineral.price_usd_per_t for m, mineral in data.minerals.items()}
-    holders = [*data.parties, "JOINT"]
-    by_holder = stock.groupby("holder")[["cost_usd_per_yr", "fixed_usd_per_yr"]].sum().reindex(holders, fill_value=0)
-    shortage = dict.fromkeys(holders, 0.0)
-    replenish = dict.fromkeys(holders, 0.0)
-    for (n, p, _m), cost in unmet_cost.items():
-        shortage[p] += prob[n] * cost
-    for (n, p, m), v in release.items():
-        replenish[p] += prob[n] * refill[m] * v
-    for (n, _p, m), v in draw.items():
-        replenish["JOINT"] += prob[n] * refill[m] * v
-    frame = pd.DataFrame({
-        "holder": holders,
-        "holding_usd_per_yr": (by_holder.cost_usd_per_yr - by_holder.fixed_usd_per_yr).to_numpy(),
-        "programme_fixed_usd_per_yr": by_holder.fixed_usd_per_yr.to_numpy(),
-        "expected_shortage_usd_per_yr": [shortage[h] for h in holders],
-        "expected_replenishment_usd_per_yr": [replenish[h] for h in holders],
-    })
-    frame["total_usd_per_yr"] = frame.drop(columns="holder").sum(axis=1)
+    releases) and the pool's (JOINT: its holding, fixed cost, refilling draws), by kind of term."""
+    holders = [*data.parties, JOINT]
+    pivot = terms.pivot_table(index="holder", columns="kind", values="usd_per_yr", aggfunc="sum")
+    pivot = pivot.reindex(index=holders, columns=list(COLUMN_OF_KIND), fill_value=0.0).fillna(0.0)
+    frame = pivot.rename(columns=COLUMN_OF_KIND).astype(float).reset_index().rename(columns={"index": "holder"})
+    frame.columns.name = None
+    frame["total_usd_per_yr"] = frame[list(COLUMN_OF_KIND.values())].sum(axis=1)
     return frame

@@ -15,6 +15,11 @@ INTEGER = "integer"  # a whole number >= 0
 RATE = "rate"  # a share of stock per period in (0, 1]: 0 would mean stock that can never be released
 ID_LIST = "id_list"  # comma-separated ids, or "*" for all
 
+# Column roles: what a change to the column does to a built model (model.structure_key).
+STRUCTURE = "structure"  # shapes sets, bounds or big-Ms: a change rebuilds the model (the default)
+COEFFICIENT = "coefficient"  # a number a re-solve updates in place (a mutable Param)
+INFO = "info"  # never reaches the model (names, descriptions, GDP for sharing, solver settings)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -27,6 +32,7 @@ class Column:
     choices: tuple[str, ...] = ()
     example: object = None
     maximum: float | None = None  # plausibility bound beyond the kind's own (e.g. a 10-year target)
+    role: str = STRUCTURE
 
 
 @dataclass(frozen=True)
@@ -57,25 +63,28 @@ _sheet(
 _sheet(
     "parties", ("party",), "One row per party (country or bloc).",
     Column("party", ID, True, None, "", "short id, e.g. US, JP, KR, EU", example="US"),
-    Column("name", TEXT, False, "", "", "full name", example="United States"),
-    Column("gdp_usd_bn", NUMBER, False, 0.0, "USD bn", "GDP, for the gdp sharing rule", example=29000),
+    Column("name", TEXT, False, "", "", "full name", example="United States", role=INFO),
+    Column("gdp_usd_bn", NUMBER, False, 0.0, "USD bn", "GDP, for the gdp sharing rule", example=29000, role=INFO),
     Column("joint_member", ID, False, "no", "", "joins the joint pool: yes, no, or optional (the optimiser decides)",
            choices=("yes", "no", "optional"), example="optional"),
-    Column("budget_usd", NUMBER, False, NONE, "USD", "one-off acquisition budget of this party (blank = none)"),
+    Column("budget_usd", NUMBER, False, NONE, "USD", "one-off acquisition budget of this party (blank = none)",
+           role=COEFFICIENT),
     Column("entitlement_share", SHARE, False, NONE, "share",
            "share of the joint pool under entitlement allocation (blank = proportional to coverage basis)"),
 )
 _sheet(
     "minerals", ("mineral",), "One row per mineral, in the form it is stocked.",
     Column("mineral", ID, True, None, "", "short id, e.g. NdPr, Dy, Ga", example="Ga"),
-    Column("name", TEXT, False, "", "", "full name", example="Gallium"),
-    Column("form", TEXT, False, "", "", "form the tonnes refer to (oxide, metal, contained)", example="metal"),
-    Column("price_usd_per_t", NUMBER, True, None, "USD/t", "acquisition price", example=500000),
-    Column("holding_rate_per_yr", SHARE, True, None, "1/yr", "capital charge, share of value per year", example=0.05),
-    Column("storage_usd_per_t_yr", NUMBER, False, 0.0, "USD/t/yr", "warehousing cost", example=600),
+    Column("name", TEXT, False, "", "", "full name", example="Gallium", role=INFO),
+    Column("form", TEXT, False, "", "", "form the tonnes refer to (oxide, metal, contained)", example="metal",
+           role=INFO),
+    Column("price_usd_per_t", NUMBER, True, None, "USD/t", "acquisition price", example=500000, role=COEFFICIENT),
+    Column("holding_rate_per_yr", SHARE, True, None, "1/yr", "capital charge, share of value per year", example=0.05,
+           role=COEFFICIENT),
+    Column("storage_usd_per_t_yr", NUMBER, False, 0.0, "USD/t/yr", "warehousing cost", example=600, role=COEFFICIENT),
     Column("lot_t", POSITIVE, False, 1.0, "t", "procurement lot (stock is bought in whole lots)", example=1),
     Column("joint_fixed_usd_per_yr", NUMBER, False, 0.0, "USD/yr",
-           "fixed cost of running a joint pool of this mineral", example=0),
+           "fixed cost of running a joint pool of this mineral", example=0, role=COEFFICIENT),
 )
 _sheet(
     "demand", ("party", "mineral"), "One row per party and mineral it consumes.",
@@ -85,7 +94,7 @@ _sheet(
     Column("net_import_reliance", SHARE, False, 1.0, "share", "net import reliance", example=1.0),
     Column("existing_stock_t", NUMBER, False, 0.0, "t", "stock already held (e.g. NDS holdings)", example=0),
     Column("programme_fixed_usd_per_yr", NUMBER, False, 0.0, "USD/yr",
-           "fixed cost of running a national programme for this mineral", example=0),
+           "fixed cost of running a national programme for this mineral", example=0, role=COEFFICIENT),
     Column("max_stock_t", NUMBER, False, NONE, "t", "upper limit on national stock (blank = none)"),
     Column("target_months", NUMBER, False, NONE, "months",
            "minimum national stock in months of coverage basis (blank = none; at most 120)", maximum=120),
@@ -107,21 +116,22 @@ _sheet(
     Column("up_to_share_of_demand", SHARE, True, None, "share",
            "cumulative share of monthly demand this tier covers; last tier 1.0", example=1.0),
     Column("usd_per_t", NUMBER, True, None, "USD/t", "cost of a tonne unmet in this tier (non-decreasing)",
-           example=2000000),
+           example=2000000, role=COEFFICIENT),
 )
 _sheet(
     "release_options", ("option",), "Release capacities a holder can choose, one per holder and mineral.",
     Column("option", ID, True, None, "", "option id", example="standard"),
     Column("max_release_share_per_month", RATE, True, None, "1/month",
            "largest release per month, as a share of the holder's stock", example=0.25),
-    Column("usd_per_t_yr", NUMBER, False, 0.0, "USD/t/yr", "cost of keeping this release capacity", example=0),
+    Column("usd_per_t_yr", NUMBER, False, 0.0, "USD/t/yr", "cost of keeping this release capacity", example=0,
+           role=COEFFICIENT),
 )
 _sheet(
     "scenarios", ("scenario",), "One row per disruption scenario.",
     Column("scenario", ID, True, None, "", "scenario id", example="ga_ban"),
     Column("probability_per_yr", SHARE, True, None, "1/yr",
-           "annual probability the scenario starts (sum <= 1)", example=0.1),
-    Column("description", TEXT, False, "", "", "what happens", example="Gallium export ban"),
+           "annual probability the scenario starts (sum <= 1)", example=0.1, role=COEFFICIENT),
+    Column("description", TEXT, False, "", "", "what happens", example="Gallium export ban", role=INFO),
 )
 _sheet(
     "events", (), "Supply cuts that make up each scenario.",
@@ -152,6 +162,7 @@ class Setting:
     choices: tuple[str, ...] = ()
     minimum: float = 0.0
     maximum: float = float("inf")  # plausibility bound: a larger value is a typo, not a plan
+    role: str = STRUCTURE
 
 
 SETTINGS: dict[str, Setting] = {
@@ -164,9 +175,16 @@ SETTINGS: dict[str, Setting] = {
         Setting("joint_allocation", "choice", "cooperative",
                 "how the joint pool is shared when several members are short",
                 ("cooperative", "pro_rata", "entitlement")),
-        Setting("replenish_premium", "number", 0.0, "share of price paid extra to refill released stock"),
-        Setting("budget_usd", "optional_number", None, "total one-off acquisition budget, USD (blank = none)"),
-        Setting("mip_rel_gap", "number", 1e-4, "relative MIP gap at which HiGHS stops", maximum=0.1),
-        Setting("time_limit_s", "number", 600.0, "HiGHS time limit, seconds", minimum=1e-9, maximum=1e7),
+        Setting("replenish_premium", "number", 0.0, "share of price paid extra to refill released stock",
+                role=COEFFICIENT),
+        Setting("budget_usd", "optional_number", None, "total one-off acquisition budget, USD (blank = none)",
+                role=COEFFICIENT),
+        Setting("mip_rel_gap", "number", 1e-4, "relative MIP gap at which HiGHS stops", maximum=0.1, role=INFO),
+        Setting("time_limit_s", "number", 600.0, "HiGHS time limit, seconds", minimum=1e-9, maximum=1e7,
+                role=INFO),
     )
 }
+
+# The settings as columns of the Settings record, for code that walks columns by role.
+SETTING_COLUMNS = tuple(Column(st.key, st.kind, False, st.default, "", st.doc, role=st.role)
+                        for st in SETTINGS.values())

@@ -207,24 +207,25 @@ def test_entitlement_caps_each_members_draws():
     assert stock_of(res, "JOINT") == pytest.approx(0.0)
 
 
-def test_costs_table_equals_the_models_cost_terms():
-    # costs.csv is summed from per-holder costs; it must equal the objective's own expressions
-    import pyomo.environ as pyo
-
-    from stockpile.model import build_model
-    from stockpile.results import extract
-    from stockpile.solve import solve_direct
-
+def test_cost_tables_by_hand():
+    # A and B each hit alone (p = 0.4/yr each, 3 t over 3 months); both members; refill premium
+    # 0.2 x $100 = $20/t; national programmes cost $5/yr each. Pool of 3 t: holding 3 x $10 = $30,
+    # refills 2 scenarios x 0.4 x 3 t x $20 = $48 -> $78. National 3 t each: 60 + 10 + 48 = $118.
     frames = two_parties(settings=pd.DataFrame({"key": ["horizon_months", "mip_rel_gap", "replenish_premium"],
                                                 "value": [6, 0, 0.2]}),
                          demand={"programme_fixed_usd_per_yr": [5.0, 5.0]})
-    data = data_of(frames)
-    model = build_model(data)
-    res = extract(model, data, solve_direct(model, data))
+    res = solve(frames)
+    assert objective(res) == pytest.approx(78.0)
     costs = res["costs"].set_index("term").usd_per_yr
-    for term, expr in model.cost_terms.items():
-        assert costs[term] == pytest.approx(pyo.value(expr), abs=1e-9)
-    assert costs["total"] == pytest.approx(res.facts.objective_usd_per_yr)
+    assert costs.to_dict() == pytest.approx({"national_holding": 0.0, "national_programme_fixed": 0.0,
+                                             "joint_holding": 30.0, "joint_fixed": 0.0, "expected_shortage": 0.0,
+                                             "expected_replenishment": 48.0, "total": 78.0})
+    party = res["party_costs"].set_index("holder")
+    assert party.loc["JOINT", ["holding_usd_per_yr", "expected_replenishment_usd_per_yr", "total_usd_per_yr"]
+                     ].tolist() == pytest.approx([30.0, 48.0, 78.0])
+    assert party.loc[["A", "B"], "total_usd_per_yr"].tolist() == pytest.approx([0.0, 0.0])
+    stock = res["stock"].set_index("holder")
+    assert stock.loc["JOINT", "cost_usd_per_yr"] == pytest.approx(30.0)
 
 
 @pytest.mark.parametrize("basis, months", [("consumption", 3.0), ("net_imports", 6.0), ("exposed", 4.0)])

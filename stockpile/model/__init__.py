@@ -1,0 +1,121 @@
+"""The two-stage stochastic MILP of docs/formulation.md, assembled from feature blocks.
+
+Each block (a module of this package) declares its components and appends its cost terms
+(`core.Context.add_cost`); the objective is the sum of the terms, and `cost_table` reads every
+cost table off the same terms. Adding a feature is adding a block to BLOCKS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from .. import schema
+from ..data import ModelData
+from ..scenario_tree import ScenarioTree, build_tree
+from . import joint_pool, national_stock, policy, release, replenishment, shortage
+from .core import JOINT, KINDS, Context, CostTerm
+from .sets import SparseSets, build_sets
+
+# order matters only where a block uses another's variables (shortage balances releases and draws)
+BLOCKS = (national_stock, release, joint_pool, shortage, replenishment, policy)
+
+__all__ = ["BLOCKS", "JOINT", "KINDS", "CostTerm", "SparseSets", "build_model", "coefficients", "cost_table",
+           "structure_key", "update_coefficients"]
+
+
+def coefficients(data: ModelData, sets: SparseSets, tree: ScenarioTree) -> dict[str, dict]:
+    """Every block's re-solvable numbers: name -> {index: value}."""
+    out: dict[str, dict] = {}
+    for block in BLOCKS:
+        if hasattr(block, "coefficients"):
+            out.update(block.coefficients(data, sets, tree))
+    return out
+
+
+def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool = False) -> pyo.ConcreteModel:
+    """The model of docs/formulation.md.
+
+    With `mutable`, the coefficients are mutable Params, so that a re-solve can change them
+    (`update_coefficients`), and each party's own cost entries carry a mutable `PartyWeight[p]`
+    (1 by default; 0 leaves p's costs out, as for a coalition without p). Without it they are floats."""
+    tree = build_tree(data) if tree is None else tree
+    sets = build_sets(data, tree)
+    m = pyo.ConcreteModel(name="stockpile")
+    m.sets, m.tree, m.cost_terms = sets, tree, []  # kept for results extraction and cost tables
+    coef = {}
+    for name, values in coefficients(data, sets, tree).items():
+        if mutable:
+            m.add_component(name, pyo.Param(list(values), initialize=values, mutable=True, within=pyo.Reals))
+            coef[name] = m.component(name)
+        else:
+            coef[name] = values
+    m.OPTIONS = pyo.Set(initialize=list(data.release_options), ordered=True)
+    ctx = Context(m, data, tree, sets, coef)
+    for block in BLOCKS:
+        block.add(ctx)
+    _objective(m, data, mutable)
+    return m
+
+
+def _objective(m: pyo.ConcreteModel, data: ModelData, mutable: bool) -> None:
+    """Expected_Annual_Cost: the sum of every cost term's entries, a party's weighted by PartyWeight."""
+    if mutable:
+        m.PartyWeight = pyo.Param(list(data.parties), initialize=1.0, mutable=True, within=pyo.NonNegativeReals)
+    weighted = []
+    for term in m.cost_terms:
+        for (holder, _mineral), entry in term.entries.items():
+            weighted.append(m.PartyWeight[holder] * entry if mutable and holder != JOINT else entry)
+    m.Expected_Annual_Cost = pyo.Objective(expr=quicksum(weighted), sense=pyo.minimize)
+
+
+def cost_table(m: pyo.ConcreteModel) -> pd.DataFrame:
+    """term, kind, holder, mineral, usd_per_yr: every cost entry of the solved model (unweighted)."""
+    rows = [(t.name, t.kind, h, mi, pyo.value(e, exception=False) or 0.0)
+            for t in m.cost_terms for (h, mi), e in t.entries.items()]
+    return pd.DataFrame(rows, columns=["term", "kind", "holder", "mineral", "usd_per_yr"])
+
+
+def update_coefficients(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """Set a mutable model's coefficients from `data`, whose structure_key must match the model's."""
+    for name, values in coefficients(data, model.sets, model.tree).items():
+        param = model.component(name)
+        for key, value in values.items():
+            param[key] = value
+
+
+# ---- the structure key, derived from the schema's column roles -----------------------------------------
+
+_OBJECTS = {"parties": "parties", "minerals": "minerals", "demand": "demand", "release_options": "release_options",
+            "scenarios": "scenarios"}
+
+
+def _strip(obj, columns) -> object:
+    """obj with its coefficient and info fields blanked; an optional coefficient keeps only 'is it set'."""
+    changes = {}
+    for col in columns:
+        if col.role == schema.INFO:
+            changes[col.name] = None
+        elif col.role == schema.COEFFICIENT:
+            value = getattr(obj, col.name)
+            changes[col.name] = (value is None) if col.default is None and not col.required else None
+    return replace(obj, **changes)
+
+
+def structure_key(data: ModelData) -> str:
+    """A digest of everything that shapes the model's sets, bounds and big-Ms. Two ModelData with
+    the same key differ only in `coefficients()` and solver settings, so one built model serves
+    both. Derived from the schema: every column not marked coefficient or info counts, so a new
+    input can only cause a rebuild, never a stale model."""
+    cols = {name: sheet.columns for name, sheet in schema.SHEETS.items()}
+    stripped = replace(
+        data, source="", sha256="", warnings=(),
+        settings=_strip(data.settings, schema.SETTING_COLUMNS),
+        tiers={mi: tuple(_strip(t, cols["shortage_costs"]) for t in ts) for mi, ts in data.tiers.items()},
+        **{attr: {k: _strip(v, cols[sheet]) for k, v in getattr(data, attr).items()}
+           for sheet, attr in _OBJECTS.items()})
+    return hashlib.sha256(repr(stripped).encode()).hexdigest()

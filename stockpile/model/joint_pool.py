@@ -1,0 +1,89 @@
+"""Feature: the joint pool. One stock per mineral, held like a national one, that members draw
+on against their gaps; membership is yes, no or optional (the optimiser decides). How a short
+pool is shared among members hit at once is settings.joint_allocation."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from .core import JOINT, Context
+from .holdings import add_holdings, release_capacity
+
+
+def coefficients(data, sets, tree) -> dict[str, dict]:
+    return {"JointFixedCost": {mi: data.minerals[mi].joint_fixed_usd_per_yr for mi in sets.joint_minerals}}
+
+
+def add(ctx: Context) -> None:
+    m, data, sets = ctx.m, ctx.data, ctx.sets
+    m.JOINT_MINERALS = pyo.Set(initialize=sets.joint_minerals, ordered=True)
+    lots, is_open, by_option = add_holdings(
+        m, "Joint", m.JOINT_MINERALS, sets.joint_lots_max, sets.cap_joint_t,
+        lot={mi: data.minerals[mi].lot_t for mi in sets.joint_minerals}, existing={})
+    m.MEMBERS = pyo.Set(initialize=sets.members, ordered=True)
+    m.Member = pyo.Var(m.MEMBERS, domain=pyo.Binary)
+    for p in sets.members:
+        if data.parties[p].joint_member == "yes":
+            m.Member[p].fix(1)
+    m.DRAWS = pyo.Set(initialize=sets.draws, dimen=3, ordered=True)
+    m.Draw = pyo.Var(m.DRAWS, domain=pyo.NonNegativeReals)
+    ctx.var.update(JointLots=lots, Draw=dict(m.Draw.items()))
+    _draw_limits(ctx, release_capacity(m, by_option, sets.joint_minerals, data.release_options))
+    _allocation(ctx)
+    holding, fixed = ctx.coef["HoldingCost"], ctx.coef["JointFixedCost"]
+    ctx.add_cost("joint_holding", "holding", {
+        (JOINT, mi): quicksum(holding[mi, k] * by_option[mi, k] for k in data.release_options)
+        for mi in sets.joint_minerals})
+    ctx.add_cost("joint_fixed", "fixed", {(JOINT, mi): fixed[mi] * is_open[mi] for mi in sets.joint_minerals})
+
+
+def draws_at(sets) -> dict[tuple[str, str], list[str]]:
+    """(node, mineral) -> the members that may draw there."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for n, p, mi in sets.draws:
+        out.setdefault((n, mi), []).append(p)
+    return out
+
+
+def _draw_limits(ctx: Context, capacity: dict) -> None:
+    """Draw_Rate (the pool's release capacity), Draw_Within_Pool (its stock on any path) and
+    Draw_Members (only members draw)."""
+    m, data, sets, q = ctx.m, ctx.data, ctx.sets, ctx.var["Draw"]
+    at = draws_at(sets)
+    m.DRAW_NODES = pyo.Set(initialize=sorted(at), dimen=2, ordered=True)
+    m.Draw_Rate = pyo.Constraint(
+        m.DRAW_NODES, rule=lambda _, n, mi: quicksum(q[n, p, mi] for p in at[n, mi]) <= capacity[mi])
+    m.LEAF_MINERALS = pyo.Set(initialize=list(sets.leaf_draw), dimen=2, ordered=True)
+    m.Draw_Within_Pool = pyo.Constraint(
+        m.LEAF_MINERALS, rule=lambda _, li, mi: quicksum(q[n, p, mi] for n, p in sets.leaf_draw[li, mi])
+        <= m.JointStock[mi])
+    # per leaf path, sum of p's draws <= (sum of p's gaps) x Member[p]: one row per path, not per
+    # node (draws are >= 0, so Member = 0 still stops them all)
+    optional = [key for key in sets.leaf_draw_party if data.parties[key[1]].joint_member == "optional"]
+    m.OPTIONAL_DRAW_PATHS = pyo.Set(initialize=optional, dimen=3, ordered=True)
+    z = dict(m.Member.items())
+    m.Draw_Members = pyo.Constraint(
+        m.OPTIONAL_DRAW_PATHS,
+        rule=lambda _, li, p, mi: quicksum(q[n, p, mi] for n in sets.leaf_draw_party[li, p, mi])
+        <= sum(sets.gap_t[n, p, mi] for n in sets.leaf_draw_party[li, p, mi]) * z[p])
+
+
+def _allocation(ctx: Context) -> None:
+    """How members hit at once share the pool (settings.joint_allocation; cooperative: no rule)."""
+    m, sets, q = ctx.m, ctx.sets, ctx.var["Draw"]
+    mode = ctx.data.settings.joint_allocation
+    if mode == "pro_rata":
+        # every member hit gets the same share of its gap: q = phi g (big-M with g when optional)
+        m.DrawShare = pyo.Var(m.DRAW_NODES, bounds=(0, 1))
+        m.Pro_Rata_Upper = pyo.Constraint(
+            m.DRAWS, rule=lambda _, n, p, mi: q[n, p, mi] <= m.DrawShare[n, mi] * sets.gap_t[n, p, mi])
+        m.Pro_Rata_Lower = pyo.Constraint(
+            m.DRAWS, rule=lambda _, n, p, mi: q[n, p, mi] >= m.DrawShare[n, mi] * sets.gap_t[n, p, mi]
+            - sets.gap_t[n, p, mi] * (1 - m.Member[p]))
+    elif mode == "entitlement":
+        m.LEAF_PARTY_MINERALS = pyo.Set(initialize=list(sets.leaf_draw_party), dimen=3, ordered=True)
+        m.Entitlement = pyo.Constraint(
+            m.LEAF_PARTY_MINERALS,
+            rule=lambda _, li, p, mi: quicksum(q[n, p, mi] for n in sets.leaf_draw_party[li, p, mi])
+            <= sets.entitlement[p, mi] * m.JointStock[mi])

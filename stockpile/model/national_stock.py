@@ -1,0 +1,42 @@
+"""Feature: national stock. Each party holds stock of a mineral in whole lots on top of its
+existing stock, under one release option; it pays holding (capital + storage + the option's
+cost) per tonne and the programme's fixed cost when it holds any."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from .core import Context
+from .holdings import add_holdings, release_capacity
+
+
+def coefficients(data, sets, tree) -> dict[str, dict]:
+    mins, options = data.minerals, data.release_options
+    return {
+        "HoldingCost": {(mi, k): mins[mi].holding_usd_per_t_yr + options[k].usd_per_t_yr
+                        for mi in mins for k in options},  # USD/t/yr
+        "ProgrammeFixedCost": {(p, mi): data.demand[p, mi].programme_fixed_usd_per_yr
+                               for p, mi in sets.stock_pairs},  # USD/yr
+    }
+
+
+def add(ctx: Context) -> None:
+    m, data, sets = ctx.m, ctx.data, ctx.sets
+    mins, dem = data.minerals, data.demand
+    m.STOCK_PAIRS = pyo.Set(initialize=sets.stock_pairs, dimen=2, ordered=True)
+    lots, is_open, by_option = add_holdings(
+        m, "", m.STOCK_PAIRS, sets.lots_max, sets.cap_t,
+        lot={(p, mi): mins[mi].lot_t for p, mi in sets.stock_pairs},
+        existing={(p, mi): dem[p, mi].existing_stock_t for p, mi in sets.stock_pairs})
+    for p, mi in sets.stock_pairs:
+        if dem[p, mi].existing_stock_t > 0:
+            m.Open[p, mi].fix(1)  # existing stock is held whatever the model says
+    ctx.var.update(Lots=lots, Open=is_open, StockByOption=by_option,
+                   capacity=release_capacity(m, by_option, sets.stock_pairs, data.release_options))
+    holding, fixed = ctx.coef["HoldingCost"], ctx.coef["ProgrammeFixedCost"]
+    ctx.add_cost("national_holding", "holding", {
+        (p, mi): quicksum(holding[mi, k] * by_option[p, mi, k] for k in data.release_options)
+        for p, mi in sets.stock_pairs})
+    ctx.add_cost("national_programme_fixed", "fixed", {
+        (p, mi): fixed[p, mi] * is_open[p, mi] for p, mi in sets.stock_pairs})

@@ -1,0 +1,48 @@
+"""Feature: budgets and coverage targets. Acquisitions (new lots, national and joint) within the
+total budget and each party's own; national stock at least each party's target in months."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from .core import Context
+
+TOTAL = "*"  # BudgetMusd's index for the total budget (party ids are never "*")
+
+
+def budget_parties(data, sets) -> list[str]:
+    stocking = {p for p, _ in sets.stock_pairs}
+    return [p for p, party in data.parties.items() if party.budget_usd is not None and p in stocking]
+
+
+def coefficients(data, sets, tree) -> dict[str, dict]:
+    # budget rows in USD million: keeps HiGHS's row bounds within a sane range
+    budget = {p: data.parties[p].budget_usd / 1e6 for p in budget_parties(data, sets)}
+    if data.settings.budget_usd is not None:
+        budget[TOTAL] = data.settings.budget_usd / 1e6
+    mins = data.minerals
+    return {"LotCostMusd": {mi: mins[mi].price_usd_per_t * mins[mi].lot_t / 1e6 for mi in mins},  # USD m/lot
+            "BudgetMusd": budget}
+
+
+def add(ctx: Context) -> None:
+    m, data, sets = ctx.m, ctx.data, ctx.sets
+    lot_musd, budget_musd = ctx.coef["LotCostMusd"], ctx.coef["BudgetMusd"]
+    n_, nj = ctx.var["Lots"], ctx.var["JointLots"]
+
+    def acquisition_musd(p=None):
+        national = quicksum(lot_musd[mi] * n_[pp, mi] for pp, mi in sets.stock_pairs if p is None or pp == p)
+        if p is not None:
+            return national
+        return national + quicksum(lot_musd[mi] * nj[mi] for mi in sets.joint_minerals)
+
+    if data.settings.budget_usd is not None:
+        m.Acquisition_Budget = pyo.Constraint(expr=acquisition_musd() <= budget_musd[TOTAL])
+    m.Party_Budget = pyo.Constraint(budget_parties(data, sets), rule=lambda _, p: acquisition_musd(p) <= budget_musd[p])
+    dem = data.demand
+    m.TARGET_PAIRS = pyo.Set(initialize=[(p, mi) for p, mi in sets.stock_pairs if dem[p, mi].target_months],
+                             dimen=2, ordered=True)
+    m.Coverage_Target = pyo.Constraint(
+        m.TARGET_PAIRS,
+        rule=lambda _, p, mi: m.Stock[p, mi] >= dem[p, mi].target_months * data.basis_t_per_month(p, mi))

@@ -1,0 +1,22 @@
+"""Feature: national release rules. In each tree node a party releases national stock against
+its gap, at most its release capacity a month, and in total at most its stock on any path."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from .core import Context
+
+
+def add(ctx: Context) -> None:
+    m, sets = ctx.m, ctx.sets
+    m.GAP_NODES = pyo.Set(initialize=sets.gap_nodes, dimen=3, ordered=True)
+    m.Release = pyo.Var(m.GAP_NODES, domain=pyo.NonNegativeReals)
+    r = ctx.var["Release"] = dict(m.Release.items())
+    capacity = ctx.var["capacity"]  # every pair with a gap may hold stock (sets.stock_pairs)
+    m.Release_Rate = pyo.Constraint(m.GAP_NODES, rule=lambda _, n, p, mi: r[n, p, mi] <= capacity[p, mi])
+    m.LEAF_PAIRS = pyo.Set(initialize=list(sets.leaf_release), dimen=3, ordered=True)
+    m.Release_Within_Stock = pyo.Constraint(
+        m.LEAF_PAIRS, rule=lambda _, li, p, mi: quicksum(r[n, p, mi] for n in sets.leaf_release[li, p, mi])
+        <= m.Stock[p, mi])

@@ -1,0 +1,25 @@
+"""Feature: replenishment. Released or drawn stock is bought back at a premium over the price
+(settings.replenish_premium), weighed by the node's probability."""
+
+from __future__ import annotations
+
+from pyomo.core.util import quicksum
+
+from .core import JOINT, Context
+
+
+def coefficients(data, sets, tree) -> dict[str, dict]:
+    premium = data.settings.replenish_premium
+    return {"ReplenishCost": {mi: premium * m.price_usd_per_t for mi, m in data.minerals.items()}}  # USD/t
+
+
+def add(ctx: Context) -> None:
+    sets, prob, refill = ctx.sets, ctx.coef["NodeProbability"], ctx.coef["ReplenishCost"]
+    r, q = ctx.var["Release"], ctx.var["Draw"]
+    entries = {(p, mi): quicksum(prob[n] * refill[mi] * r[n, p, mi] for n in nodes)
+               for (p, mi), nodes in sets.nodes_of(sets.gap_nodes).items()}
+    pool: dict[str, list] = {}
+    for n, p, mi in sets.draws:
+        pool.setdefault(mi, []).append(prob[n] * refill[mi] * q[n, p, mi])
+    entries.update({(JOINT, mi): quicksum(terms) for mi, terms in pool.items()})
+    ctx.add_cost("expected_replenishment", "replenishment", entries)
