@@ -7,17 +7,14 @@ only C's costs) and `Member[p]` is fixed to 1 inside C and 0 outside.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from itertools import combinations
 
 import pandas as pd
-from pyomo.common.gc_manager import PauseGC
-
 from .data import ModelData
-from .model import build_model
-from .results import Results, extract
-from .solve import SolverFacts, make_solver, solve_model
+from .resolver import Resolver
+from .results import Results
+from .solve import SolverFacts
 
 Coalition = frozenset[str]
 
@@ -71,37 +68,25 @@ def game_from_values(values: dict[str, float]) -> Game:
 
 
 def play(data: ModelData, threads: int | None = None, progress=None) -> Game:
-    """Solve v(C) for all 2^n - 1 coalitions of eligible parties on one persistent model."""
+    """Solve v(C) for all 2^n - 1 coalitions of eligible parties on one re-solved model."""
     players = data.eligible_members()
     if not players:
         raise ValueError("no party may join the joint pool (joint_member is 'no' for all)")
     # the game is among eligible parties only; membership is then fixed per coalition
     data = data.only_parties(players).with_parties(**{p: {"joint_member": "optional"} for p in players})
-    t0 = time.perf_counter()
-    with PauseGC():  # see pipeline.run
-        model = build_model(data, mutable=True)
-    build_s = time.perf_counter() - t0
-    opt = make_solver(data, threads)
-    value, facts = {}, {}
-    grand = frozenset(players)
-    grand_results = None
+    solver = Resolver(threads)
+    value, facts, grand_results = {}, {}, None
     order = all_coalitions(players)
     for i, c in enumerate(order):
-        for p in data.parties:
-            model.PartyWeight[p] = 1.0 if p in c else 0.0
-        for p in players:
-            model.Member[p].fix(1 if p in c else 0)
-        f = solve_model(model, data, opt=opt)
-        if i == 0:
-            f.seconds["build"] = build_s  # the one build all coalitions share
+        f = solver.solve(data, coalition=c)
         if not f.has_solution:
             from .pipeline import advice
 
             raise CoalitionUnsolved(f"coalition {coalition_name(c, players)}: HiGHS stopped ({f.termination}) "
                                     f"without a feasible solution; {advice(f)}")
         value[c], facts[c] = f.objective_usd_per_yr, f
-        if c == grand:  # all weights are 1 here: the full results of the pooled optimum
-            grand_results = extract(model, data, f)
+        if c == frozenset(players):  # all weights are 1 here: the full results of the pooled optimum
+            grand_results = solver.results(data, f)
         if progress:
             progress(i + 1, len(order), coalition_name(c, players))
     return Game(players, value, facts, grand_results)

@@ -103,7 +103,8 @@ def _stock(data, terms: pd.DataFrame, lots, stock, joint_lots, joint, option, jo
                      "release_option": option.get((p, m), "")})
     for m, x in joint.items():
         rows.append({"holder": JOINT, "mineral": m, "stock_t": x, "existing_t": 0.0, "lots": joint_lots[m],
-                     "acquisition_usd": data.minerals[m].price_usd_per_t * x, "release_option": joint_option.get(m, "")})
+                     "acquisition_usd": data.minerals[m].price_usd_per_t * x,
+                     "release_option": joint_option.get(m, "")})
     cols = ["holder", "mineral", "stock_t", "existing_t", "lots", "acquisition_usd", "cost_usd_per_yr",
             "fixed_usd_per_yr", "release_option"]
     frame = pd.DataFrame(rows, columns=[c for c in cols if c not in ("cost_usd_per_yr", "fixed_usd_per_yr")])

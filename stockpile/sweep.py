@@ -16,13 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from pyomo.common.gc_manager import PauseGC
 
-from .model import build_model, structure_key, update_coefficients
 from .problems import InputError
-from .results import extract
+from .resolver import Resolver
 from .signals import Terminated
-from .solve import make_solver, solve_model
 from .validate import build_model_data, parse_number
 from .workbook import RawBook, matching_rows, parse_path, row_id, set_value
 
@@ -159,15 +156,16 @@ def apply_point(book: RawBook, point: Point) -> RawBook:
 
 # ---- one worker: a persistent model, re-solved while the structure stays the same ------------------------
 
-@dataclass
 class PointSolver:
-    base: RawBook
-    # HiGHS fixes its thread count per OS thread at first use (HiGHS #3141): set it only in fresh workers
-    threads: int | None = None
-    _key: str | None = None
-    _model: object = None
-    _opt: object = None
-    rebuilds: int = 0
+    """One worker's sweep points on one Resolver (re-solve while the structure stays the same)."""
+
+    def __init__(self, base: RawBook, threads: int | None = None):
+        self.base = base
+        self.resolver = Resolver(threads)
+
+    @property
+    def rebuilds(self) -> int:
+        return self.resolver.builds
 
     def solve(self, point: Point) -> list[dict]:
         t0 = time.perf_counter()
@@ -177,32 +175,19 @@ class PointSolver:
         except InputError as err:
             msg = "; ".join(str(p) for p in err.problems if p.severity == "error")
             return [{**head, "status": "bad_input", "message": msg}]
-        key = structure_key(data)
-        rebuilt = key != self._key
-        if rebuilt:
-            with PauseGC():  # see pipeline.run
-                self._model = build_model(data, mutable=True)
-            self._opt, self._key = make_solver(data, self.threads), key
-            self.rebuilds += 1
-        else:
-            update_coefficients(self._model, data)
-            self._opt.config.time_limit = data.settings.time_limit_s
-            self._opt.config.rel_gap = data.settings.mip_rel_gap
-        facts = solve_model(self._model, data, opt=self._opt)
+        facts = self.resolver.solve(data)
         head.update(status=facts.status, objective_usd_per_yr=facts.objective_usd_per_yr,
-                    relative_gap=facts.relative_gap, highs_s=facts.seconds.get("highs"), rebuilt=rebuilt)
+                    relative_gap=facts.relative_gap, highs_s=facts.seconds.get("highs"),
+                    rebuilt=self.resolver.rebuilt)
         if not facts.has_solution:
             return [{**head, "message": facts.termination, "seconds": time.perf_counter() - t0}]
-        res = extract(self._model, data, facts)
-        costs = res["costs"].set_index("term").usd_per_yr
-        stock_cost = float(costs[["national_holding", "national_programme_fixed", "joint_holding",
-                                  "joint_fixed"]].sum())
+        res = self.resolver.results(data, facts)
+        party = res["party_costs"]
+        stock_cost = float(party.holding_usd_per_yr.sum() + party.programme_fixed_usd_per_yr.sum())
         head.update(stock_cost_usd_per_yr=stock_cost, seconds=time.perf_counter() - t0)
-        rows = []
-        for r in res["coverage"].itertuples():
-            rows.append({**head, "party": r.party, "mineral": r.mineral, "coverage_months": r.coverage_months,
-                         "stock_t": r.national_t + r.joint_t, "national_t": r.national_t, "joint_t": r.joint_t})
-        return rows
+        return [{**head, "party": r.party, "mineral": r.mineral, "coverage_months": r.coverage_months,
+                 "stock_t": r.national_t + r.joint_t, "national_t": r.national_t, "joint_t": r.joint_t}
+                for r in res["coverage"].itertuples()]
 
 
 _LOCAL = threading.local()  # one PointSolver per worker thread (process pools and Dask workers alike)

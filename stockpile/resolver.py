@@ -1,0 +1,65 @@
+"""One re-solver for everything that solves many variants of one model (the coalition game,
+sweeps): build once, change mutable coefficients, re-solve, read results. It rebuilds only when
+the data's structure key changes (model.structure_key, derived from the schema's column roles)."""
+
+from __future__ import annotations
+
+import time
+
+from pyomo.common.gc_manager import PauseGC
+
+from .data import ModelData
+from .model import build_model, structure_key, update_coefficients
+from .results import Results, extract
+from .solve import SolverFacts, make_solver, solve_model
+
+
+class Resolver:
+    def __init__(self, threads: int | None = None):
+        # HiGHS fixes its thread count per OS thread at first use (HiGHS #3141): set it only in fresh workers
+        self.threads = threads
+        self.model = None
+        self._opt = None
+        self._key: str | None = None
+        self.builds = 0
+        self.rebuilt = False  # did the last solve build the model?
+        self.build_s = 0.0
+
+    def solve(self, data: ModelData, coalition: frozenset[str] | None = None) -> SolverFacts:
+        """Solve `data`, re-using the built model when its structure is the same. With a coalition,
+        only its members' costs count and exactly they are members of the pool (the others are not)."""
+        key = structure_key(data)
+        self.rebuilt = key != self._key
+        if self.rebuilt:
+            t0 = time.perf_counter()
+            with PauseGC():  # millions of small objects, no cycles worth collecting mid-build
+                self.model = build_model(data, mutable=True)
+            self._opt, self._key = make_solver(data, self.threads), key
+            self.builds += 1
+            self.build_s = time.perf_counter() - t0
+        else:
+            update_coefficients(self.model, data)
+            self._opt.config.time_limit = data.settings.time_limit_s
+            self._opt.config.rel_gap = data.settings.mip_rel_gap
+        self._set_coalition(data, coalition)
+        facts = solve_model(self.model, data, opt=self._opt)
+        if self.rebuilt:
+            facts.seconds["build"] = self.build_s
+        return facts
+
+    def _set_coalition(self, data: ModelData, coalition: frozenset[str] | None) -> None:
+        m = self.model
+        for p in data.parties:
+            m.PartyWeight[p] = 1.0 if coalition is None or p in coalition else 0.0
+        for p in m.MEMBERS:
+            if coalition is not None:
+                m.Member[p].fix(1 if p in coalition else 0)
+            elif data.parties[p].joint_member == "yes":
+                m.Member[p].fix(1)
+            else:
+                m.Member[p].unfix()
+
+    def results(self, data: ModelData, facts: SolverFacts) -> Results:
+        """The tables of the last solve."""
+        with PauseGC():
+            return extract(self.model, data, facts)
