@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-from stockpile.sweep import PointSolver, grid_points, parse_vary
+from stockpile.sweeps import PointSolver, grid_points, parse_vary
 from stockpile.workbook import read_book
 
 ROOT = Path(__file__).resolve().parents[1]

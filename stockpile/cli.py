@@ -174,13 +174,16 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
     """Size national and joint stockpiles; write the results folder and print coverage."""
     import time
 
-    from .pipeline import run
-    from .report import solver_line, write_results
+    from .api import solve as solve_data
+    from .reports import write_results
+    from .reports.common import solver_line
 
     t0 = time.perf_counter()
     spec, data = _load_run(source)
     folder = _output(out, Path("results") / spec.name, overwrite)
-    res = run(data, write_model=write_model, read_s=time.perf_counter() - t0)
+    read_s = time.perf_counter() - t0
+    res = solve_data(data, write_model=write_model)
+    res.facts.seconds.update(read=read_s, total=res.facts.seconds["total"] + read_s)
     for w in res.warnings:
         click.echo(f"warning: {w}", err=True)
     write_results(folder, data, res, overwrite)
@@ -209,8 +212,9 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
 @guarded
 def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None) -> None:
     """Coalition game and cost-sharing comparison for the joint stockpile."""
+    from .api import sharing_of
     from .game import CoalitionUnsolved, play
-    from .report import write_share
+    from .reports import write_share
 
     spec, data = _load_run(source)
     if mip_rel_gap is not None:
@@ -225,10 +229,10 @@ def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap:
             game = play(data, progress=lambda done, total, name: bar.update(1))
         except CoalitionUnsolved as err:
             raise Stop(f"{err}; nothing was written", EXIT_NO_SOLUTION) from None
-    tables, notes = write_share(folder, data, game, rules, reference, overwrite)
-    for note in notes:
+    sharing = sharing_of(data, game, rules, reference)
+    for note in write_share(folder, sharing, overwrite):
         click.echo(f"warning: {note}", err=True)
-    pivot = tables["sharing"].pivot(index="rule", columns="party", values="cost_usd_per_yr") / 1e6
+    pivot = sharing.tables["sharing"].pivot(index="rule", columns="party", values="cost_usd_per_yr") / 1e6
     click.echo("Cost per party under each rule, USD m/yr:")
     click.echo(pivot.reindex([r for r in rules if r in pivot.index]).to_string(float_format=lambda x: f"{x:10.3f}"))
     click.echo(f"wrote {folder}/")
@@ -258,9 +262,10 @@ def _check_reference(data, rules: list[str], reference: str) -> None:
 @guarded
 def sweep(source, varies, tornado, out, overwrite, workers, scheduler) -> None:
     """Sensitivity sweep over --vary values (full grid) or a --tornado, re-solving one model per worker."""
-    from .report import write_sweep
+    from .api import sweep_of
+    from .reports import write_sweep
     from .runspec import load_book
-    from .sweep import SchedulerError, connect, plan_points, run_sweep
+    from .sweeps import SchedulerError, connect, plan_points, run_sweep
     from .validate import build_model_data
 
     spec, book = load_book(_source(source))
@@ -285,7 +290,8 @@ def sweep(source, varies, tornado, out, overwrite, workers, scheduler) -> None:
     finally:
         if client is not None:
             client.close()
-    write_sweep(folder, spec.name, run, labels, bool(tornado), overwrite)
+    for note in write_sweep(folder, spec.name, sweep_of(run, labels, bool(tornado)), overwrite):
+        click.echo(f"warning: {note}", err=True)
     if run.partial:
         click.echo(f"warning: PARTIAL sweep: {run.done} of {run.total} points finished", err=True)
     unproven = {r["point"] for r in run.rows if r.get("status") != "optimal"}

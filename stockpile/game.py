@@ -14,7 +14,7 @@ import pandas as pd
 from .data import ModelData
 from .resolver import Resolver
 from .results import Results
-from .solve import SolverFacts
+from .highs import SolverFacts
 
 Coalition = frozenset[str]
 

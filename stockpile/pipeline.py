@@ -12,7 +12,7 @@ from .data import ModelData
 from .diagnose import conflicts
 from .model import build_model
 from .results import Results, extract
-from .solve import SolverFacts, solve_direct
+from .highs import SolverFacts, solve_direct
 
 
 class Infeasible(Exception):

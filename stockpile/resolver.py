@@ -11,7 +11,7 @@ from pyomo.common.gc_manager import PauseGC
 from .data import ModelData
 from .model import build_model, structure_key, update_coefficients
 from .results import Results, extract
-from .solve import SolverFacts, make_solver, solve_model
+from .highs import SolverFacts, make_solver, solve_model
 
 
 class Resolver:

@@ -10,7 +10,7 @@ import pyomo.environ as pyo
 
 from .data import DAYS_PER_MONTH, ModelData
 from .model import JOINT, coefficients, cost_table
-from .solve import SolverFacts
+from .highs import SolverFacts
 
 TOL_T = 1e-6
 
@@ -23,6 +23,26 @@ class Results:
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
+
+    @property
+    def coverage(self) -> pd.DataFrame:
+        """party x mineral: months of coverage basis held (national + claim on the pool)."""
+        return self.tables["coverage"]
+
+    @property
+    def stock(self) -> pd.DataFrame:
+        """holder x mineral: tonnes held, lots, acquisition, annual cost, release option."""
+        return self.tables["stock"]
+
+    @property
+    def costs(self) -> pd.DataFrame:
+        """Each term of the objective, USD/yr, and the total."""
+        return self.tables["costs"]
+
+    @property
+    def party_costs(self) -> pd.DataFrame:
+        """Each holder's own expected annual cost by kind (holding, fixed, shortage, replenishment)."""
+        return self.tables["party_costs"]
 
 
 def _values(var) -> dict:

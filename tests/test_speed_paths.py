@@ -10,7 +10,7 @@ import pytest
 
 from stockpile.model import build_model
 from stockpile.results import extract
-from stockpile.solve import solve_direct, solve_model
+from stockpile.highs import solve_direct, solve_model
 from stockpile.validate import build_model_data
 from stockpile.workbook import book_from_frames
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from stockpile.cli import main
-from stockpile.sweep import PointSolver, grid_points, parse_vary, run_sweep, sweep_table
+from stockpile.sweeps import PointSolver, grid_points, parse_vary, run_sweep, sweep_table
 from stockpile.workbook import book_from_frames
 
 from .helpers import tiny, write_xlsx
@@ -104,7 +104,7 @@ def test_tornado_swing_known_by_hand(tiny_xlsx, tmp_path):
 
 
 def test_default_tornado_inputs_cover_prices_probabilities_tiers_holding(tiny_xlsx):
-    from stockpile.sweep import default_tornado_inputs
+    from stockpile.sweeps import default_tornado_inputs
     from stockpile.workbook import read_book
 
     assert default_tornado_inputs(read_book(tiny_xlsx)) == [
@@ -123,7 +123,7 @@ def test_ctrl_c_writes_a_partial_sweep(tiny_xlsx, tmp_path, monkeypatch):
         return original(self, point)
 
     monkeypatch.setattr(PointSolver, "solve", interrupted)
-    monkeypatch.setattr("stockpile.sweep._chunks", lambda points, workers: [[p] for p in points])
+    monkeypatch.setattr("stockpile.sweeps._chunks", lambda points, workers: [[p] for p in points])
     out = tmp_path / "sw"
     result = invoke("sweep", tiny_xlsx, "--vary", "scenarios.s1.probability_per_yr=0.01,0.05,0.5",
                     "--workers", 1, "-o", out)
@@ -179,7 +179,7 @@ def test_run_spec_sweep_table(tiny_xlsx, tmp_path):
 def test_infeasible_point_does_not_spoil_the_reused_model():
     # target 3 months = 3 t at $100/t: a budget of $200 or $250 cannot buy it (infeasible); $300+ can, and the
     # optimum is then 3 t x $10/t/yr = $30. The budget is a coefficient, so all points share one model.
-    from stockpile.sweep import PointSolver
+    from stockpile.sweeps import PointSolver
 
     book = book_from_frames(tiny(demand={"target_months": [3.0]}, parties={"budget_usd": [400.0]}))
     solver = PointSolver(book)

@@ -141,7 +141,7 @@ def test_ctrl_c_in_share_writes_nothing(tmp_path, monkeypatch):
 
 
 def test_too_many_rows_for_excel_keeps_the_csv_and_says_so(tmp_path, tiny_xlsx, monkeypatch):
-    monkeypatch.setattr("stockpile.report.EXCEL_MAX_ROWS", 4)  # scenario_outcomes has 6 rows (6 months)
+    monkeypatch.setattr("stockpile.reports.common.EXCEL_MAX_ROWS", 4)  # scenario_outcomes has 6 rows (6 months)
     out = tmp_path / "res"
     result = invoke("solve", tiny_xlsx, "-o", out)
     assert result.exit_code == 0, result.output
@@ -168,7 +168,7 @@ def test_results_record_the_run_specification(tmp_path, tiny_xlsx):
 
 def test_two_run_specs_on_one_workbook_never_share_a_cached_model(tmp_path, tiny_xlsx):
     from stockpile.runspec import load_book
-    from stockpile.sweep import grid_points, parse_vary, solve_chunk
+    from stockpile.sweeps import grid_points, parse_vary, solve_chunk
 
     # same file, different cells: the first lot 1 t (gap 3 t -> 3 t, $30), the second lot 2 t (4 t, $40)
     specs = []
@@ -362,7 +362,7 @@ def test_tiny_time_limits_end_in_the_right_advice(tmp_path, tiny_xlsx):
 
 def test_no_solution_that_is_not_a_time_limit_gives_other_advice():
     from stockpile.pipeline import advice
-    from stockpile.solve import SolverFacts
+    from stockpile.highs import SolverFacts
 
     facts = SolverFacts("error", "kSolveError", False, None, None, None, 1e-4, 600)
     assert "raise time_limit_s" not in advice(facts) and "extreme magnitudes" in advice(facts)
@@ -429,7 +429,7 @@ def test_gdp_rule_with_no_gdp_is_skipped_not_an_equal_split(tmp_path):
 
 
 def test_a_saving_inside_the_solver_uncertainty_is_not_headlined():
-    from stockpile.report import _saving_headline
+    from stockpile.reports.share import _saving_headline
 
     grand = pd.Series({"saving_usd_per_yr": -2.3e6})
     assert "cannot be told from zero" in _saving_headline(grand, noise=1.5e6)

@@ -1,0 +1,134 @@
+"""The public Python API (`import stockpile`): what the CLI does, for notebooks and scripts.
+
+    import stockpile
+    data = stockpile.load("inputs/trilateral_2025.xlsx")      # or a CSV folder, or a RUN.toml
+    res = stockpile.solve(data)
+    res.coverage                                                # pandas DataFrames
+    sharing = stockpile.share(data, rules=["shapley", "nucleolus"])
+    sweep = stockpile.sweep("models/sweep_embargo.toml")
+
+Bad input raises stockpile.InputError (`.problems`, `.report()`); an infeasible model
+stockpile.Infeasible (`.reasons`); no solution in time stockpile.NoSolution.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .data import ModelData
+from .game import Game, play
+from .results import Results
+from .sharing import RULES, compare, core_status, least_core_slack, uncertainty, unusable_rules
+from .sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
+from .workbook import RawBook
+
+Source = str | Path | ModelData
+
+
+def load(source: str | Path) -> ModelData:
+    """A workbook (.xlsx or a folder of CSVs) or a run specification (.toml) -> validated ModelData."""
+    from .runspec import load_run
+
+    return load_run(str(source))[1]
+
+
+def _data(source: Source) -> ModelData:
+    return source if isinstance(source, ModelData) else load(source)
+
+
+def solve(source: Source, write_model: str | None = None) -> Results:
+    """Size national and joint stocks: tables (coverage, stock, costs, ...) with the solver's facts."""
+    from .pipeline import run
+
+    t0 = time.perf_counter()
+    data = _data(source)
+    return run(data, write_model=write_model, read_s=time.perf_counter() - t0)  # read_s ~0 for ModelData
+
+
+@dataclass
+class Sharing:
+    """The coalition game and each rule's split of its cost (`stockpile share`)."""
+
+    data: ModelData
+    game: Game
+    tables: dict[str, pd.DataFrame]  # coalitions, sharing, core_check
+    notes: list[str] = field(default_factory=list)  # rules skipped, coalitions not proven optimal
+
+    @property
+    def least_core_slack(self) -> float:
+        return least_core_slack(self.game)
+
+    @property
+    def core_status(self) -> str:
+        return core_status(self.game, self.least_core_slack)
+
+    @property
+    def uncertainty(self) -> float:
+        return uncertainty(self.game)
+
+
+def share(source: Source, rules=RULES, reference: str = "shapley", mip_rel_gap: float | None = None,
+          progress=None) -> Sharing:
+    """v(C) for every coalition of the parties that may join the pool, and the rules side by side."""
+    data = _data(source)
+    if mip_rel_gap is not None:
+        data = data.with_settings(mip_rel_gap=mip_rel_gap)
+    game = play(data, progress=progress)
+    return sharing_of(data, game, list(rules), reference)
+
+
+def sharing_of(data: ModelData, game: Game, rules: list[str], reference: str) -> Sharing:
+    """The rules applied to a solved game; a proportional rule with nothing to split by is skipped."""
+    skipped = unusable_rules(game, data, [*rules, reference])
+    if reference in skipped and "optimised" in rules:
+        raise ValueError(f"--reference {reference}: {skipped[reference]}; choose another reference")
+    notes = [why for r, why in skipped.items() if r in rules]
+    table = game.table()
+    notes += [f"coalition {name}: HiGHS stopped at its time limit; its value is the best found, not a proven "
+              "optimum" for name, status in zip(table.coalition, table.status, strict=True) if status != "optimal"]
+    tables = {"coalitions": table, **compare(game, data, [r for r in rules if r not in skipped], reference)}
+    return Sharing(data, game, tables, notes)
+
+
+@dataclass
+class Sweep:
+    """A sensitivity sweep's points and tables (`stockpile sweep`)."""
+
+    run: SweepRun
+    labels: list[str]
+    tornado: bool
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # sweep, sweep_points (and tornado)
+
+
+def sweep(source: str | Path | RawBook, vary=(), tornado: str | None = None, workers: int = 1,
+          scheduler=None, progress: bool = False) -> Sweep:
+    """Every point of the --vary grid (or a tornado), on local processes or a Dask cluster
+    (`scheduler`: an address or a distributed.Client). Vary paths default to a RUN.toml's [sweep]."""
+    from .runspec import load_book
+    from .validate import build_model_data
+
+    book = source
+    if not isinstance(source, RawBook):
+        spec, book = load_book(str(source))
+        vary = vary or tuple(spec.options.get("sweep", {}).get("vary", ()))
+    build_model_data(book)  # the base case must be valid before any point is tried
+    points, labels = plan_points(book, vary, tornado)
+    client = scheduler if scheduler is not None and not isinstance(scheduler, str) else None
+    run = run_sweep(book, points, workers=workers, scheduler=scheduler if client is None else None,
+                    client=client, progress=progress)
+    return sweep_of(run, labels, bool(tornado))
+
+
+def sweep_of(run: SweepRun, labels: list[str], tornado: bool) -> Sweep:
+    table = sweep_table(run, labels)
+    tables = {"sweep": table, "sweep_points": point_table(table, labels)}
+    if tornado:
+        tables["tornado"] = tornado_table(table)
+    return Sweep(run, labels, tornado, tables)
+
+
+__all__ = ["Point", "Results", "Sharing", "Sweep", "load", "share", "solve", "sweep"]

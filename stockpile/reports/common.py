@@ -1,0 +1,103 @@
+"""What every report shares: tables as CSV and results.xlsx, plots that cannot sink a run,
+number formats, the warnings section and the provenance lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ..data import ModelData  # noqa: E402
+
+EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384  # an Excel sheet's limits, header row included
+
+
+def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Every table as CSV, and in results.xlsx where it fits an Excel sheet; returns what did not fit."""
+    for name, frame in tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    too_big = [name for name, frame in tables.items()
+               if len(frame) + 1 > EXCEL_MAX_ROWS or len(frame.columns) > EXCEL_MAX_COLUMNS]
+    notes = [f"table {name} has {len(tables[name]):,} rows, more than an Excel sheet holds: it is in {name}.csv "
+             "only, not in results.xlsx" for name in too_big]
+    with pd.ExcelWriter(folder / "results.xlsx", engine="openpyxl") as xl:
+        for name, frame in tables.items():
+            if name not in too_big:
+                frame.to_excel(xl, sheet_name=name[:31], index=False)
+        if notes:
+            pd.DataFrame({"note": notes}).to_excel(xl, sheet_name="notes", index=False)
+    return notes
+
+def draw(notes: list[str], plot, *args) -> None:
+    """A plot that fails costs its picture, never the run: the failure is a note in summary.md."""
+    try:
+        plot(*args)
+    except Exception as exc:
+        notes.append(f"{Path(args[-1]).name} could not be drawn ({type(exc).__name__}: {exc}); the tables are "
+                     "complete")
+    finally:
+        plt.close("all")
+
+def _usd(x: float) -> str:
+    if abs(x) >= 1e9:
+        return f"${x / 1e9:,.2f} bn"
+    if abs(x) >= 1e6:
+        return f"${x / 1e6:,.1f} m"
+    return f"${x:,.0f}"
+
+
+def _t(tonnes: float) -> str:
+    """Tonnes to 3 significant figures, with thousands separators."""
+    return f"{tonnes:,.0f}" if abs(tonnes) >= 100 else f"{tonnes:.3g}"
+
+
+def _md(frame: pd.DataFrame, floatfmt: str = ",.1f") -> str:
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def solver_line(facts) -> str:
+    gap = "n/a" if facts.relative_gap is None else f"{facts.relative_gap:.3%}"
+    bound = "n/a" if facts.best_bound_usd_per_yr is None else _usd(facts.best_bound_usd_per_yr)
+    obj = "n/a" if facts.objective_usd_per_yr is None else _usd(facts.objective_usd_per_yr)
+    # only the times this solve recorded (a coalition re-solve has no build or total of its own)
+    seconds = ", ".join(f"{label} {facts.seconds[key]:.2f}" for key, label in
+                        (("build", "build"), ("highs", "HiGHS"), ("total", "total")) if key in facts.seconds)
+    return (f"HiGHS {facts.highs_version}: status **{facts.status}** ({facts.termination}); objective {obj}/yr, "
+            f"best bound {bound}/yr, gap {gap} (stop at {facts.mip_rel_gap_setting:g}); "
+            f"{facts.variables:,} variables ({facts.integer_variables:,} integer), {facts.constraints:,} constraints; "
+            f"seconds: {seconds}.")
+
+def warnings_section(warnings: list[str]) -> list[str]:
+    if not warnings:
+        return []
+    return ["## Warnings", "", *[f"- {w.removeprefix('warning: ')}" for w in warnings], ""]
+
+
+def provenance(data: ModelData) -> list[str]:
+    """Which inputs produced these numbers: the workbook and, when one was used, the run specification."""
+    lines = [f"Workbook `{data.source}`, sha256 `{data.sha256}`."]
+    if data.run_spec:
+        lines.append(f"Run specification `{data.run_spec}`, sha256 `{data.run_spec_sha256}`.")
+    return lines
+
+def _bar_chart(pivot: pd.DataFrame, path: Path, ylabel: str, title: str, lines=(), ncol: int = 6) -> None:
+    """Grouped bars (index on the x axis, one bar per column) with optional horizontal reference lines."""
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    pivot.plot.bar(ax=ax, width=0.8)
+    for y, style, label in lines:
+        ax.axhline(y, lw=1, label=label, **style)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(ncol=ncol, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
