@@ -117,7 +117,7 @@ class ModelData:
         return self.demand[p, m].consumption_t_per_yr / 12.0
 
     def basis_t_per_month(self, p: str, m: str) -> float:
-        """Monthly coverage basis (DESIGN §5): consumption, net imports or exposed demand."""
+        """Monthly coverage basis (settings.coverage_basis): consumption, net imports or exposed demand."""
         d = self.consumption_t_per_month(p, m)
         basis = self.settings.coverage_basis
         if basis == "net_imports":

@@ -1,4 +1,4 @@
-"""The joint-stockpile coalition game (DESIGN §4): v(C) for every non-empty coalition
+"""The joint-stockpile coalition game (docs/formulation.md, "The coalition game"): v(C) for every non-empty coalition
 of the parties eligible for the pool, from ONE built model re-solved by HiGHS.
 
 Membership is data: `PartyWeight[p]` is 1 for p in C and 0 outside (so v(C) counts

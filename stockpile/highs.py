@@ -149,6 +149,46 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
     use solve_model when the model will be changed and re-solved."""
     t0 = time.perf_counter()
     form = LinearStandardFormCompiler().write(model, mixed_form=True)  # pauses GC itself
+    lp, integer = _highs_lp(form)
+    with capture_output(capture_fd=True):  # HiGHS prints a banner when created
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    h.setOptionValue("time_limit", float(data.settings.time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(data.settings.mip_rel_gap))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    seconds = {"handover": time.perf_counter() - t0, "write_model": 0.0}
+    if write_model:
+        t2 = time.perf_counter()
+        h.writeModel(str(write_model))
+        seconds["write_model"] = time.perf_counter() - t2
+    run_interruptibly(h)
+    info = h.getInfo()
+    status = _STATUS.get(h.getModelStatus().name, "error")
+    has_solution = info.primal_solution_status == 2
+    if lp.num_col_ == 0:  # nothing to decide (no exposure, no stock): HiGHS says kModelEmpty; the answer is 0
+        status, has_solution = "optimal", True
+    elif status == "stopped" and not has_solution:
+        status = "no_solution"
+    t1 = time.perf_counter()
+    if has_solution and lp.num_col_:
+        for v, x in zip(form.columns, h.getSolution().col_value, strict=True):
+            v.set_value(x, skip_validation=True)
+    seconds.update(highs=h.getRunTime(), load=time.perf_counter() - t1)
+    objective = None if not has_solution else info.objective_function_value if lp.num_col_ else lp.offset_
+    bound = info.mip_dual_bound if integer.any() else objective
+    return SolverFacts(
+        status=status, termination=h.getModelStatus().name, has_solution=has_solution,
+        objective_usd_per_yr=objective, best_bound_usd_per_yr=bound, relative_gap=relative_gap(objective, bound),
+        mip_rel_gap_setting=data.settings.mip_rel_gap, time_limit_s=data.settings.time_limit_s, seconds=seconds,
+        variables=lp.num_col_, integer_variables=int(integer.sum()), constraints=lp.num_row_,
+        highs_version=f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}",
+        pyomo_version=pyomo.version.version, **_inputs(data))
+
+
+def _highs_lp(form) -> tuple[highspy.HighsLp, np.ndarray]:
+    """The standard form as a HighsLp (column-wise matrix), and which columns are integer."""
     cols = form.columns
     n_rows, n_cols = form.A.shape
     inf = highspy.kHighsInf
@@ -165,49 +205,11 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
     a = form.A.tocsc()
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
-    integer = np.array([v.is_integer() for v in cols])
+    integer = np.array([v.is_integer() for v in cols], dtype=bool)
     if integer.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in integer]
-    with capture_output(capture_fd=True):  # HiGHS prints a banner when created
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
-    h.setOptionValue("time_limit", float(data.settings.time_limit_s))
-    h.setOptionValue("mip_rel_gap", float(data.settings.mip_rel_gap))
-    if threads:
-        h.setOptionValue("threads", int(threads))
-    handover = time.perf_counter() - t0
-    written = 0.0
-    if write_model:
-        t2 = time.perf_counter()
-        h.writeModel(str(write_model))
-        written = time.perf_counter() - t2
-    run_interruptibly(h)
-    info = h.getInfo()
-    status = _STATUS.get(h.getModelStatus().name, "error")
-    if n_cols == 0:  # nothing to decide (no exposure, no stock): HiGHS says kModelEmpty; the answer is 0
-        status, info.primal_solution_status, info.objective_function_value = "optimal", 2, lp.offset_
-    has_solution = info.primal_solution_status == 2
-    if status == "stopped" and not has_solution:
-        status = "no_solution"
-    t1 = time.perf_counter()
-    if has_solution:
-        for v, x in zip(cols, h.getSolution().col_value, strict=True):
-            v.set_value(x, skip_validation=True)
-    load = time.perf_counter() - t1
-    objective = info.objective_function_value if has_solution else None
-    bound = info.mip_dual_bound if integer.any() else objective
-    if status == "optimal" and not integer.any():
-        bound = objective
-    return SolverFacts(
-        status=status, termination=h.getModelStatus().name, has_solution=has_solution,
-        objective_usd_per_yr=objective, best_bound_usd_per_yr=bound, relative_gap=relative_gap(objective, bound),
-        mip_rel_gap_setting=data.settings.mip_rel_gap, time_limit_s=data.settings.time_limit_s,
-        seconds={"handover": handover, "write_model": written, "highs": h.getRunTime(), "load": load},
-        variables=n_cols, integer_variables=int(integer.sum()), constraints=n_rows,
-        highs_version=f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}",
-        pyomo_version=pyomo.version.version, **_inputs(data))
+    return lp, integer
 
 
 def _inputs(data: ModelData) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Tidy pandas tables (DESIGN §6) read off a solved model."""
+"""Tidy pandas tables (README, "Outputs") read off a solved model."""
 
 from __future__ import annotations
 

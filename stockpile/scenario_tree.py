@@ -1,5 +1,5 @@
 """Exogenous gaps per scenario and the scenario tree that makes releases
-non-anticipative (DESIGN §3).
+non-anticipative (docs/formulation.md, "Scenario tree").
 
 Scenarios whose gap trajectories (all parties, all minerals) agree up to and
 including month t share one node at month t, so one release decision serves

@@ -1,4 +1,4 @@
-"""The input workbook's schema (DESIGN §5): one place that the reader, the
+"""The input workbook's schema (README, "Inputs"): one place that the reader, the
 validator and `stockpile template` all read, so they cannot drift apart."""
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+from click.testing import CliRunner
+
+from stockpile.cli import main
 
 from stockpile.validate import build_model_data
 from stockpile.workbook import book_from_frames
@@ -66,3 +69,8 @@ def write_xlsx(frames: dict[str, pd.DataFrame], path) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         for name, frame in frames.items():
             frame.to_excel(xl, sheet_name=name, index=False)
+
+
+def run_cli(*args):
+    """The CLI as a user runs it (every argument as text), without a subprocess."""
+    return CliRunner().invoke(main, [str(a) for a in args])

@@ -1,4 +1,4 @@
-"""Known optima computed by hand (issue 3, cases a-i). Base case (tests/helpers.tiny):
+"""Known optima computed by hand (cases a-i). Base case (tests/helpers.tiny):
 d = 1 t/month, gap 1 t/month for 3 months in s1 (p = 0.5/yr), holding $10/t/yr,
 shortage $1,000/t. A tonne of stock saves 0.5 x 1,000 = $500/yr of expected
 shortage and costs $10/yr, so every tonne of the 3 t gap is worth holding."""
@@ -176,22 +176,38 @@ def test_recovery_ramp_and_overlapping_events_do_not_add_up():
     assert list(gaps[:4]) == pytest.approx([0.8, 0.8, 0.4, 0.0])  # max(0.8, 0.8), max(0.6, 0.8), 0.4
 
 
-def test_pro_rata_gives_members_equal_shares_of_their_gaps():
-    # both parties hit together for 1 month, gap 1 t each; the pool holds what is optimal,
-    # and under pro_rata each gets the same share of its gap as the other
-    frames = two_parties(
+def _pro_rata_case(allocation: str):
+    # Only the pool can hold stock (max_stock_t 0). One month, p = 0.5: A (2 t/month) loses all its
+    # supply, B (4 t/month) half of it: gaps A 2 t, B 2 t. Tier 1 (up to 50% of demand) $15/t, tier 2
+    # $1,000/t; holding $10/t/yr. A tier-1 tonne is worth 0.5 x 15 = $7.5/yr < $10: not covered;
+    # a tier-2 tonne 0.5 x 1,000 = $500/yr: covered. Only A has tier-2 tonnes (1 t).
+    tiers = pd.DataFrame({"mineral": ["*", "*"], "tier": [1, 2], "up_to_share_of_demand": [0.5, 1.0],
+                          "usd_per_t": [15.0, 1000.0]})
+    return two_parties(
         scenarios=pd.DataFrame({"scenario": ["both"], "probability_per_yr": [0.5]}),
         events=pd.DataFrame({"scenario": ["both"], "supplier": ["CN"], "minerals": ["X"], "targets": ["A,B"],
                              "start_month": [1], "duration_months": [1], "cut": [1.0]}),
-        demand={"consumption_t_per_yr": [12.0, 24.0]},
+        demand={"consumption_t_per_yr": [24.0, 48.0], "max_stock_t": [0.0, 0.0]},
+        supply={"share": [1.0, 0.5]}, shortage_costs=tiers,
         settings=pd.DataFrame({"key": ["horizon_months", "mip_rel_gap", "joint_allocation"],
-                               "value": [3, 0, "pro_rata"]}),
-    )
-    res = solve(frames)
-    out = res["scenario_outcomes"]
-    out = out[out.month == 1].set_index("party")
-    share = out.joint_draw_t / out.gap_t
-    assert share["A"] == pytest.approx(share["B"])
+                               "value": [3, 0, allocation]}))
+
+
+def test_pro_rata_gives_members_equal_shares_of_their_gaps():
+    # cooperative: pool 1 t, all to A: 10 + 0.5 x (15 x 1 + 15 x 2) = $32.50; B draws nothing.
+    # pro rata: draws 2 phi each, pool 4 phi; for phi <= 0.5 the cost is
+    # 40 phi + 0.5 x (15 + 1,000 (1 - 2 phi) + 15 (2 - 2 phi)) = 522.5 - 975 phi, above 0.5 it is
+    # 30 + 10 phi: phi = 0.5, pool 2 t, A and B draw 1 t each: 20 + 0.5 x (15 + 15) = $35.
+    coop = solve(_pro_rata_case("cooperative"))
+    assert objective(coop) == pytest.approx(32.5)
+    month1 = coop["scenario_outcomes"].query("month == 1").set_index("party")
+    assert month1.joint_draw_t.to_dict() == pytest.approx({"A": 1.0, "B": 0.0})
+    res = solve(_pro_rata_case("pro_rata"))
+    assert objective(res) == pytest.approx(35.0)
+    assert stock_of(res, "JOINT") == pytest.approx(2.0)
+    out = res["scenario_outcomes"].query("month == 1").set_index("party")
+    assert out.joint_draw_t.to_dict() == pytest.approx({"A": 1.0, "B": 1.0})
+    assert (out.joint_draw_t / out.gap_t).to_dict() == pytest.approx({"A": 0.5, "B": 0.5})
 
 
 def test_entitlement_caps_each_members_draws():

@@ -1,4 +1,4 @@
-"""Issue 4: the coalition game and the sharing rules, against games solved on paper."""
+"""The coalition game and the sharing rules, against games solved on paper."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 3 through the CLI: outputs, exit codes, run specifications, model export,
+"""`stockpile solve` through the CLI: outputs, exit codes, run specifications, model export,
 time limits, and a regression on the bundled workbook."""
 
 from __future__ import annotations
@@ -8,27 +8,18 @@ import json
 import highspy
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from stockpile.cli import main
 from stockpile.pipeline import run
 from stockpile.validate import load
 
-from .helpers import tiny, write_xlsx
+from .helpers import run_cli as invoke, tiny, write_xlsx
 
 FILES = {"summary.md", "results.xlsx", "solver.json", "coverage.csv", "stock.csv", "release_rules.csv",
          "scenario_outcomes.csv", "scenarios.csv", "survival.csv", "costs.csv", "coverage.png", "shortfall_paths.png"}
 
 
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
-@pytest.fixture
-def tiny_xlsx(tmp_path):
-    path = tmp_path / "tiny.xlsx"
-    write_xlsx(tiny(), path)
-    return path
 
 
 def test_solve_writes_the_whole_folder(tiny_xlsx, tmp_path):

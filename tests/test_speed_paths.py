@@ -1,4 +1,4 @@
-"""Issue 6: the vectorised hand-over gives the same results as the persistent interface."""
+"""The vectorised hand-over gives the same results as the persistent interface."""
 
 from __future__ import annotations
 

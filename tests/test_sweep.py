@@ -1,4 +1,4 @@
-"""Issue 5: sweeps with answers known by hand, backends that agree, bad paths, infeasible points."""
+"""Sweeps with answers known by hand, backends that agree, bad paths, infeasible points."""
 
 from __future__ import annotations
 
@@ -6,19 +6,15 @@ import json
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from stockpile.cli import main
 from stockpile.sweeps import PointSolver, grid_points, parse_vary, run_sweep, sweep_table
 from stockpile.workbook import book_from_frames
 
-from .helpers import tiny, write_xlsx
+from .helpers import run_cli as invoke, tiny, write_xlsx
 
 TIMING = ["highs_s", "seconds", "rebuilt"]
 
 
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture

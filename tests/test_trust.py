@@ -1,4 +1,4 @@
-"""Trust: never lose a user's file, never mix up two runs, never accept nonsense (issue 9).
+"""Trust: never lose a user's file, never mix up two runs, never accept nonsense.
 
 Every bad input, option or location ends in a message naming the place, the right exit code,
 no traceback and nothing written."""
@@ -12,18 +12,14 @@ import stat
 import openpyxl
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from stockpile.cli import main
 
-from .helpers import tiny, two_parties, write_xlsx
+from .helpers import run_cli as invoke, tiny, two_parties, write_xlsx
 
 EVENTS_NONE = pd.DataFrame({"scenario": [], "supplier": [], "minerals": [], "targets": [], "start_month": [],
                             "duration_months": [], "cut": []})
 
 
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def assert_clean_failure(result, code: int, *phrases: str) -> None:
@@ -33,11 +29,6 @@ def assert_clean_failure(result, code: int, *phrases: str) -> None:
         assert phrase in result.output, result.output
 
 
-@pytest.fixture
-def tiny_xlsx(tmp_path):
-    path = tmp_path / "tiny.xlsx"
-    write_xlsx(tiny(), path)
-    return path
 
 
 def settings(**values) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Issue 2: reading, validation (every problem at once, with its place), template, default."""
+"""Reading, validation (every problem at once, with its place), template, default."""
 
 from __future__ import annotations
 
