@@ -234,7 +234,8 @@ def test_cost_tables_by_hand():
     assert objective(res) == pytest.approx(78.0)
     costs = res["costs"].set_index("term").usd_per_yr
     assert costs.to_dict() == pytest.approx({"national_holding": 0.0, "national_programme_fixed": 0.0,
-                                             "joint_holding": 30.0, "joint_fixed": 0.0, "expected_shortage": 0.0,
+                                             "joint_holding": 30.0, "joint_fixed": 0.0, "release_capacity": 0.0,
+                                             "expected_shortage": 0.0,
                                              "expected_replenishment": 48.0, "total": 78.0})
     party = res["party_costs"].set_index("holder")
     assert party.loc["JOINT", ["holding_usd_per_yr", "expected_replenishment_usd_per_yr", "total_usd_per_yr"]
@@ -255,3 +256,14 @@ def test_coverage_basis(basis, months):
     assert stock_of(res) == pytest.approx(3.0)
     cov = res["coverage"].iloc[0]
     assert cov.coverage_months == pytest.approx(months)  # 3 t / 1, 0.5 or 0.75 t a month
+
+
+def test_release_capacity_is_a_cost_term_of_its_own():
+    # the option costs $5/t/yr on top of $10/t/yr holding: 3 t cost 30 + 15 = $45/yr, still below
+    # the 0.5 x 1,000 = $500/yr a tonne saves
+    res = solve(tiny(release_options={"usd_per_t_yr": [5.0]}))
+    costs = res["costs"].set_index("term").usd_per_yr
+    assert costs["national_holding"] == pytest.approx(30.0)
+    assert costs["release_capacity"] == pytest.approx(15.0)
+    assert costs["total"] == pytest.approx(45.0) == objective(res)
+    assert res["stock"].cost_usd_per_yr.iloc[0] == pytest.approx(45.0)  # holding-kind terms of the holder

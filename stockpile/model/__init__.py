@@ -17,12 +17,12 @@ from pyomo.core.util import quicksum
 from .. import schema
 from ..data import ModelData
 from ..scenario_tree import ScenarioTree, build_tree
-from . import joint_pool, national_stock, policy, release, replenishment, shortage
+from . import joint_pool, national_stock, policy, release, release_capacity, replenishment, shortage
 from .core import JOINT, KINDS, Context, CostTerm
 from .sets import SparseSets, build_sets
 
 # order matters only where a block uses another's variables (shortage balances releases and draws)
-BLOCKS = (national_stock, release, joint_pool, shortage, replenishment, policy)
+BLOCKS = (national_stock, release, joint_pool, release_capacity, shortage, replenishment, policy)
 
 __all__ = ["BLOCKS", "JOINT", "KINDS", "CostTerm", "SparseSets", "build_model", "coefficients", "cost_table",
            "structure_key", "update_coefficients"]

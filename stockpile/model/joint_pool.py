@@ -28,13 +28,12 @@ def add(ctx: Context) -> None:
             m.Member[p].fix(1)
     m.DRAWS = pyo.Set(initialize=sets.draws, dimen=3, ordered=True)
     m.Draw = pyo.Var(m.DRAWS, domain=pyo.NonNegativeReals)
-    ctx.var.update(JointLots=lots, Draw=dict(m.Draw.items()))
+    ctx.var.update(JointLots=lots, JointByOption=by_option, Draw=dict(m.Draw.items()))
     _draw_limits(ctx, release_capacity(m, by_option, sets.joint_minerals, data.release_options))
     _allocation(ctx)
     holding, fixed = ctx.coef["HoldingCost"], ctx.coef["JointFixedCost"]
     ctx.add_cost("joint_holding", "holding", {
-        (JOINT, mi): quicksum(holding[mi, k] * by_option[mi, k] for k in data.release_options)
-        for mi in sets.joint_minerals})
+        (JOINT, mi): holding[mi] * m.JointStock[mi] for mi in sets.joint_minerals})
     ctx.add_cost("joint_fixed", "fixed", {(JOINT, mi): fixed[mi] * is_open[mi] for mi in sets.joint_minerals})
 
 

@@ -5,17 +5,14 @@ cost) per tonne and the programme's fixed cost when it holds any."""
 from __future__ import annotations
 
 import pyomo.environ as pyo
-from pyomo.core.util import quicksum
 
 from .core import Context
 from .holdings import add_holdings, release_capacity
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:
-    mins, options = data.minerals, data.release_options
     return {
-        "HoldingCost": {(mi, k): mins[mi].holding_usd_per_t_yr + options[k].usd_per_t_yr
-                        for mi in mins for k in options},  # USD/t/yr
+        "HoldingCost": {mi: m.holding_usd_per_t_yr for mi, m in data.minerals.items()},  # USD/t/yr
         "ProgrammeFixedCost": {(p, mi): data.demand[p, mi].programme_fixed_usd_per_yr
                                for p, mi in sets.stock_pairs},  # USD/yr
     }
@@ -36,7 +33,6 @@ def add(ctx: Context) -> None:
                    capacity=release_capacity(m, by_option, sets.stock_pairs, data.release_options))
     holding, fixed = ctx.coef["HoldingCost"], ctx.coef["ProgrammeFixedCost"]
     ctx.add_cost("national_holding", "holding", {
-        (p, mi): quicksum(holding[mi, k] * by_option[p, mi, k] for k in data.release_options)
-        for p, mi in sets.stock_pairs})
+        (p, mi): holding[mi] * m.Stock[p, mi] for p, mi in sets.stock_pairs})
     ctx.add_cost("national_programme_fixed", "fixed", {
         (p, mi): fixed[p, mi] * is_open[p, mi] for p, mi in sets.stock_pairs})
