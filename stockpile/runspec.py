@@ -24,7 +24,7 @@ from .data import ModelData
 from .problems import InputError, Problem
 from .schema import SETTINGS
 from .validate import _closest, build_model_data
-from .workbook import RawBook, read_book, set_value
+from .workbook import RawBook, read_book, with_changes
 
 TABLES = {"settings": "settings sheet overrides", "set": "cell overrides SHEET.ROW.COLUMN = value",
           "sweep": "vary = [...] for `stockpile sweep`"}
@@ -145,17 +145,19 @@ def _check_sweep(ck: _Spec, table) -> None:
             ck.add(key, "sweep", "vary = a list of strings \"SHEET.ROW.COLUMN=VALUES\"", repr(value))
 
 
-def apply_overrides(book: RawBook, overrides: dict[str, object], origin: str) -> None:
+def apply_overrides(book: RawBook, overrides: dict[str, object], origin: str) -> RawBook:
+    """The book with a run specification's overrides; every unknown cell path is a problem."""
     problems = []
     for cell_path, value in overrides.items():
         try:
-            set_value(book, cell_path, value)
+            book = with_changes(book, [(cell_path, value, False)])
         except ValueError as exc:
             problems.append(Problem(origin, None, None, None, "SHEET.ROW.COLUMN naming an existing cell", str(exc),
                                     line=_line(Path(origin).read_text(), cell_path) if Path(origin).is_file()
                                     else None))
     if problems:
         raise InputError(problems)
+    return book
 
 
 def load_book(source: str) -> tuple[RunSpec, RawBook]:
@@ -164,7 +166,7 @@ def load_book(source: str) -> tuple[RunSpec, RawBook]:
     spec = read_spec(source) if is_spec else RunSpec(Path(source).stem, source)
     book = read_book(spec.workbook)
     if is_spec:
-        apply_overrides(book, spec.overrides, source)
+        book = apply_overrides(book, spec.overrides, source)
         book.run_spec, book.run_spec_sha256 = str(Path(source).resolve()), spec.sha256
     return spec, book
 

@@ -8,7 +8,6 @@ it rebuilds only when the structure changes.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import threading
 import time
@@ -21,7 +20,7 @@ from .problems import InputError
 from .resolver import Resolver
 from .signals import Terminated
 from .validate import build_model_data, parse_number
-from .workbook import RawBook, matching_rows, parse_path, row_id, set_value
+from .workbook import RawBook, matching_rows, parse_path, row_id, with_changes
 
 
 # ---- grammar: SHEET.ROW.COLUMN=LO:HI:STEP | =A,B,C | =xLO:HI:STEP | =xA,B ------------------------
@@ -143,15 +142,7 @@ def plan_points(book: RawBook, varies, tornado: str | None) -> tuple[list[Point]
 
 
 def apply_point(book: RawBook, point: Point) -> RawBook:
-    book = copy.deepcopy(book)
-    for path, value, scale in point.changes:
-        if scale:
-            column = parse_path(path)[2]
-            for _, cells in matching_rows(book, path):
-                cells[column] = parse_number(cells.get(column)) * value
-        else:
-            set_value(book, path, value)
-    return book
+    return with_changes(book, point.changes)
 
 
 # ---- one worker: a persistent model, re-solved while the structure stays the same ------------------------

@@ -6,6 +6,7 @@ Nothing here judges the cells: `validate.py` does, with the row numbers kept her
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import io
@@ -241,6 +242,27 @@ def set_value(book: RawBook, path: str, value: Cell) -> None:
         cells[column] = _cell(value)
     if column not in book.sheets[sheet].columns:
         book.sheets[sheet].columns.append(column)
+
+
+def scale_value(book: RawBook, path: str, factor: float) -> None:
+    """Multiply the number in every cell a path names (a sweep's =xLO:HI:STEP)."""
+    from .validate import parse_number
+
+    column = parse_path(path)[2]
+    for _, cells in matching_rows(book, path):
+        cells[column] = parse_number(cells.get(column)) * factor
+
+
+def with_changes(book: RawBook, changes) -> RawBook:
+    """A copy of the book with (path, value, scale) changes applied: the one place cells are overridden
+    (run specifications and sweep points alike). ValueError names an unknown sheet, row or column."""
+    book = copy.deepcopy(book)
+    for path, value, scale in changes:
+        if scale:
+            scale_value(book, path, value)
+        else:
+            set_value(book, path, value)
+    return book
 
 
 def book_from_frames(frames: dict[str, pd.DataFrame], path: str = "<memory>") -> RawBook:
