@@ -22,7 +22,8 @@ import pandas as pd
 from .data import ModelData
 from .game import Game, play
 from .results import Results
-from .sharing import RULES, compare, core_status, least_core_slack, uncertainty, unusable_rules
+from .sharing import RULES, least_core_slack, unusable_rules
+from .verdicts import compare, core_existence, uncertainty
 from .sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
 from .workbook import RawBook
 
@@ -53,22 +54,54 @@ def solve(source: Source, write_model: str | None = None) -> Results:
 class Sharing:
     """The coalition game and each rule's split of its cost (`stockpile share`)."""
 
-    data: ModelData
+    data: ModelData | None  # None for a game read from a file without a workbook
     game: Game
     tables: dict[str, pd.DataFrame]  # coalitions, sharing, core_check
     notes: list[str] = field(default_factory=list)  # rules skipped, coalitions not proven optimal
+    game_file: str = ""  # the coalitions file the values came from (share --game)
+    game_file_sha256: str = ""
+
+    @property
+    def source_name(self) -> str:
+        return Path(self.game_file).name if self.game_file else Path(self.data.source).name
+
+    @property
+    def provenance(self) -> list[str]:
+        from .reports.common import provenance
+
+        lines = provenance(self.data) if self.data is not None else []
+        if self.game_file:
+            lines.append(f"Coalition values from `{self.game_file}`, sha256 `{self.game_file_sha256}`.")
+        return lines
 
     @property
     def least_core_slack(self) -> float:
         return least_core_slack(self.game)
 
     @property
+    def core(self):
+        """verdicts.CoreExistence: non-empty / empty (each proved) or undetermined, with the slack interval."""
+        return core_existence(self.game)
+
+    @property
     def core_status(self) -> str:
-        return core_status(self.game, self.least_core_slack)
+        return self.core.status
 
     @property
     def uncertainty(self) -> float:
         return uncertainty(self.game)
+
+
+def share_game(path: str | Path, data: ModelData | None = None, rules=RULES, reference: str = "shapley") -> Sharing:
+    """The rules on coalition costs from a file (the coalitions.csv `share` writes, or external values)."""
+    import hashlib
+
+    from .game import game_from_file
+
+    game = game_from_file(path, data)
+    out = sharing_of(data, game, list(rules), reference)
+    out.game_file, out.game_file_sha256 = str(path), hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return out
 
 
 def share(source: Source, rules=RULES, reference: str = "shapley", mip_rel_gap: float | None = None,
@@ -81,15 +114,16 @@ def share(source: Source, rules=RULES, reference: str = "shapley", mip_rel_gap: 
     return sharing_of(data, game, list(rules), reference)
 
 
-def sharing_of(data: ModelData, game: Game, rules: list[str], reference: str) -> Sharing:
-    """The rules applied to a solved game; a proportional rule with nothing to split by is skipped."""
+def sharing_of(data: ModelData | None, game: Game, rules: list[str], reference: str) -> Sharing:
+    """The rules applied to a game; a rule that cannot apply (nothing to split by, no workbook) is skipped."""
     skipped = unusable_rules(game, data, [*rules, reference])
     if reference in skipped and "optimised" in rules:
         raise ValueError(f"--reference {reference}: {skipped[reference]}; choose another reference")
     notes = [why for r, why in skipped.items() if r in rules]
     table = game.table()
     notes += [f"coalition {name}: HiGHS stopped at its time limit; its value is the best found, not a proven "
-              "optimum" for name, status in zip(table.coalition, table.status, strict=True) if status != "optimal"]
+              "optimum" for name, status in zip(table.coalition, table.status, strict=True)
+              if status not in ("optimal", "given")]
     tables = {"coalitions": table, **compare(game, data, [r for r in rules if r not in skipped], reference)}
     return Sharing(data, game, tables, notes)
 
@@ -131,4 +165,4 @@ def sweep_of(run: SweepRun, labels: list[str], tornado: bool) -> Sweep:
     return Sweep(run, labels, tornado, tables)
 
 
-__all__ = ["Point", "Results", "Sharing", "Sweep", "load", "share", "solve", "sweep"]
+__all__ = ["Point", "Results", "Sharing", "Sweep", "load", "share", "share_game", "solve", "sweep"]

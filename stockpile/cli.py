@@ -209,12 +209,40 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
               help="rule the 'optimised' shares stay closest to")
 @click.option("--mip-rel-gap", type=click.FloatRange(0, 0.1), default=None,
               help="override the workbook's mip_rel_gap for the coalition solves, 0 to 0.1")
+@click.option("--game", "game_file", type=click.Path(dir_okay=False), metavar="COALITIONS.csv",
+              help="compare the rules on coalition costs from this file (as share writes it) instead of solving; "
+                   "give the workbook too for the consumption, exposed_demand and gdp rules")
 @guarded
-def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None) -> None:
+def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None, game_file) -> None:
     """Coalition game and cost-sharing comparison for the joint stockpile."""
+    from .reports import write_share
+
+    if game_file:
+        sharing, folder = _share_from_file(source, game_file, out, overwrite, rules, reference)
+    else:
+        sharing, folder = _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap)
+    for note in write_share(folder, sharing, overwrite):
+        click.echo(f"warning: {note}", err=True)
+    pivot = sharing.tables["sharing"].pivot(index="rule", columns="party", values="cost_usd_per_yr") / 1e6
+    click.echo("Cost per party under each rule, USD m/yr:")
+    click.echo(pivot.reindex([r for r in rules if r in pivot.index]).to_string(float_format=lambda x: f"{x:10.3f}"))
+    click.echo(f"wrote {folder}/")
+
+
+def _share_from_file(source, game_file, out, overwrite, rules, reference):
+    from .api import share_game
+
+    spec, data = _load_run(source) if source else (None, None)
+    folder = _output(out, Path("results") / f"{Path(game_file).stem}-share", overwrite)
+    try:
+        return share_game(game_file, data, rules, reference), folder
+    except ValueError as err:
+        raise Stop(str(err)) from None
+
+
+def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap):
     from .api import sharing_of
     from .game import CoalitionUnsolved, play
-    from .reports import write_share
 
     spec, data = _load_run(source)
     if mip_rel_gap is not None:
@@ -229,13 +257,7 @@ def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap:
             game = play(data, progress=lambda done, total, name: bar.update(1))
         except CoalitionUnsolved as err:
             raise Stop(f"{err}; nothing was written", EXIT_NO_SOLUTION) from None
-    sharing = sharing_of(data, game, rules, reference)
-    for note in write_share(folder, sharing, overwrite):
-        click.echo(f"warning: {note}", err=True)
-    pivot = sharing.tables["sharing"].pivot(index="rule", columns="party", values="cost_usd_per_yr") / 1e6
-    click.echo("Cost per party under each rule, USD m/yr:")
-    click.echo(pivot.reindex([r for r in rules if r in pivot.index]).to_string(float_format=lambda x: f"{x:10.3f}"))
-    click.echo(f"wrote {folder}/")
+    return sharing_of(data, game, rules, reference), folder
 
 
 def _check_reference(data, rules: list[str], reference: str) -> None:

@@ -43,6 +43,12 @@ class Game:
     def grand_coalition(self) -> Coalition:
         return frozenset(self.players)
 
+    def bound(self, c: Coalition) -> float:
+        """The solver's proven lower bound on v(C): the true value lies in [bound, value]."""
+        f = self.facts.get(c)
+        best = None if f is None else f.best_bound_usd_per_yr
+        return self.value[c] if best is None else min(best, self.value[c])  # a bound of 0 is a bound
+
     def coalitions(self, proper: bool = False) -> list[Coalition]:
         return [c for c in all_coalitions(self.players) if not proper or c != self.grand_coalition]
 
@@ -90,3 +96,90 @@ def play(data: ModelData, threads: int | None = None, progress=None) -> Game:
         if progress:
             progress(i + 1, len(order), coalition_name(c, players))
     return Game(players, value, facts, grand_results)
+
+
+GAME_COLUMNS = ("coalition", "cost_usd_per_yr")  # required; best_bound_usd_per_yr and status are optional
+
+
+def game_from_file(path, data: ModelData | None = None) -> Game:
+    """Coalition costs from a CSV file (coalitions.csv as `stockpile share` writes it: `coalition` with
+    members joined by '+', `cost_usd_per_yr`, optional `best_bound_usd_per_yr` and `status`); every
+    problem at once as an InputError naming the row and column."""
+    from .problems import InputError, Problem
+
+    rows, problems = _game_rows(path)
+    shown = str(path)
+    value, bound, status, order = {}, {}, {}, []
+    for row, cells in rows:
+        c, err = _parse_game_row(cells)
+        if err:
+            problems.append(Problem(shown, None, row, err[0], err[1], err[2]))
+            continue
+        members, cost, best, st = c
+        if members in value:
+            problems.append(Problem(shown, None, row, "coalition", "each coalition once",
+                                    f"'{cells['coalition']}' again"))
+            continue
+        value[members], bound[members], status[members] = cost, best, st
+        order += [p for p in sorted(members, key=cells["coalition"].find) if p not in order]
+    players = order
+    problems += _completeness(shown, players, value, data)
+    if problems:
+        raise InputError(problems)
+    facts = {c: SolverFacts(status[c], status[c], True, v, bound[c], None, 0.0, 0.0) for c, v in value.items()}
+    return Game(players, value, facts)
+
+
+def _game_rows(path):
+    from pathlib import Path
+
+    from .problems import InputError, Problem
+    from .workbook import read_csv_sheet
+
+    f = Path(path)
+    if not f.is_file():
+        raise InputError([Problem(str(f), None, None, None, "a CSV file of coalition costs", "no such file")])
+    problems: list = []
+    sheet = read_csv_sheet(f, problems)
+    missing = [c for c in GAME_COLUMNS if sheet.readable and c not in sheet.columns]
+    problems += [Problem(str(f), None, 1, c, f"a column '{c}' in the header row", "no such column") for c in missing]
+    if problems:
+        raise InputError(problems)
+    return sheet.rows, []
+
+
+def _parse_game_row(cells):
+    """((members, cost, bound, status), None) or (None, (column, expected, found))."""
+    from .validate import parse_number
+
+    text = str(cells.get("coalition") or "").strip()
+    parts = [p.strip() for p in text.split("+")]
+    if not text or not all(parts) or len(set(parts)) != len(parts):
+        return None, ("coalition", "party ids joined by '+', each once (e.g. US+JP)", f"'{text}'")
+    cost = parse_number(cells.get("cost_usd_per_yr"))
+    if cost is None:
+        return None, ("cost_usd_per_yr", "a number (USD/yr)", f"'{cells.get('cost_usd_per_yr')}'")
+    raw = cells.get("best_bound_usd_per_yr")
+    best = cost if raw in (None, "") else parse_number(raw)
+    if best is None or best > cost + max(1e-6, 1e-9 * abs(cost)):
+        return None, ("best_bound_usd_per_yr", f"a number at most the cost ({cost:g})", f"'{raw}'")
+    return (frozenset(parts), cost, best, str(cells.get("status") or "given")), None
+
+
+def _completeness(shown: str, players: list[str], value: dict, data: ModelData | None) -> list:
+    from .problems import Problem
+
+    out = []
+    if len(players) > 16:
+        return [Problem(shown, None, None, "coalition", "at most 16 parties", f"{len(players)}")]
+    missing = [c for c in all_coalitions(players) if c not in value]
+    if missing:
+        names = ", ".join(coalition_name(c, players) for c in missing[:8]) + (" ..." if len(missing) > 8 else "")
+        out.append(Problem(shown, None, None, "coalition", f"every one of the {2 ** len(players) - 1} coalitions of "
+                           f"{', '.join(players)}", f"{len(missing)} missing: {names}"))
+    if data is not None:
+        unknown = [p for p in players if p not in data.parties]
+        if unknown:
+            out.append(Problem(shown, None, None, "coalition", "parties of the workbook",
+                               f"unknown {', '.join(unknown)}"))
+    return out

@@ -1,8 +1,10 @@
-"""Cost-sharing rules for the joint-stockpile game, side by side, with core checks.
+"""Cost-sharing rules for the joint-stockpile game, side by side, with core verdicts.
 
-Cost game: v(C) = expected annual cost of coalition C pooling. An allocation x
-(USD/yr per party, sum = v(N)) gives coalition C the excess e(C) = x(C) - v(C):
-what C pays beyond going it alone. x is in the core when no e(C) > 0.
+Cost game: v(C) = expected annual cost of coalition C pooling. An allocation x (USD/yr per
+party, sum = v(N)) gives coalition C the excess e(C) = x(C) - v(C): what C pays beyond going
+it alone. x is in the core when no e(C) > 0. Every single-valued rule here is efficient,
+symmetric (players whose values are interchangeable pay the same) and anonymous (renaming
+players renames their shares); docs/formulation.md, "The coalition game", gives the formulas.
 """
 
 from __future__ import annotations
@@ -12,20 +14,23 @@ from math import factorial
 
 import highspy
 import numpy as np
-import pandas as pd
-import pyomo.environ as pyo
-from pyomo.contrib.solver.solvers.highs import Highs
 
 from .data import ModelData
-from .game import Coalition, Game, coalition_name
+from .game import Coalition, Game
 
 RULES = ("equal_saving", "consumption", "exposed_demand", "gdp", "standalone", "shapley", "nucleolus",
-         "least_core", "optimised")
-TOL_REL = 1e-9
+         "prenucleolus", "least_core", "optimised")
+NEEDS_WORKBOOK = ("consumption", "exposed_demand", "gdp")
+TOL_REL = 1e-6  # above the QP's own feasibility tolerance (1e-7 of the largest value): no false proofs
 
 
-def _tol(game: Game) -> float:
-    return max(1e-6, TOL_REL * abs(game.value[game.grand_coalition]))
+class NoImputation(ValueError):
+    """v(N) exceeds the sum of stand-alone costs: no split lets every party pay at most its own cost."""
+
+
+def tolerance(game: Game) -> float:
+    """Below this, two amounts of the game are the same number (LP precision, not solver gaps)."""
+    return max(1e-6, TOL_REL * max(abs(v) for v in game.value.values()))
 
 
 def equal_saving(game: Game) -> dict[str, float]:
@@ -36,11 +41,12 @@ def equal_saving(game: Game) -> dict[str, float]:
 
 
 def proportional(game: Game, weights: dict[str, float]) -> dict[str, float]:
-    """v(N) split in proportion to `weights` (consumption, exposed demand, GDP, stand-alone cost)."""
+    """v(N) split in proportion to `weights` (consumption, exposed demand, GDP, stand-alone cost);
+    callers skip a rule whose weights are all 0 (unusable_rules) rather than split equally."""
     total = sum(weights[p] for p in game.players)
     vn = game.value[game.grand_coalition]
     if total <= 0:
-        return {p: vn / len(game.players) for p in game.players}
+        raise ValueError("proportional rule with weights that sum to 0")
     return {p: vn * weights[p] / total for p in game.players}
 
 
@@ -55,109 +61,138 @@ def shapley(game: Game) -> dict[str, float]:
         total = 0.0
         for r in range(n):
             w = factorial(r) * factorial(n - r - 1) / factorial(n)
-            for c in combinations(others, r):
-                c = frozenset(c)
-                total += w * (v[c | {p}] - v[c])
+            total += sum(w * (v[frozenset(c) | {p}] - v[frozenset(c)]) for c in combinations(others, r))
         out[p] = total
     return out
 
 
-def _lp(c, a_ub, b_ub, a_eq, b_eq) -> tuple[bool, np.ndarray, float]:
-    """min c.x s.t. a_ub x <= b_ub, a_eq x = b_eq, x free: a small dense LP in HiGHS."""
+# ---- small LPs and QPs in HiGHS --------------------------------------------------------------------------
+
+def _highs(n: int, lower, upper, cost, tight: bool = True) -> highspy.Highs:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    inf = highspy.kHighsInf
-    n = len(c)
+    for opt in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
+        if tight:  # LPs: tighter than HiGHS's default; its QP solver fails on degenerate projections so
+            h.setOptionValue(opt, 1e-9)
     for j in range(n):
-        h.addCol(float(c[j]), -inf, inf, 0, [], [])
-    for rows, rhs, equal in ((a_ub, b_ub, False), (a_eq, b_eq, True)):
-        for row, b in zip(rows, rhs, strict=True):
-            idx = np.flatnonzero(row)
-            h.addRow(float(b) if equal else -inf, float(b), len(idx), idx.astype(np.int32),
-                     np.asarray(row, float)[idx])
+        h.addCol(float(cost[j]), float(lower[j]), float(upper[j]), 0, [], [])
+    return h
+
+
+def _add_rows(h: highspy.Highs, rows, lo, hi) -> None:
+    for row, a, b in zip(rows, lo, hi, strict=True):
+        idx = np.flatnonzero(row)
+        h.addRow(float(a), float(b), len(idx), idx.astype(np.int32), np.asarray(row, float)[idx])
+
+
+def _solve(h: highspy.Highs) -> np.ndarray:
     h.run()
-    ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    return ok, np.array(h.getSolution().col_value), h.getInfo().objective_function_value
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(f"sharing LP/QP: HiGHS says {h.getModelStatus().name}")
+    return np.array(h.getSolution().col_value)
 
 
-def _indicator(game: Game, c: Coalition) -> np.ndarray:
-    return np.array([1.0 if p in c else 0.0 for p in game.players])
+class _Game:
+    """The game in scaled units (largest |v| = 1) as matrices: rows of coalition indicators."""
+
+    def __init__(self, game: Game, individually_rational: bool = False):
+        self.game, self.players = game, game.players
+        self.scale = max(1.0, max(abs(v) for v in game.value.values()))
+        self.proper = game.coalitions(proper=True)
+        self.rows = np.array([[1.0 if p in c else 0.0 for p in self.players] for c in self.proper])
+        self.v = np.array([game.value[c] for c in self.proper]) / self.scale
+        self.vn = game.value[game.grand_coalition] / self.scale
+        n, inf = len(self.players), highspy.kHighsInf
+        self.upper = np.full(n, inf)
+        if individually_rational:  # a cost game's imputations: nobody pays more than alone
+            self.upper = np.array([game.value[frozenset([p])] for p in self.players]) / self.scale
+            if self.upper.sum() < self.vn - tolerance(game) / self.scale:
+                raise NoImputation("pooling costs more than the sum of stand-alone costs: no imputation exists")
+        self.lower = np.full(n, -inf)
+
+    def stage(self, fixed: dict[int, float], free: list[int]) -> tuple[float, np.ndarray]:
+        """min t s.t. e(C) <= t (C free), e(C) = fixed[C], x(N) = v(N): (t, x)."""
+        n, inf = len(self.players), highspy.kHighsInf
+        h = _highs(n + 1, [*self.lower, -inf], [*self.upper, inf], [0.0] * n + [1.0 if free else 0.0])
+        _add_rows(h, [np.append(self.rows[i], -1.0) for i in free], [-inf] * len(free), [self.v[i] for i in free])
+        eq = [np.append(np.ones(n), 0.0)] + [np.append(self.rows[i], 0.0) for i in fixed]
+        rhs = [self.vn] + [self.v[i] + e for i, e in fixed.items()]
+        _add_rows(h, eq, rhs, rhs)
+        sol = _solve(h)
+        return (sol[-1] if free else 0.0), sol[:n]
+
+    def can_fall_below(self, i: int, t: float, fixed: dict[int, float], free: list[int]) -> bool:
+        """Is there an optimum of this stage in which coalition i's excess is below t?"""
+        n, inf = len(self.players), highspy.kHighsInf
+        h = _highs(n, self.lower, self.upper, self.rows[i])
+        _add_rows(h, [self.rows[j] for j in free], [-inf] * len(free), [self.v[j] + t for j in free])
+        eq = [np.ones(n)] + [self.rows[j] for j in fixed]
+        rhs = [self.vn] + [self.v[j] + e for j, e in fixed.items()]
+        _add_rows(h, eq, rhs, rhs)
+        return float(self.rows[i] @ _solve(h)) - self.v[i] < t - 1e-9
 
 
-def least_core_slack(game: Game) -> float:
-    """t* = min over allocations of the largest excess; <= 0 iff the core is non-empty."""
-    return _nucleolus_stage(game, {}, game.coalitions(proper=True))[0]
-
-
-def _nucleolus_stage(game: Game, fixed: dict[Coalition, float], free: list[Coalition]):
-    """min t s.t. x(C) - v(C) <= t (C free), x(C) - v(C) = fixed[C], x(N) = v(N). Variables (x, t)."""
-    scale = max(1.0, max(abs(v) for v in game.value.values()))  # work in units of the largest value
+def _lexicographic_centre(game: Game, individually_rational: bool) -> dict[str, float]:
+    """Sequential LPs (Maschler, Peleg and Shapley 1979): minimise the largest excess, fix the
+    coalitions whose excess cannot fall below it in any optimum, repeat until x is unique."""
+    g = _Game(game, individually_rational)
     n = len(game.players)
-    c = np.zeros(n + 1)
-    c[-1] = 1.0 if free else 0.0  # with every coalition fixed only x is left to find
-    a_ub = [np.append(_indicator(game, C), -1.0) for C in free]
-    b_ub = [game.value[C] / scale for C in free]
-    a_eq = [np.append(np.ones(n), 0.0)] + [np.append(_indicator(game, C), 0.0) for C in fixed]
-    b_eq = [game.value[game.grand_coalition] / scale] + [(game.value[C] + e) / scale for C, e in fixed.items()]
-    ok, sol, t = _lp(c, a_ub, b_ub, a_eq, b_eq)
-    if not ok:
-        raise RuntimeError("nucleolus LP failed")
-    return t * scale, sol[:n] * scale, (a_ub, b_ub, a_eq, b_eq, scale)
+    fixed: dict[int, float] = {}
+    free = list(range(len(g.proper)))
+    while True:
+        t, x = g.stage(fixed, free)
+        tight = [i for i in free if g.rows[i] @ x - g.v[i] >= t - 1e-9]  # only these can be stuck at t
+        newly = [i for i in tight if not g.can_fall_below(i, t, fixed, free)] or tight[:1]
+        for i in newly:
+            fixed[i] = t
+            free.remove(i)
+        span = np.array([np.ones(n)] + [g.rows[i] for i in fixed])
+        if not free or np.linalg.matrix_rank(span) >= n:  # the fixed excesses determine x
+            x = g.stage(fixed, free)[1]
+            return dict(zip(game.players, (x * g.scale).tolist(), strict=True))
+
+
+def prenucleolus(game: Game) -> dict[str, float]:
+    """The prenucleolus (Schmeidler 1969 over all efficient x): may charge a party more than alone."""
+    return _lexicographic_centre(game, individually_rational=False)
 
 
 def nucleolus(game: Game) -> dict[str, float]:
-    """Exact nucleolus by sequential LPs: minimise the largest excess, fix the coalitions whose
-    excess cannot go below it in any optimum, repeat until the allocation is unique."""
-    n = len(game.players)
-    fixed: dict[Coalition, float] = {}
-    free = game.coalitions(proper=True)
-    x = None
-    while True:
-        t, x, (a_ub, b_ub, a_eq, b_eq, scale) = _nucleolus_stage(game, fixed, free)
-        if not free:
-            break
-        newly = []
-        ub = [np.append(r[:-1], 0.0) for r in a_ub]  # every free coalition's excess <= t
-        bub = [b + t / scale for b in b_ub]
-        for C in free:
-            # can C's excess fall below t? if not, it is t in every optimum: fix it
-            ok, _, val = _lp(np.append(_indicator(game, C), 0.0), ub, bub, a_eq, b_eq)
-            if ok and val * scale - game.value[C] >= t - _tol(game):
-                newly.append(C)
-        if not newly:  # numerical safety: fix the tightest one
-            newly = [min(free, key=lambda C: abs(float(_indicator(game, C) @ x) - game.value[C] - t))]
-        for C in newly:
-            fixed[C] = t
-            free.remove(C)
-        rows = np.array([np.ones(n)] + [_indicator(game, C) for C in fixed])
-        if np.linalg.matrix_rank(rows) >= n:
-            t, x, _ = _nucleolus_stage(game, fixed, free)
-            break
-    return dict(zip(game.players, x.tolist(), strict=True))
+    """The nucleolus (Schmeidler 1969): the same over imputations, x_p <= v({p}) for every p."""
+    return _lexicographic_centre(game, individually_rational=True)
+
+
+def least_core_slack(game: Game, values: dict[Coalition, float] | None = None) -> float:
+    """t* = min over efficient x of the largest excess; <= 0 iff the core is non-empty."""
+    if values is not None:
+        game = Game(game.players, values, {})
+    g = _Game(game)
+    return g.stage({}, list(range(len(g.proper))))[0] * g.scale
 
 
 def closest_in_core(game: Game, reference: dict[str, float], slack: float) -> dict[str, float]:
-    """Pyomo + HiGHS: the allocation with every excess <= slack that is closest (min max
-    deviation) to `reference`. With slack = max(0, t*) it lies in the core when the core is
-    non-empty, and in the least core otherwise."""
-    scale = max(1.0, abs(game.value[game.grand_coalition]))
-    m = pyo.ConcreteModel()
-    m.PLAYERS = pyo.Set(initialize=game.players, ordered=True)
-    m.Share = pyo.Var(m.PLAYERS)  # USD/yr / scale
-    m.Deviation = pyo.Var(domain=pyo.NonNegativeReals)
-    m.Efficiency = pyo.Constraint(expr=sum(m.Share[p] for p in game.players)
-                                  == game.value[game.grand_coalition] / scale)
-    proper = game.coalitions(proper=True)
-    m.Excess_Limit = pyo.Constraint(
-        range(len(proper)),
-        rule=lambda _, i: sum(m.Share[p] for p in proper[i]) - game.value[proper[i]] / scale <= slack / scale)
-    m.Above = pyo.Constraint(m.PLAYERS, rule=lambda _, p: m.Share[p] - reference[p] / scale <= m.Deviation)
-    m.Below = pyo.Constraint(m.PLAYERS, rule=lambda _, p: reference[p] / scale - m.Share[p] <= m.Deviation)
-    m.Max_Deviation = pyo.Objective(expr=m.Deviation)
-    opt = Highs()
-    opt.config.load_solutions = True
-    opt.solve(m)
-    return {p: m.Share[p].value * scale for p in game.players}
+    """The allocation with every excess <= slack nearest `reference` in the Euclidean norm:
+    argmin sum_p (x_p - r_p)^2 s.t. x(N) = v(N), x(C) - v(C) <= slack. A projection onto a convex
+    set is unique, and symmetric and anonymous when the reference is (a QP HiGHS solves)."""
+    g = _Game(game)
+    n, inf = len(game.players), highspy.kHighsInf
+    r = np.array([reference[p] for p in game.players]) / g.scale
+    h = _highs(n, g.lower, g.upper, -r, tight=False)
+    hessian = highspy.HighsHessian()
+    hessian.dim_, hessian.format_ = n, highspy.HessianFormat.kTriangular
+    hessian.start_, hessian.index_, hessian.value_ = list(range(n + 1)), list(range(n)), [1.0] * n
+    h.passHessian(hessian)
+    slack_scaled = slack / g.scale + 1e-9  # room for t*'s own rounding, far below any amount shown
+    _add_rows(h, g.rows, [-inf] * len(g.proper), g.v + slack_scaled)
+    _add_rows(h, [np.ones(n)], [g.vn], [g.vn])
+    x = _solve(h)
+    x += (g.vn - x.sum()) / n  # exact efficiency: the QP's rounding, spread evenly (symmetry kept)
+    return dict(zip(game.players, (x * g.scale).tolist(), strict=True))
+
+
+def least_core(game: Game) -> dict[str, float]:
+    """The least-core point nearest equal_saving (Euclidean): single-valued, symmetric, anonymous."""
+    return closest_in_core(game, equal_saving(game), least_core_slack(game))
 
 
 def weights(data: ModelData, players: list[str]) -> dict[str, dict[str, float]]:
@@ -173,21 +208,21 @@ def weights(data: ModelData, players: list[str]) -> dict[str, dict[str, float]]:
             "gdp": {p: data.parties[p].gdp_usd_bn for p in players}}
 
 
-def allocate(game: Game, data: ModelData, rules=RULES, reference: str = "shapley") -> dict[str, dict[str, float]]:
-    """Cost per party (USD/yr) under each rule; `optimised` stays closest to `reference` (any other rule)."""
-    w = weights(data, game.players)
-    t_star = least_core_slack(game)
+def allocate(game: Game, data: ModelData | None, rules=RULES, reference: str = "shapley") -> dict[str, dict]:
+    """Cost per party (USD/yr) under each rule; `optimised` is the core point (least-core point when
+    the core is empty) nearest `reference` (any other rule)."""
+    w = weights(data, game.players) if data is not None else {}
     rule_of = {
         "equal_saving": lambda: equal_saving(game),
-        "consumption": lambda: proportional(game, w["consumption"]),
-        "exposed_demand": lambda: proportional(game, w["exposed_demand"]),
-        "gdp": lambda: proportional(game, w["gdp"]),
         "standalone": lambda: proportional(game, {p: game.value[frozenset([p])] for p in game.players}),
         "shapley": lambda: shapley(game),
         "nucleolus": lambda: nucleolus(game),
-        "least_core": lambda: closest_in_core(game, equal_saving(game), t_star),
+        "prenucleolus": lambda: prenucleolus(game),
+        "least_core": lambda: least_core(game),
+        **{r: (lambda r=r: proportional(game, w[r])) for r in NEEDS_WORKBOOK},
     }
-    rule_of["optimised"] = lambda: closest_in_core(game, out.get(reference) or rule_of[reference](), max(0.0, t_star))
+    rule_of["optimised"] = lambda: closest_in_core(game, out.get(reference) or rule_of[reference](),
+                                                   max(0.0, least_core_slack(game)))
     out: dict[str, dict[str, float]] = {}
     for rule in rules:
         if rule not in rule_of:
@@ -197,58 +232,20 @@ def allocate(game: Game, data: ModelData, rules=RULES, reference: str = "shapley
 
 
 def unusable_rules(game: Game, data: ModelData | None, rules) -> dict[str, str]:
-    """Proportional rules whose weights are all 0 (they would quietly become an equal split): rule -> why."""
-    w = weights(data, game.players)
+    """Rules that cannot be applied here, with why: a proportional rule whose weights are all 0 (it
+    would quietly become an equal split), a rule that needs a workbook when there is none, and the
+    nucleolus when no imputation exists."""
+    out = {}
+    w = weights(data, game.players) if data is not None else {}
     w["standalone"] = {p: game.value[frozenset([p])] for p in game.players}
     what = {"consumption": "consumption", "exposed_demand": "exposed demand (consumption x supplier shares)",
             "gdp": "gdp_usd_bn in the parties sheet", "standalone": "stand-alone costs"}
-    return {r: f"rule {r} skipped: every party's {what[r]} is 0, so it has nothing to split by"
-            for r in rules if r in what and sum(w[r].values()) <= 0}
-
-
-def uncertainty(game: Game) -> float:
-    """Largest (incumbent - best bound) over the coalition values, USD/yr: how far any v(C) may be
-    above the true optimum. An excess smaller than this (plus the grand coalition's own) is noise."""
-    return max((f.objective_usd_per_yr or 0.0) - (f.best_bound_usd_per_yr or f.objective_usd_per_yr or 0.0)
-               for f in game.facts.values())
-
-
-def core_status(game: Game, t_star: float) -> str:
-    """'non-empty', 'empty', or 'undetermined' when the least-core slack is within solver uncertainty."""
-    if t_star <= _tol(game):
-        return "non-empty"
-    return "empty" if t_star > 2 * uncertainty(game) + _tol(game) else "undetermined"
-
-
-def core_check(game: Game, x: dict[str, float]) -> list[tuple[Coalition, float]]:
-    """Excess of every proper coalition: (C, x(C) - v(C)); positive = C would do better alone."""
-    return [(C, sum(x[p] for p in C) - game.value[C]) for C in game.coalitions(proper=True)]
-
-
-def compare(game: Game, data: ModelData, rules=RULES, reference: str = "shapley") -> dict[str, pd.DataFrame]:
-    """sharing.csv (rule x party) and core_check.csv (rule x coalition)."""
-    allocations = allocate(game, data, rules, reference)
-    # a coalition "would leave" only when its excess is beyond what the MIP gaps can explain:
-    # v(C) and v(N) may each sit above their true optimum by up to `uncertainty`
-    tol = _tol(game) + 2 * uncertainty(game)
-    own = {}
-    if game.grand is not None:
-        own = game.grand["party_costs"].set_index("holder").total_usd_per_yr.to_dict()
-    rows, checks = [], []
-    for rule, x in allocations.items():
-        excess = core_check(game, x)
-        blocking = [(C, e) for C, e in excess if e > tol]
-        for C, e in excess:
-            checks.append({"rule": rule, "coalition": coalition_name(C, game.players),
-                           "cost_under_rule_usd_per_yr": sum(x[p] for p in C), "alone_usd_per_yr": game.value[C],
-                           "excess_usd_per_yr": e, "would_leave": e > tol, "solver_uncertainty_usd_per_yr": tol})
-        for p in game.players:
-            alone = game.value[frozenset([p])]
-            mine = [e for C, e in excess if p in C]
-            rows.append({"rule": rule, "party": p, "cost_usd_per_yr": x[p],
-                         "contribution_usd_per_yr": x[p] - own[p] if p in own else np.nan,
-                         "saving_usd_per_yr": alone - x[p], "in_core": not blocking,
-                         "max_coalition_excess_usd_per_yr": max(mine) if mine else 0.0,
-                         "blocking_coalitions": ", ".join(coalition_name(C, game.players) for C, e in blocking
-                                                          if p in C)})
-    return {"sharing": pd.DataFrame(rows), "core_check": pd.DataFrame(checks)}
+    for r in rules:
+        if r in NEEDS_WORKBOOK and data is None:
+            out[r] = f"rule {r} skipped: it needs the workbook's data (give the workbook with --game)"
+        elif r in what and sum(w[r].values()) <= 0:
+            out[r] = f"rule {r} skipped: every party's {what[r]} is 0, so it has nothing to split by"
+        elif r == "nucleolus" and sum(w["standalone"].values()) < game.value[game.grand_coalition] - tolerance(game):
+            out[r] = ("rule nucleolus skipped: pooling costs more than the sum of stand-alone costs, so no split "
+                      "keeps every party at or below its own cost (see prenucleolus)")
+    return out

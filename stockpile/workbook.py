@@ -88,7 +88,7 @@ def read_book(path: str | Path) -> RawBook:
             raise InputError([Problem(shown, None, None, None, "a folder of CSV files named after the sheets",
                                       "no .csv files")])
         problems: list[Problem] = []
-        sheets = {f.stem: _read_csv(f, problems) for f in files}
+        sheets = {f.stem: read_csv_sheet(f, problems) for f in files}
         return RawBook(shown, sheets, _hash_files(files), problems)
     if not zipfile.is_zipfile(path):
         raise InputError([Problem(shown, None, None, None, "an .xlsx workbook (or a folder of CSV files)",
@@ -117,7 +117,7 @@ def _text_header(h) -> str:
     return "" if text.startswith("Unnamed:") else text
 
 
-def _read_csv(f: Path, problems: list[Problem]) -> RawSheet:
+def read_csv_sheet(f: Path, problems: list[Problem]) -> RawSheet:
     """One CSV file (UTF-8, with or without a byte-order mark); row numbers are line numbers."""
     raw = f.read_bytes()
     try:

@@ -8,16 +8,8 @@ from click.testing import CliRunner
 
 from stockpile.cli import main
 from stockpile.game import game_from_values, play
-from stockpile.sharing import (
-    RULES,
-    compare,
-    core_check,
-    core_status,
-    equal_saving,
-    least_core_slack,
-    nucleolus,
-    shapley,
-)
+from stockpile.sharing import RULES, equal_saving, least_core_slack, nucleolus, shapley
+from stockpile.verdicts import compare, core_check, core_existence
 
 from .helpers import data_of, two_parties, write_xlsx
 
@@ -50,7 +42,7 @@ def test_empty_core_is_reported_not_raised():
     # sum y >= 1.5 > 1: empty. Symmetric split 29/3 each; a pair pays 58/3 - 19 = 1/3 more than alone.
     game = game_from_values({"a": 10, "b": 10, "c": 10, "a+b": 19, "a+c": 19, "b+c": 19, "a+b+c": 29})
     assert least_core_slack(game) == pytest.approx(1 / 3)
-    assert core_status(game, least_core_slack(game)) == "empty"
+    assert core_existence(game).status == "empty"
     nu = nucleolus(game)
     assert list(nu.values()) == pytest.approx([29 / 3] * 3)
 
@@ -116,7 +108,7 @@ def test_workbook_game_two_parties_hit_apart():
     assert sharing.loc[("gdp", "B"), "cost_usd_per_yr"] == pytest.approx(22.5)
     # the pooled optimum holds nothing nationally and leaves nothing unmet: all of A's cost is pool contribution
     assert sharing.loc[("shapley", "A"), "contribution_usd_per_yr"] == pytest.approx(15)
-    assert sharing.xs("shapley").in_core.all()
+    assert sharing.xs("shapley").in_core_proved.all()
     for rule in RULES:  # efficiency, through the whole pipeline
         assert sharing.xs(rule).cost_usd_per_yr.sum() == pytest.approx(30)
 

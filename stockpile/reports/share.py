@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data import ModelData
+from ..game import coalition_name
 from ..outdir import results_folder
-from .common import _bar_chart, _md, _usd, draw, provenance, solver_line, warnings_section, write_tables
+from .common import _md, _usd, draw, plt, solver_line, warnings_section, write_tables
 
 
 def write_share(out: str | Path, sharing, overwrite: bool = False) -> list[str]:
@@ -17,9 +17,7 @@ def write_share(out: str | Path, sharing, overwrite: bool = False) -> list[str]:
     with results_folder(out, overwrite, "share") as tmp:
         notes += write_tables(tmp, tables)
         draw(notes, plot_sharing, tables["sharing"], tmp / "sharing.png")
-        (tmp / "summary.md").write_text(share_summary(
-            sharing.data, tables["coalitions"], tables["sharing"], sharing.least_core_slack, sharing.core_status,
-            sharing.uncertainty, sharing.game.facts[sharing.game.grand_coalition], notes))
+        (tmp / "summary.md").write_text(share_summary(sharing, notes))
     return notes
 
 
@@ -32,65 +30,93 @@ def _saving_headline(grand, noise: float) -> str:
     return f"a saving of **{_usd(saving)}/yr** (solver uncertainty ±{_usd(band)}/yr)"
 
 
-def share_summary(data: ModelData, coalitions: pd.DataFrame, sharing: pd.DataFrame, t_star: float,
-                  status: str, noise: float, grand_facts, notes: list[str] = ()) -> str:
-    players = list(dict.fromkeys(sharing.party))
+def _core_sentence(core) -> str:
+    if core.status == "empty":
+        return (f"**The core is empty (proved)**: whatever the split, some coalition would do better on its own by "
+                f"at least {_usd(core.slack_low)}/yr (least-core slack, at every value the solver's gaps allow). "
+                "`least_core` and `optimised` minimise that temptation.")
+    if core.status == "non-empty":
+        return (f"The core is not empty (proved): there are splits no coalition would walk away from, whatever "
+                f"the true coalition values within the solver's gaps (least-core slack at most "
+                f"{_usd(core.slack_high)}/yr).")
+    return (f"**Whether the core is empty is undetermined at this MIP gap**: the least-core slack lies between "
+            f"{_usd(core.slack_low)}/yr and {_usd(core.slack_high)}/yr. Re-run with a smaller `--mip-rel-gap`.")
+
+
+def _negative_savings(game, coalitions: pd.DataFrame) -> list[str]:
+    """A negative saving is noise only when the solver's intervals allow a saving of 0 or more."""
+    lines = []
+    for c in game.coalitions():
+        alone = [frozenset([p]) for p in c]
+        best = sum(game.value[s] for s in alone) - game.bound(c)  # the most the true saving can be
+        found = sum(game.value[s] for s in alone) - game.value[c]
+        if found < 0 <= best:
+            lines.append(f"{coalition_name(c, game.players)}: a saving of {_usd(found)}/yr is inside the solver's "
+                         f"uncertainty (it may be up to {_usd(best)}/yr)")
+        elif best < 0:
+            lines.append(f"{coalition_name(c, game.players)}: pooling costs {_usd(-best)}/yr or more than going "
+                         "alone (proved; e.g. pro-rata obligations to other members)")
+    return lines
+
+
+def share_summary(sharing, notes: list[str] = ()) -> str:
+    data, game, tables = sharing.data, sharing.game, sharing.tables
+    coalitions, table = tables["coalitions"], tables["sharing"]
+    players = list(dict.fromkeys(table.party))
     grand = coalitions.loc[coalitions["size"].idxmax()]
-    out = [f"# Joint stockpile: who pays what — {Path(data.source).name}", ""]
-    if (coalitions.status != "optimal").any():
-        out += [f"> **Warning: {int((coalitions.status != 'optimal').sum())} coalition solve(s) stopped at the "
-                "time limit; their values are not proven optima.**", ""]
+    out = [f"# Joint stockpile: who pays what — {sharing.source_name}", ""]
+    if (~coalitions.status.isin(["optimal", "given"])).any():
+        out += [f"> **Warning: {int((~coalitions.status.isin(['optimal', 'given'])).sum())} coalition value(s) "
+                "are not proven optima (time limit).**", ""]
     out += [f"Going alone, the {len(players)} parties would spend {_usd(grand.standalone_sum_usd_per_yr)}/yr "
             f"(expected annual cost); pooling all of them costs {_usd(grand.cost_usd_per_yr)}/yr, "
-            f"{_saving_headline(grand, noise)}.", ""]
-    if status == "empty":
-        out += [f"**The core is empty**: whatever the split, some coalition would do better on its own by at least "
-                f"{_usd(t_star)}/yr (least-core slack). `least_core` and `optimised` minimise that temptation.", ""]
-    elif status == "non-empty":
-        out += [f"The core is not empty: there are splits no coalition would walk away from (least-core slack "
-                f"{_usd(t_star)}/yr).", ""]
-    else:
-        out += [f"**Whether the core is empty cannot be told at this MIP gap**: the least-core slack "
-                f"({_usd(t_star)}/yr) is within the solver's uncertainty ({_usd(2 * noise)}/yr). "
-                "Re-run with a smaller `--mip-rel-gap` to settle it.", ""]
-    gaps = coalitions.relative_gap.fillna(0)
-    out += [f"Coalition values are HiGHS optima within a relative gap of at most {gaps.max():.3%} "
-            f"(each up to {_usd(noise)}/yr above the true optimum). A coalition is listed as rejecting a rule only "
-            f"when its excess exceeds {_usd(2 * noise)}/yr; smaller differences between rules are not meaningful.",
-            ""]
-    negative = coalitions[coalitions.saving_usd_per_yr < 0]
-    if len(negative):
-        out += [f"Negative savings ({', '.join(negative.coalition)}) are solver tolerance, not a real loss: pooling "
-                "can always do at least as well as going alone.", ""]
+            f"{_saving_headline(grand, sharing.uncertainty)}.", "", _core_sentence(sharing.core), ""]
+    out += [f"Each coalition value is known within [best bound, incumbent] (widest interval "
+            f"{_usd(sharing.uncertainty)}/yr). A rule is *blocked* only when some coalition's own plan beats its "
+            "share (a proof), *in the core* only when no coalition's bound does, and *undetermined* otherwise.", ""]
+    negative = _negative_savings(game, coalitions)
+    out += [*(f"- {line}" for line in negative), ""] if negative else []
     out += ["## Who pays what under each rule (USD m/yr)", ""]
-    pivot = sharing.pivot(index="rule", columns="party", values="cost_usd_per_yr")[players] / 1e6
-    pivot = pivot.reindex(list(dict.fromkeys(sharing.rule)))
-    core = sharing.groupby("rule", sort=False).in_core.first()
-    pivot["in core (to solver precision)"] = core.reindex(pivot.index).map({True: "yes", False: "no"})
-    out += [_md(pivot.reset_index(), ",.2f"), ""]
-    out += ["## Which rules a coalition would reject", ""]
-    any_block = False
-    for rule, g in sharing.groupby("rule", sort=False):
-        blocking = sorted({b for bs in g.blocking_coalitions if bs for b in bs.split(", ")})
+    pivot = table.pivot(index="rule", columns="party", values="cost_usd_per_yr")[players] / 1e6
+    pivot = pivot.reindex(list(dict.fromkeys(table.rule)))
+    pivot["core verdict"] = table.groupby("rule", sort=False).core_verdict.first().reindex(pivot.index)
+    out += [_md(pivot.reset_index(), ",.3f"), "", "## Which rules a coalition would reject", ""]
+    for rule, g in table.groupby("rule", sort=False):
+        blocking = sorted({b for bs in g.proved_blocking_coalitions if bs for b in bs.split(", ")})
         if blocking:
-            any_block = True
-            worst = g.max_coalition_excess_usd_per_yr.max()
-            out.append(f"- **{rule}**: rejected by {', '.join(blocking)} (up to {_usd(worst)}/yr better alone)")
-    if not any_block:
-        out.append("- none: every rule compared is in the core")
+            out.append(f"- **{rule}**: rejected by {', '.join(blocking)} (proved; the worst is at least "
+                       f"{_usd(g.largest_excess_at_least_usd_per_yr.max())}/yr better off alone)")
+    if not table.blocked_proved.any():
+        out.append("- none is proved to be rejected")
     out += ["", "## Coalitions", "", _md(coalitions.assign(cost_usd_m=coalitions.cost_usd_per_yr / 1e6,
                                                            saving_usd_m=coalitions.saving_usd_per_yr / 1e6)[
         ["coalition", "cost_usd_m", "saving_usd_m", "relative_gap", "status"]], ",.4f"), ""]
-    out += warnings_section([*data.warnings, *notes])
-    if grand_facts is not None:
+    out += warnings_section([*(data.warnings if data is not None else ()), *notes])
+    grand_facts = game.facts.get(game.grand_coalition)
+    if grand_facts is not None and grand_facts.status != "given":
         out += ["## Solver (grand coalition)", "", solver_line(grand_facts), ""]
-    out += [*provenance(data), ""]
+    out += [*sharing.provenance, ""]
     return "\n".join(out)
 
 
 def plot_sharing(sharing: pd.DataFrame, path: Path) -> None:
-    pivot = sharing.pivot(index="party", columns="rule", values="saving_usd_per_yr") / 1e6
-    pivot = pivot[list(dict.fromkeys(sharing.rule))]
-    _bar_chart(pivot, path, "saving against going alone, USD m/yr",
-               "Cost-sharing rules compared: each party's saving from the joint stockpile",
-               [(0.0, {"color": "black"}, None)], ncol=5)
+    """Savings under each rule; the rules some coalition rejects on a panel (and scale) of their own,
+    so the differences among the acceptable rules stay visible."""
+    rules = list(dict.fromkeys(sharing.rule))
+    blocked = set(sharing[sharing.blocked_proved].rule)
+    kept = [r for r in rules if r not in blocked]
+    groups = [(f"in the core or undetermined ({len(kept)} rules)", kept),
+              (f"rejected by some coalition ({len(blocked)} rules)", [r for r in rules if r in blocked])]
+    groups = [(title, rs) for title, rs in groups if rs]
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 4.5), squeeze=False)
+    for ax, (title, rs) in zip(axes[0], groups, strict=True):
+        pivot = sharing[sharing.rule.isin(rs)].pivot(index="party", columns="rule", values="saving_usd_per_yr")
+        (pivot[rs] / 1e6).plot.bar(ax=ax, width=0.8)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel("saving against going alone, USD m/yr")
+        ax.legend(fontsize=7, ncol=2)
+    fig.suptitle("Cost-sharing rules compared: each party's saving from the joint stockpile")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,96 @@
+"""Core verdicts that survive solver noise. Each coalition value is known only within
+[best bound, incumbent] (the solver's proof and its plan); a verdict is one of three:
+
+- blocked by C (proved): x(C) exceeds C's own incumbent plan, which C can carry out alone;
+- in the core (proved): x(C) is at most C's bound for every proper coalition C;
+- undetermined at this gap: neither, with the interval of the largest excess.
+
+The same for the core itself: non-empty (proved), empty (proved) or undetermined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .game import Coalition, Game, coalition_name
+from .sharing import allocate, least_core_slack, tolerance
+
+IN_CORE, BLOCKED, UNDETERMINED = "in the core (proved)", "blocked (proved)", "undetermined at this gap"
+
+
+@dataclass(frozen=True)
+class CoreExistence:
+    status: str  # "non-empty" | "empty" | "undetermined"
+    slack_low: float  # least-core slack with coalitions at their incumbents and v(N) at its bound
+    slack_high: float  # ... with coalitions at their bounds and v(N) at its incumbent
+
+
+def core_existence(game: Game) -> CoreExistence:
+    """Is the core empty? Proved either way only when every value in the solver's intervals agrees."""
+    grand, tol = game.grand_coalition, tolerance(game)
+    optimistic = {c: (game.bound(c) if c == grand else game.value[c]) for c in game.coalitions()}
+    pessimistic = {c: (game.value[c] if c == grand else game.bound(c)) for c in game.coalitions()}
+    low, high = least_core_slack(game, optimistic), least_core_slack(game, pessimistic)
+    status = "non-empty" if high <= tol else "empty" if low > tol else "undetermined"
+    return CoreExistence(status, low, high)
+
+
+def uncertainty(game: Game) -> float:
+    """Largest (incumbent - best bound) over the coalition values, USD/yr."""
+    return max(game.value[c] - game.bound(c) for c in game.coalitions())
+
+
+def excess_intervals(game: Game, x: dict[str, float]) -> list[tuple[Coalition, float, float]]:
+    """(C, excess at least, excess at most) for every proper coalition: x(C) - incumbent, x(C) - bound."""
+    return [(c, sum(x[p] for p in c) - game.value[c], sum(x[p] for p in c) - game.bound(c))
+            for c in game.coalitions(proper=True)]
+
+
+def core_check(game: Game, x: dict[str, float]) -> list[tuple[Coalition, float]]:
+    """(C, x(C) - v(C)) at the incumbent values: positive = C would do better alone."""
+    return [(c, low) for c, low, _ in excess_intervals(game, x)]
+
+
+def rule_verdict(game: Game, x: dict[str, float]) -> tuple[str, list[tuple[Coalition, float]], float, float]:
+    """(verdict, proved blocking coalitions with their proved excess, largest excess at least / at most)."""
+    tol = tolerance(game)
+    intervals = excess_intervals(game, x)
+    blocking = [(c, low) for c, low, _ in intervals if low > tol]
+    worst_low = max((low for _, low, _ in intervals), default=0.0)
+    worst_high = max((high for _, _, high in intervals), default=0.0)
+    verdict = BLOCKED if blocking else IN_CORE if worst_high <= tol else UNDETERMINED
+    return verdict, blocking, worst_low, worst_high
+
+
+def compare(game: Game, data, rules=None, reference: str = "shapley") -> dict[str, pd.DataFrame]:
+    """sharing.csv (rule x party) and core_check.csv (rule x coalition); every rule by default."""
+    from .sharing import RULES
+
+    allocations = allocate(game, data, RULES if rules is None else rules, reference)
+    own = {}
+    if game.grand is not None:
+        own = game.grand["party_costs"].set_index("holder").total_usd_per_yr.to_dict()
+    rows, checks = [], []
+    tol = tolerance(game)
+    for rule, x in allocations.items():
+        verdict, blocking, worst_low, worst_high = rule_verdict(game, x)
+        for c, low, high in excess_intervals(game, x):
+            checks.append({"rule": rule, "coalition": coalition_name(c, game.players),
+                           "cost_under_rule_usd_per_yr": sum(x[p] for p in c),
+                           "coalition_cost_found_usd_per_yr": game.value[c],
+                           "coalition_cost_bound_usd_per_yr": game.bound(c),
+                           "excess_at_least_usd_per_yr": low, "excess_at_most_usd_per_yr": high,
+                           "blocks": "yes (proved)" if low > tol else "no (proved)" if high <= tol else "undetermined"})
+        for p in game.players:
+            rows.append({"rule": rule, "party": p, "cost_usd_per_yr": x[p],
+                         "contribution_usd_per_yr": x[p] - own[p] if p in own else np.nan,
+                         "saving_usd_per_yr": game.value[frozenset([p])] - x[p], "core_verdict": verdict,
+                         "in_core_proved": verdict == IN_CORE, "blocked_proved": verdict == BLOCKED,
+                         "largest_excess_at_least_usd_per_yr": worst_low,
+                         "largest_excess_at_most_usd_per_yr": worst_high,
+                         "proved_blocking_coalitions": ", ".join(
+                             coalition_name(c, game.players) for c, _ in blocking if p in c)})
+    return {"sharing": pd.DataFrame(rows), "core_check": pd.DataFrame(checks)}
