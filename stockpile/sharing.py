@@ -185,9 +185,26 @@ def closest_in_core(game: Game, reference: dict[str, float], slack: float) -> di
     slack_scaled = slack / g.scale + 1e-9  # room for t*'s own rounding, far below any amount shown
     _add_rows(h, g.rows, [-inf] * len(g.proper), g.v + slack_scaled)
     _add_rows(h, [np.ones(n)], [g.vn], [g.vn])
-    x = _solve(h)
+    try:
+        x = _solve(h)
+    except RuntimeError:  # HiGHS's QP solver fails on some near-degenerate sets: the same QP by SLSQP
+        x = _project_slsqp(g, r, slack_scaled)
     x += (g.vn - x.sum()) / n  # exact efficiency: the QP's rounding, spread evenly (symmetry kept)
     return dict(zip(game.players, (x * g.scale).tolist(), strict=True))
+
+
+def _project_slsqp(g: _Game, r: np.ndarray, slack: float) -> np.ndarray:
+    """argmin 1/2 ||x - r||^2 s.t. x(N) = v(N), rows x <= v + slack, from the least-core LP's point."""
+    from scipy.optimize import minimize
+
+    x0 = g.stage({}, list(range(len(g.proper))))[1]
+    cons = [{"type": "eq", "fun": lambda x: x.sum() - g.vn, "jac": lambda x: np.ones_like(x)},
+            {"type": "ineq", "fun": lambda x: g.v + slack - g.rows @ x, "jac": lambda x: -g.rows}]
+    res = minimize(lambda x: 0.5 * float((x - r) @ (x - r)), x0, jac=lambda x: x - r, constraints=cons,
+                   method="SLSQP", options={"ftol": 1e-15, "maxiter": 1000})
+    if not res.success:
+        raise RuntimeError(f"sharing QP: HiGHS and SLSQP both failed ({res.message})")
+    return res.x
 
 
 def least_core(game: Game) -> dict[str, float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from contextlib import contextmanager
 import time
 from dataclasses import dataclass, field
 
@@ -277,6 +278,25 @@ def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: s
             client.close()
     out.partial = out.partial or out.done < out.total
     return out
+
+
+@contextmanager
+def process_pool(workers: int):
+    """Local worker processes (spawned: HiGHS keeps threads, and forking a process with threads is
+    unsafe), one HiGHS thread each; on Ctrl-C, SIGTERM or a failure none outlives the caller."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .signals import ignore_interrupts_in_worker
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=ignore_interrupts_in_worker)
+    try:
+        yield pool
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown()
 
 
 def _run_processes(base, chunks, workers, take) -> None:

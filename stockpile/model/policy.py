@@ -37,7 +37,7 @@ def add(ctx: Context) -> None:
             return national
         return national + quicksum(lot_musd[mi] * nj[mi] for mi in sets.joint_minerals)
 
-    if data.settings.budget_usd is not None:
+    if data.settings.budget_usd is not None and (sets.stock_pairs or sets.joint_minerals):  # else nothing to buy
         m.Acquisition_Budget = pyo.Constraint(expr=acquisition_musd() <= budget_musd[TOTAL])
     m.Party_Budget = pyo.Constraint(budget_parties(data, sets), rule=lambda _, p: acquisition_musd(p) <= budget_musd[p])
     dem = data.demand

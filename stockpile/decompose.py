@@ -1,0 +1,171 @@
+"""Exact solves by decomposition. Given who is in the pool, the model separates by mineral: each
+mineral's stock, releases, draws and shortages meet no other mineral's, except through budgets
+(checked afterwards) and optional membership under pro-rata allocation (then: one model). The
+scenario tree is the one built from ALL minerals (a cut of one mineral tells which scenario is
+unfolding), restricted to each mineral's pairs.
+
+The total gap is proved to mip_rel_gap: every subproblem first gets that relative gap and a short
+time limit; the gap the finished ones leave unused is then given, as an absolute gap, to the
+ones still open (sum of gaps <= mip_rel_gap x sum of best bounds <= mip_rel_gap x objective).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from .data import ModelData
+from .highs import SolverFacts, relative_gap, solve_direct
+from .model import JOINT, build_model
+from .results import COLUMN_OF_KIND, Results, extract
+from .scenario_tree import Node, ScenarioTree, build_tree
+
+FIRST_PASS_S = 0.3  # a subproblem not proved within this gets the leftover gap in a second pass
+SUBPROBLEM_OPTIONS = {"presolve": "off"}  # HiGHS's presolve slows these small lot-sizing MIPs (5 s vs 1 s)
+
+
+def why_not_separable(data: ModelData) -> str | None:
+    """None when the model separates by mineral, else the coupling that stops it."""
+    if len(data.minerals) < 2:
+        return "one mineral"
+    optional = [p for p, party in data.parties.items() if party.joint_member == "optional"]
+    if optional and data.settings.joint_allocation == "pro_rata":
+        return "optional members under pro_rata allocation: joining binds a member across minerals"
+    return None
+
+
+def with_dominant_membership(data: ModelData) -> ModelData:
+    """Under cooperative or entitlement allocation joining the pool only adds options (draws are
+    voluntary, entitlements are fixed by the eligible members): optional members join."""
+    return data.with_parties(**{p: {"joint_member": "yes"} for p, party in data.parties.items()
+                                if party.joint_member == "optional"})
+
+
+def only_mineral(data: ModelData, tree: ScenarioTree, mineral: str) -> tuple[ModelData, ScenarioTree]:
+    """The data of one mineral and the full tree restricted to its pairs (same nodes, same paths)."""
+    keep = [i for i, (_, m) in enumerate(tree.pairs) if m == mineral]
+    sub = replace(data, minerals={mineral: data.minerals[mineral]},
+                  demand={k: v for k, v in data.demand.items() if k[1] == mineral},
+                  supply={k: v for k, v in data.supply.items() if k[1] == mineral},
+                  tiers={mineral: data.tiers[mineral]},
+                  events=tuple(replace(e, minerals=tuple(m for m in e.minerals if m == mineral)) for e in data.events))
+    nodes = [Node(n.id, n.month, n.scenarios, n.gap_t[keep]) for n in tree.nodes]
+    sub_tree = ScenarioTree([tree.pairs[i] for i in keep], {s: g[keep] for s, g in tree.gaps.items()}, nodes,
+                            tree.path, tree.leaves)
+    return sub, sub_tree
+
+
+def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict) -> Results | SolverFacts:
+    """One mineral: its Results, or its SolverFacts when HiGHS found no solution."""
+    t0 = time.perf_counter()
+    model = build_model(sub, tree=tree)
+    build_s = time.perf_counter() - t0
+    facts = solve_direct(model, sub, options={**SUBPROBLEM_OPTIONS, **options})
+    facts.seconds["build"] = build_s
+    if not facts.has_solution:
+        return facts
+    t1 = time.perf_counter()
+    res = extract(model, sub, facts)
+    facts.seconds["extract"] = time.perf_counter() - t1
+    return res
+
+
+def solve_by_mineral(data: ModelData, map_=map) -> list[Results | SolverFacts]:
+    """Every mineral's subproblem, proving the total gap to data.settings.mip_rel_gap (see module doc).
+    `map_` runs the subproblems (the built-in map, or a pool's)."""
+    t0 = time.perf_counter()
+    tree = build_tree(data)
+    subs = [only_mineral(data, tree, m) for m in data.minerals]
+    gap, limit = data.settings.mip_rel_gap, data.settings.time_limit_s  # the limit is for the whole solve
+    first = {"mip_rel_gap": gap, "time_limit": min(FIRST_PASS_S, limit / len(subs))}
+    parts = list(map_(solve_subproblem, *zip(*[(s, t, first) for s, t in subs], strict=True)))
+    open_ = [i for i, r in enumerate(parts) if _facts(r).status != "optimal"]
+    remaining = limit - (time.perf_counter() - t0)
+    if open_ and remaining > 0:
+        bounds = sum(_bound(r) for r in parts)
+        left = gap * bounds - sum(_facts(r).objective_usd_per_yr - _bound(r) for i, r in enumerate(parts)
+                                  if i not in open_)
+        second = {"mip_rel_gap": 0.0, "mip_abs_gap": max(0.0, left) / len(open_),
+                  "time_limit": remaining / len(open_)}
+        redo = list(map_(solve_subproblem, *zip(*[(*subs[i], second) for i in open_], strict=True)))
+        for i, r in zip(open_, redo, strict=True):
+            parts[i] = r
+    return parts
+
+
+def _facts(part) -> SolverFacts:
+    return part.facts if isinstance(part, Results) else part
+
+
+def _bound(part) -> float:
+    f = _facts(part)
+    return f.best_bound_usd_per_yr if f.best_bound_usd_per_yr is not None else 0.0
+
+
+def budgets_hold(data: ModelData, stock: pd.DataFrame) -> bool:
+    """Do the acquisitions of the decomposed optimum keep within every budget? (If so it is optimal for
+    the coupled model too: it is the optimum of a relaxation and feasible.)"""
+    tol = 1e-6
+    total = stock.acquisition_usd.sum()
+    if data.settings.budget_usd is not None and total > data.settings.budget_usd * (1 + tol):
+        return False
+    by_party = stock[stock.holder != JOINT].groupby("holder").acquisition_usd.sum()
+    return all(by_party.get(p, 0.0) <= party.budget_usd * (1 + tol) for p, party in data.parties.items()
+               if party.budget_usd is not None)
+
+
+def merge(data: ModelData, parts: list[Results]) -> Results:
+    """One Results from the minerals' (tables concatenated or summed, facts summed)."""
+    tables = {name: pd.concat([p.tables[name] for p in parts], ignore_index=True)
+              for name in ("stock", "release_rules", "scenario_outcomes", "survival")}
+    order = {pm: i for i, pm in enumerate(data.pairs)}
+    cov = pd.concat([p.tables["coverage"] for p in parts], ignore_index=True)
+    tables["coverage"] = cov.iloc[np.argsort([order[pm] for pm in zip(cov.party, cov.mineral, strict=True)])
+                                  ].reset_index(drop=True)
+    tables["scenarios"] = _merge_scenarios(data, [p.tables["scenarios"] for p in parts])
+    party = pd.concat([p.tables["party_costs"] for p in parts]).groupby("holder", sort=False).sum(numeric_only=True)
+    tables["party_costs"] = party.reindex([*data.parties, JOINT], fill_value=0.0).reset_index()
+    costs = pd.concat([p.tables["costs"] for p in parts])
+    tables["costs"] = costs.groupby("term", sort=False).usd_per_yr.sum().reset_index()
+    return Results(_merge_facts(data, [p.facts for p in parts]), {k: tables[k] for k in parts[0].tables})
+
+
+def _merge_scenarios(data: ModelData, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    both = pd.concat(frames)
+    summed = both.groupby("scenario", sort=False)[["shortage_cost_usd", "replenishment_usd",
+                                                   "expected_cost_usd_per_yr", "gap_t", "unmet_t"]].sum()
+    first = both.groupby("scenario", sort=False)[["probability_per_yr", "description"]].first()
+    survived = both.groupby("scenario", sort=False).months_survived.min()
+    out = pd.concat([first, summed, survived], axis=1).reindex(list(data.scenarios)).reset_index()
+    return out[frames[0].columns]
+
+
+def _merge_facts(data: ModelData, facts: list[SolverFacts]) -> SolverFacts:
+    objective = sum(f.objective_usd_per_yr for f in facts)
+    bound = sum(f.best_bound_usd_per_yr if f.best_bound_usd_per_yr is not None else f.objective_usd_per_yr
+                for f in facts)
+    statuses = {f.status for f in facts}
+    seconds: dict[str, float] = {}
+    for f in facts:
+        for k, v in f.seconds.items():
+            seconds[k] = seconds.get(k, 0.0) + v
+    merged = replace(facts[0], status="optimal" if statuses == {"optimal"} else "time_limit",
+                     termination="+".join(sorted({f.termination for f in facts})), objective_usd_per_yr=objective,
+                     best_bound_usd_per_yr=bound, relative_gap=relative_gap(objective, bound),
+                     mip_rel_gap_setting=data.settings.mip_rel_gap, seconds=seconds,
+                     variables=sum(f.variables for f in facts), constraints=sum(f.constraints for f in facts),
+                     integer_variables=sum(f.integer_variables for f in facts), inputs=data.source,
+                     inputs_sha256=data.sha256, run_spec=data.run_spec, run_spec_sha256=data.run_spec_sha256)
+    merged.decomposition = f"by mineral: {len(facts)} subproblems (the scenario tree of all minerals)"
+    merged.subproblems = [{"mineral": m, "status": f.status, "objective_usd_per_yr": f.objective_usd_per_yr,
+                           "best_bound_usd_per_yr": f.best_bound_usd_per_yr,
+                           "seconds": round(sum(f.seconds.values()), 3)} for m, f in zip(data.minerals, facts,
+                                                                                       strict=True)]
+    return merged
+
+
+__all__ = ["COLUMN_OF_KIND", "budgets_hold", "merge", "solve_by_mineral", "why_not_separable",
+           "with_dominant_membership"]
