@@ -123,8 +123,8 @@ def solve_model(model: pyo.ConcreteModel, data: ModelData, opt: Highs | None = N
         res.solution_loader.load_vars()
     load_s = time.perf_counter() - t0
 
-    objective, bound = without_tie_break(model, res.incumbent_objective if has_solution else None,
-                                         res.objective_bound)
+    objective = res.incumbent_objective if has_solution else None
+    bound = res.objective_bound
     n_int = sum(1 for v in model.component_data_objects(pyo.Var, active=True) if v.is_integer() and not v.fixed)
     return SolverFacts(
         status=status, termination=str(tc.name), has_solution=has_solution, objective_usd_per_yr=objective,
@@ -182,7 +182,6 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
     seconds.update(highs=h.getRunTime(), load=time.perf_counter() - t1)
     objective = None if not has_solution else info.objective_function_value if lp.num_col_ else lp.offset_
     bound = info.mip_dual_bound if integer.any() else objective
-    objective, bound = without_tie_break(model, objective, bound)
     return SolverFacts(
         status=status, termination=h.getModelStatus().name, has_solution=has_solution,
         objective_usd_per_yr=objective, best_bound_usd_per_yr=bound, relative_gap=relative_gap(objective, bound),
@@ -215,17 +214,6 @@ def _highs_lp(form) -> tuple[highspy.HighsLp, np.ndarray]:
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in integer]
     return lp, integer
-
-
-def without_tie_break(model, objective: float | None, bound: float | None) -> tuple[float | None, float | None]:
-    """The expected annual cost without the canonical tie-break (model/canonical.py): the incumbent's
-    own tie-break comes off the objective, the most any solution's could be off the bound."""
-    if objective is not None and hasattr(model, "Tie_Break"):
-        objective -= pyo.value(model.Tie_Break)
-    if bound is not None and hasattr(model, "tie_break_max_usd"):
-        bound = bound - model.tie_break_max_usd
-        bound = min(bound, objective) if objective is not None else bound
-    return objective, bound
 
 
 def _inputs(data: ModelData) -> dict[str, str]:

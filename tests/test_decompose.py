@@ -25,13 +25,13 @@ def two_minerals(**settings) -> pd.DataFrame:
 
 
 def _same(a, b) -> None:
+    """The same optimum: objective, total cost and tonnes per mineral (the national / pool split of
+    equal-cost optima may differ: it is not unique)."""
     assert a.facts.objective_usd_per_yr == pytest.approx(b.facts.objective_usd_per_yr, abs=1e-6)
-    for name in ("costs", "party_costs"):
-        pd.testing.assert_frame_equal(a[name].reset_index(drop=True), b[name].reset_index(drop=True),
-                                      check_exact=False, atol=1e-6)
-    key = ["holder", "mineral"]
-    pd.testing.assert_frame_equal(a["stock"].sort_values(key).reset_index(drop=True)[key + ["stock_t"]],
-                                  b["stock"].sort_values(key).reset_index(drop=True)[key + ["stock_t"]])
+    total = [r["costs"].set_index("term").usd_per_yr["total"] for r in (a, b)]
+    assert total[0] == pytest.approx(total[1], abs=1e-6)
+    tonnes = [r["stock"].groupby("mineral").stock_t.sum().to_dict() for r in (a, b)]
+    assert tonnes[0] == pytest.approx(tonnes[1])
 
 
 def test_by_mineral_equals_the_one_model():
@@ -41,10 +41,10 @@ def test_by_mineral_equals_the_one_model():
     assert [s["mineral"] for s in by_mineral.facts.subproblems] == ["X", "Z"]
     # X: A and B hit apart (p = 0.4 each), 1 t/month for 3 months: one pool of 3 t serves both, 3 x $10 = $30
     # (national: 6 t, $60). Z: only A, 0.5 t/month for 3 months = 1.5 t -> 2 lots of 1 t, 2 x 0.1 x $50 = $10,
-    # the same at home or in the pool: the canonical answer holds it at home (pooling lowers no cost).
-    assert by_mineral.facts.objective_usd_per_yr == pytest.approx(40.0, abs=1e-3)
-    stock = by_mineral["stock"].set_index(["holder", "mineral"]).stock_t
-    assert (stock["JOINT", "X"], stock["A", "Z"], stock["JOINT", "Z"]) == pytest.approx((3.0, 2.0, 0.0))
+    # at home or in the pool alike (the split of equal-cost optima is not unique: the closing note says why).
+    assert by_mineral.facts.objective_usd_per_yr == pytest.approx(40.0)
+    stock = by_mineral["stock"].groupby("mineral").stock_t.sum()
+    assert stock.to_dict() == pytest.approx({"X": 3.0, "Z": 2.0})
     _same(by_mineral, _monolithic(data, None, None))
 
 

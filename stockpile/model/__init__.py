@@ -17,12 +17,12 @@ from pyomo.core.util import quicksum
 from .. import schema
 from ..data import ModelData
 from ..scenario_tree import ScenarioTree, build_tree
-from . import canonical, joint_pool, national_stock, policy, release, release_capacity, replenishment, shortage
+from . import joint_pool, national_stock, policy, release, release_capacity, replenishment, shortage
 from .core import JOINT, KINDS, Context, CostTerm
 from .sets import SparseSets, build_sets
 
 # order matters only where a block uses another's variables (shortage balances releases and draws)
-BLOCKS = (national_stock, release, joint_pool, release_capacity, shortage, replenishment, policy, canonical)
+BLOCKS = (national_stock, release, joint_pool, release_capacity, shortage, replenishment, policy)
 
 __all__ = ["BLOCKS", "JOINT", "KINDS", "CostTerm", "SparseSets", "build_model", "coefficients", "cost_table",
            "structure_key", "update_coefficients"]
@@ -58,21 +58,19 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     ctx = Context(m, data, tree, sets, coef)
     for block in BLOCKS:
         block.add(ctx)
-    _objective(m, data, mutable, ctx.tie_breaks)
+    _objective(m, data, mutable)
     return m
 
 
-def _objective(m: pyo.ConcreteModel, data: ModelData, mutable: bool, tie_breaks: list) -> None:
-    """Expected_Annual_Cost: the sum of every cost term's entries, a party's weighted by PartyWeight,
-    plus the canonical tie-breaks (a billionth of a cost; the reported costs leave them out)."""
+def _objective(m: pyo.ConcreteModel, data: ModelData, mutable: bool) -> None:
+    """Expected_Annual_Cost: the sum of every cost term's entries, a party's weighted by PartyWeight."""
     if mutable:
         m.PartyWeight = pyo.Param(list(data.parties), initialize=1.0, mutable=True, within=pyo.NonNegativeReals)
     weighted = []
     for term in m.cost_terms:
         for (holder, _mineral), entry in term.entries.items():
             weighted.append(m.PartyWeight[holder] * entry if mutable and holder != JOINT else entry)
-    m.Tie_Break = pyo.Expression(expr=quicksum(tie_breaks))
-    m.Expected_Annual_Cost = pyo.Objective(expr=quicksum(weighted) + m.Tie_Break, sense=pyo.minimize)
+    m.Expected_Annual_Cost = pyo.Objective(expr=quicksum(weighted), sense=pyo.minimize)
 
 
 def cost_table(m: pyo.ConcreteModel) -> pd.DataFrame:

@@ -40,7 +40,6 @@ class Context:
     sets: SparseSets
     coef: dict[str, object]
     var: dict[str, dict] = field(default_factory=dict)
-    tie_breaks: list = field(default_factory=list)  # choose among equal-cost optima; never a cost (canonical)
 
     def add_cost(self, name: str, kind: str, entries: dict[tuple[str, str], object]) -> None:
         """Append a cost term: {(holder, mineral): expression in USD/yr}."""
