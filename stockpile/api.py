@@ -41,13 +41,13 @@ def _data(source: Source) -> ModelData:
     return source if isinstance(source, ModelData) else load(source)
 
 
-def solve(source: Source, write_model: str | None = None) -> Results:
+def solve(source: Source, write_model: str | None = None, workers: int = 1) -> Results:
     """Size national and joint stocks: tables (coverage, stock, costs, ...) with the solver's facts."""
     from .pipeline import run
 
     t0 = time.perf_counter()
     data = _data(source)
-    return run(data, write_model=write_model, read_s=time.perf_counter() - t0)  # read_s ~0 for ModelData
+    return run(data, write_model=write_model, read_s=time.perf_counter() - t0, workers=workers)
 
 
 @dataclass
@@ -105,12 +105,12 @@ def share_game(path: str | Path, data: ModelData | None = None, rules=RULES, ref
 
 
 def share(source: Source, rules=RULES, reference: str = "shapley", mip_rel_gap: float | None = None,
-          progress=None) -> Sharing:
+          progress=None, workers: int = 1) -> Sharing:
     """v(C) for every coalition of the parties that may join the pool, and the rules side by side."""
     data = _data(source)
     if mip_rel_gap is not None:
         data = data.with_settings(mip_rel_gap=mip_rel_gap)
-    game = play(data, progress=progress)
+    game = play(data, progress=progress, workers=workers)
     return sharing_of(data, game, list(rules), reference)
 
 

@@ -168,9 +168,11 @@ OVERWRITE = click.option("--overwrite", is_flag=True,
 @click.option("-o", "--out", type=click.Path(), help="results folder (default results/NAME)")
 @OVERWRITE
 @click.option("--write-model", callback=_model_file_option, metavar="FILE.mps|FILE.lp",
-              help="write the model handed to HiGHS (.mps/.lp)")
+              help="write the model handed to HiGHS (.mps/.lp); solves it as one model")
+@click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True,
+              help="local processes for the subproblems (one per mineral)")
 @guarded
-def solve(source: str | None, out: str | None, overwrite: bool, write_model: str | None) -> None:
+def solve(source: str | None, out: str | None, overwrite: bool, write_model: str | None, workers: int) -> None:
     """Size national and joint stockpiles; write the results folder and print coverage."""
     import time
 
@@ -182,7 +184,7 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
     spec, data = _load_run(source)
     folder = _output(out, Path("results") / spec.name, overwrite)
     read_s = time.perf_counter() - t0
-    res = solve_data(data, write_model=write_model)
+    res = solve_data(data, write_model=write_model, workers=workers)
     res.facts.seconds.update(read=read_s, total=res.facts.seconds["total"] + read_s)
     for w in res.warnings:
         click.echo(f"warning: {w}", err=True)
@@ -209,18 +211,21 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
               help="rule the 'optimised' shares stay closest to")
 @click.option("--mip-rel-gap", type=click.FloatRange(0, 0.1), default=None,
               help="override the workbook's mip_rel_gap for the coalition solves, 0 to 0.1")
+@click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True,
+              help="local processes for the coalitions")
 @click.option("--game", "game_file", type=click.Path(dir_okay=False), metavar="COALITIONS.csv",
               help="compare the rules on coalition costs from this file (as share writes it) instead of solving; "
                    "give the workbook too for the consumption, exposed_demand and gdp rules")
 @guarded
-def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None, game_file) -> None:
+def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None, workers: int,
+          game_file) -> None:
     """Coalition game and cost-sharing comparison for the joint stockpile."""
     from .reports import write_share
 
     if game_file:
         sharing, folder = _share_from_file(source, game_file, out, overwrite, rules, reference)
     else:
-        sharing, folder = _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap)
+        sharing, folder = _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, workers)
     for note in write_share(folder, sharing, overwrite):
         click.echo(f"warning: {note}", err=True)
     pivot = sharing.tables["sharing"].pivot(index="rule", columns="party", values="cost_usd_per_yr") / 1e6
@@ -240,7 +245,7 @@ def _share_from_file(source, game_file, out, overwrite, rules, reference):
         raise Stop(str(err)) from None
 
 
-def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap):
+def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, workers):
     from .api import sharing_of
     from .game import CoalitionUnsolved, play
 
@@ -254,7 +259,7 @@ def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap):
     with click.progressbar(length=2 ** len(data.eligible_members()) - 1, label="coalitions",
                            file=sys.stderr) as bar:
         try:
-            game = play(data, progress=lambda done, total, name: bar.update(1))
+            game = play(data, progress=lambda done, total, name: bar.update(1), workers=workers)
         except CoalitionUnsolved as err:
             raise Stop(f"{err}; nothing was written", EXIT_NO_SOLUTION) from None
     return sharing_of(data, game, rules, reference), folder

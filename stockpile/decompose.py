@@ -46,16 +46,20 @@ def with_dominant_membership(data: ModelData) -> ModelData:
 
 def only_mineral(data: ModelData, tree: ScenarioTree, mineral: str) -> tuple[ModelData, ScenarioTree]:
     """The data of one mineral and the full tree restricted to its pairs (same nodes, same paths)."""
-    keep = [i for i, (_, m) in enumerate(tree.pairs) if m == mineral]
     sub = replace(data, minerals={mineral: data.minerals[mineral]},
                   demand={k: v for k, v in data.demand.items() if k[1] == mineral},
                   supply={k: v for k, v in data.supply.items() if k[1] == mineral},
                   tiers={mineral: data.tiers[mineral]},
                   events=tuple(replace(e, minerals=tuple(m for m in e.minerals if m == mineral)) for e in data.events))
+    return sub, restrict_tree(tree, sub.pairs)
+
+
+def restrict_tree(tree: ScenarioTree, pairs: list[tuple[str, str]]) -> ScenarioTree:
+    """The tree with only these pairs' gaps: the same nodes and paths, so the same information."""
+    index = {pm: i for i, pm in enumerate(tree.pairs)}
+    keep = [index[pm] for pm in pairs]
     nodes = [Node(n.id, n.month, n.scenarios, n.gap_t[keep]) for n in tree.nodes]
-    sub_tree = ScenarioTree([tree.pairs[i] for i in keep], {s: g[keep] for s, g in tree.gaps.items()}, nodes,
-                            tree.path, tree.leaves)
-    return sub, sub_tree
+    return ScenarioTree(list(pairs), {s: g[keep] for s, g in tree.gaps.items()}, nodes, tree.path, tree.leaves)
 
 
 def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict) -> Results | SolverFacts:
@@ -73,12 +77,12 @@ def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict) -> Resul
     return res
 
 
-def solve_by_mineral(data: ModelData, map_=map) -> list[Results | SolverFacts]:
+def solve_by_mineral(data: ModelData, map_=map, tree: ScenarioTree | None = None) -> list[Results | SolverFacts]:
     """Every mineral's subproblem, proving the total gap to data.settings.mip_rel_gap (see module doc).
-    `map_` runs the subproblems (the built-in map, or a pool's)."""
+    `map_` runs the subproblems (the built-in map, or a pool's); `tree` defaults to the data's own."""
     t0 = time.perf_counter()
-    tree = build_tree(data)
-    subs = [only_mineral(data, tree, m) for m in data.minerals]
+    tree = build_tree(data) if tree is None else tree
+    subs = [only_mineral(data, tree, m) for m in data.minerals if any(mm == m for _, mm in data.pairs)]
     gap, limit = data.settings.mip_rel_gap, data.settings.time_limit_s  # the limit is for the whole solve
     first = {"mip_rel_gap": gap, "time_limit": min(FIRST_PASS_S, limit / len(subs))}
     parts = list(map_(solve_subproblem, *zip(*[(s, t, first) for s, t in subs], strict=True)))
@@ -160,10 +164,10 @@ def _merge_facts(data: ModelData, facts: list[SolverFacts]) -> SolverFacts:
                      integer_variables=sum(f.integer_variables for f in facts), inputs=data.source,
                      inputs_sha256=data.sha256, run_spec=data.run_spec, run_spec_sha256=data.run_spec_sha256)
     merged.decomposition = f"by mineral: {len(facts)} subproblems (the scenario tree of all minerals)"
+    minerals = [m for m in data.minerals if any(mm == m for _, mm in data.pairs)]  # as solve_by_mineral
     merged.subproblems = [{"mineral": m, "status": f.status, "objective_usd_per_yr": f.objective_usd_per_yr,
                            "best_bound_usd_per_yr": f.best_bound_usd_per_yr,
-                           "seconds": round(sum(f.seconds.values()), 3)} for m, f in zip(data.minerals, facts,
-                                                                                       strict=True)]
+                           "seconds": round(sum(f.seconds.values()), 3)} for m, f in zip(minerals, facts, strict=True)]
     return merged
 
 

@@ -12,8 +12,8 @@ from itertools import combinations
 
 import pandas as pd
 from .data import ModelData
-from .resolver import Resolver
 from .results import Results
+from .scenario_tree import build_tree
 from .highs import SolverFacts
 
 Coalition = frozenset[str]
@@ -73,29 +73,47 @@ def game_from_values(values: dict[str, float]) -> Game:
     return Game(players, value, facts)
 
 
-def play(data: ModelData, threads: int | None = None, progress=None) -> Game:
-    """Solve v(C) for all 2^n - 1 coalitions of eligible parties on one re-solved model."""
+def play(data: ModelData, threads: int | None = None, progress=None, workers: int = 1) -> Game:
+    """v(C) for all 2^n - 1 coalitions of eligible parties: C's own parties, all of them pool members,
+    solved by mineral (pipeline.run) on the scenario tree of every player (C still sees the others'
+    disruptions). With workers > 1 the coalitions run in that many local processes."""
     players = data.eligible_members()
     if not players:
         raise ValueError("no party may join the joint pool (joint_member is 'no' for all)")
-    # the game is among eligible parties only; membership is then fixed per coalition
-    data = data.only_parties(players).with_parties(**{p: {"joint_member": "optional"} for p in players})
-    solver = Resolver(threads)
-    value, facts, grand_results = {}, {}, None
+    game_data = data.only_parties(players)
+    tree = build_tree(game_data)
     order = all_coalitions(players)
-    for i, c in enumerate(order):
-        f = solver.solve(data, coalition=c)
-        if not f.has_solution:
-            from .pipeline import advice
+    jobs = [(game_data, tree, c) for c in order]
+    if workers > 1:
+        from .sweeps import process_pool
 
-            raise CoalitionUnsolved(f"coalition {coalition_name(c, players)}: HiGHS stopped ({f.termination}) "
-                                    f"without a feasible solution; {advice(f)}")
-        value[c], facts[c] = f.objective_usd_per_yr, f
-        if c == frozenset(players):  # all weights are 1 here: the full results of the pooled optimum
-            grand_results = solver.results(data, f)
+        with process_pool(workers) as pool:
+            results = _collect(pool.map(_coalition, *zip(*jobs, strict=True)), order, players, progress)
+    else:
+        results = _collect(map(_coalition, *zip(*jobs, strict=True)), order, players, progress)
+    value = {c: r.facts.objective_usd_per_yr for c, r in results.items()}
+    return Game(players, value, {c: r.facts for c, r in results.items()}, results[frozenset(players)])
+
+
+def _coalition(game_data: ModelData, tree, coalition: frozenset[str]) -> Results:
+    """One coalition's optimum: its parties only, every one in the pool, the full tree restricted to it."""
+    from .decompose import restrict_tree
+    from .pipeline import NoSolution, run
+
+    data = game_data.only_parties(sorted(coalition)).with_parties(**{p: {"joint_member": "yes"} for p in coalition})
+    try:
+        return run(data, tree=restrict_tree(tree, data.pairs), warnings=False)
+    except NoSolution as err:
+        raise CoalitionUnsolved(f"coalition {'+'.join(sorted(coalition))}: {err}") from None
+
+
+def _collect(results, order, players, progress) -> dict:
+    out = {}
+    for i, (c, r) in enumerate(zip(order, results, strict=True)):
+        out[c] = r
         if progress:
             progress(i + 1, len(order), coalition_name(c, players))
-    return Game(players, value, facts, grand_results)
+    return out
 
 
 GAME_COLUMNS = ("coalition", "cost_usd_per_yr")  # required; best_bound_usd_per_yr and status are optional

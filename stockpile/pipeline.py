@@ -12,6 +12,7 @@ from .data import ModelData
 from .decompose import budgets_hold, merge, solve_by_mineral, why_not_separable, with_dominant_membership
 from .diagnose import conflicts
 from .model import build_model
+from .scenario_tree import ScenarioTree
 from .results import Results, extract
 from .highs import SolverFacts, solve_direct
 
@@ -44,26 +45,29 @@ def advice(facts: SolverFacts) -> str:
 
 
 def run(data: ModelData, write_model: str | None = None, threads: int | None = None,
-        read_s: float = 0.0, workers: int = 1) -> Results:
+        read_s: float = 0.0, workers: int = 1, tree: ScenarioTree | None = None, warnings: bool = True) -> Results:
     """Solve once, by mineral where the model separates (decompose.py), else as one model; raises
-    Infeasible (with the conflicting requirements) or NoSolution. Facts say which way it went."""
+    Infeasible (with the conflicting requirements) or NoSolution. Facts say which way it went.
+    `tree` (default: the data's own) lets a coalition keep the information of every player."""
     t0 = time.perf_counter()
     reason = "--write-model writes the one model" if write_model else why_not_separable(data)
     res = None
     if reason is None:
-        res, reason = _by_mineral(data, workers)
+        res, reason = _by_mineral(data, workers, tree)
     if res is None:
-        res = _monolithic(data, write_model, threads)
+        res = _monolithic(data, write_model, threads, tree)
         res.facts.decomposition = f"monolithic ({reason})"
-    res.warnings = exposure_warnings(data) + zero_coverage_reasons(data, res["coverage"])
+    if warnings:
+        res.warnings = exposure_warnings(data) + zero_coverage_reasons(data, res["coverage"])
     res.facts.seconds = {"read": read_s, **res.facts.seconds, "total": read_s + time.perf_counter() - t0}
     return res
 
 
-def _monolithic(data: ModelData, write_model: str | None, threads: int | None) -> Results:
+def _monolithic(data: ModelData, write_model: str | None, threads: int | None,
+                tree: ScenarioTree | None = None) -> Results:
     t0 = time.perf_counter()
     with PauseGC():  # millions of small objects, no cycles worth collecting mid-build: ~30% faster
-        model = build_model(data)
+        model = build_model(data, tree=tree)
     build_s = time.perf_counter() - t0
     facts = solve_direct(model, data, write_model=write_model, threads=threads)
     facts.seconds = {"build": build_s, **facts.seconds}
@@ -75,16 +79,16 @@ def _monolithic(data: ModelData, write_model: str | None, threads: int | None) -
     return res
 
 
-def _by_mineral(data: ModelData, workers: int) -> tuple[Results | None, str]:
+def _by_mineral(data: ModelData, workers: int, tree: ScenarioTree | None) -> tuple[Results | None, str]:
     """Decomposed solve; (None, why) when a budget binds across minerals (then the one model decides)."""
     joined = with_dominant_membership(data)
     if workers > 1:
         from .sweeps import process_pool
 
         with process_pool(workers) as pool:
-            parts = solve_by_mineral(joined, pool.map)
+            parts = solve_by_mineral(joined, pool.map, tree)
     else:
-        parts = solve_by_mineral(joined)
+        parts = solve_by_mineral(joined, tree=tree)
     _raise_unsolved(data, [p.facts if isinstance(p, Results) else p for p in parts])
     res = merge(joined, parts)
     if not budgets_hold(data, res["stock"]):

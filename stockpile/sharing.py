@@ -173,24 +173,31 @@ def least_core_slack(game: Game, values: dict[Coalition, float] | None = None) -
 def closest_in_core(game: Game, reference: dict[str, float], slack: float) -> dict[str, float]:
     """The allocation with every excess <= slack nearest `reference` in the Euclidean norm:
     argmin sum_p (x_p - r_p)^2 s.t. x(N) = v(N), x(C) - v(C) <= slack. A projection onto a convex
-    set is unique, and symmetric and anonymous when the reference is (a QP HiGHS solves)."""
+    set is unique, and symmetric and anonymous when the reference is. Solved by scipy's SLSQP; HiGHS's
+    QP solver (which stalls on some near-degenerate least cores, seen on the bundled game) as fallback."""
     g = _Game(game)
-    n, inf = len(game.players), highspy.kHighsInf
+    n = len(game.players)
     r = np.array([reference[p] for p in game.players]) / g.scale
+    slack_scaled = slack / g.scale + 1e-9  # room for t*'s own rounding, far below any amount shown
+    try:
+        x = _project_slsqp(g, r, slack_scaled)
+    except RuntimeError:
+        x = _project_highs(g, r, slack_scaled)
+    x += (g.vn - x.sum()) / n  # exact efficiency: the solver's rounding, spread evenly (symmetry kept)
+    return dict(zip(game.players, (x * g.scale).tolist(), strict=True))
+
+
+def _project_highs(g: _Game, r: np.ndarray, slack: float) -> np.ndarray:
+    n, inf = len(g.players), highspy.kHighsInf
     h = _highs(n, g.lower, g.upper, -r, tight=False)
     hessian = highspy.HighsHessian()
     hessian.dim_, hessian.format_ = n, highspy.HessianFormat.kTriangular
     hessian.start_, hessian.index_, hessian.value_ = list(range(n + 1)), list(range(n)), [1.0] * n
     h.passHessian(hessian)
-    slack_scaled = slack / g.scale + 1e-9  # room for t*'s own rounding, far below any amount shown
-    _add_rows(h, g.rows, [-inf] * len(g.proper), g.v + slack_scaled)
+    _add_rows(h, g.rows, [-inf] * len(g.proper), g.v + slack)
     _add_rows(h, [np.ones(n)], [g.vn], [g.vn])
-    try:
-        x = _solve(h)
-    except RuntimeError:  # HiGHS's QP solver fails on some near-degenerate sets: the same QP by SLSQP
-        x = _project_slsqp(g, r, slack_scaled)
-    x += (g.vn - x.sum()) / n  # exact efficiency: the QP's rounding, spread evenly (symmetry kept)
-    return dict(zip(game.players, (x * g.scale).tolist(), strict=True))
+    h.setOptionValue("time_limit", 10.0)
+    return _solve(h)
 
 
 def _project_slsqp(g: _Game, r: np.ndarray, slack: float) -> np.ndarray:
@@ -202,8 +209,9 @@ def _project_slsqp(g: _Game, r: np.ndarray, slack: float) -> np.ndarray:
             {"type": "ineq", "fun": lambda x: g.v + slack - g.rows @ x, "jac": lambda x: -g.rows}]
     res = minimize(lambda x: 0.5 * float((x - r) @ (x - r)), x0, jac=lambda x: x - r, constraints=cons,
                    method="SLSQP", options={"ftol": 1e-15, "maxiter": 1000})
-    if not res.success:
-        raise RuntimeError(f"sharing QP: HiGHS and SLSQP both failed ({res.message})")
+    feasible = abs(res.x.sum() - g.vn) <= 1e-9 and (g.rows @ res.x - g.v - slack).max(initial=0.0) <= 1e-9
+    if not (res.success and feasible):
+        raise RuntimeError(f"sharing QP: SLSQP did not converge ({res.message})")
     return res.x
 
 
