@@ -23,7 +23,7 @@ from .model import JOINT, build_model
 from .results import COLUMN_OF_KIND, Results, extract
 from .scenario_tree import Node, ScenarioTree, build_tree
 
-FIRST_PASS_S = 0.3  # a subproblem not proved within this gets the leftover gap in a second pass
+FIRST_PASS_NODES = 200  # a subproblem not proved within this many B&B nodes gets leftover gap (deterministic)
 SUBPROBLEM_OPTIONS = {"presolve": "off"}  # HiGHS's presolve slows these small lot-sizing MIPs (5 s vs 1 s)
 
 
@@ -84,20 +84,23 @@ def solve_by_mineral(data: ModelData, map_=map, tree: ScenarioTree | None = None
     tree = build_tree(data) if tree is None else tree
     subs = [only_mineral(data, tree, m) for m in data.minerals if any(mm == m for _, mm in data.pairs)]
     gap, limit = data.settings.mip_rel_gap, data.settings.time_limit_s  # the limit is for the whole solve
-    first = {"mip_rel_gap": gap, "time_limit": min(FIRST_PASS_S, limit / len(subs))}
+    first = {"mip_rel_gap": gap, "mip_max_nodes": FIRST_PASS_NODES, "time_limit": limit / len(subs)}
     parts = list(map_(solve_subproblem, *zip(*[(s, t, first) for s, t in subs], strict=True)))
-    open_ = [i for i, r in enumerate(parts) if _facts(r).status != "optimal"]
-    remaining = limit - (time.perf_counter() - t0)
-    if open_ and remaining > 0:
-        bounds = sum(_bound(r) for r in parts)
-        left = gap * bounds - sum(_facts(r).objective_usd_per_yr - _bound(r) for i, r in enumerate(parts)
-                                  if i not in open_)
-        second = {"mip_rel_gap": 0.0, "mip_abs_gap": max(0.0, left) / len(open_),
-                  "time_limit": remaining / len(open_)}
-        redo = list(map_(solve_subproblem, *zip(*[(*subs[i], second) for i in open_], strict=True)))
-        for i, r in zip(open_, redo, strict=True):
-            parts[i] = r
+    open_ = sorted((i for i, r in enumerate(parts) if _facts(r).status != "optimal"), key=lambda i: _gap(parts[i]))
+    left = gap * sum(_bound(r) for r in parts) - sum(_gap(r) for i, r in enumerate(parts) if i not in open_)
+    for k, i in enumerate(open_):  # narrowest first: what each leaves unused goes to the next
+        remaining = limit - (time.perf_counter() - t0)
+        if remaining <= 0:
+            break
+        budget = {"mip_rel_gap": 0.0, "mip_abs_gap": max(0.0, left) / (len(open_) - k), "time_limit": remaining}
+        parts[i] = solve_subproblem(*subs[i], budget)
+        left -= _gap(parts[i])
     return parts
+
+
+def _gap(part) -> float:
+    f = _facts(part)
+    return (f.objective_usd_per_yr - _bound(part)) if f.has_solution else float("inf")
 
 
 def _facts(part) -> SolverFacts:
