@@ -17,7 +17,7 @@ class Settings:
     joint_allocation: str = "cooperative"
     replenish_premium: float = 0.0
     budget_usd: float | None = None
-    mip_rel_gap: float = 1e-4
+    mip_rel_gap: float = 1e-6
     time_limit_s: float = 600.0
 
 

@@ -179,7 +179,7 @@ SETTINGS: dict[str, Setting] = {
                 role=COEFFICIENT),
         Setting("budget_usd", "optional_number", None, "total one-off acquisition budget, USD (blank = none)",
                 role=COEFFICIENT),
-        Setting("mip_rel_gap", "number", 1e-4, "relative MIP gap at which HiGHS stops", maximum=0.1, role=INFO),
+        Setting("mip_rel_gap", "number", 1e-6, "relative MIP gap at which HiGHS stops", maximum=0.1, role=INFO),
         Setting("time_limit_s", "number", 600.0, "HiGHS time limit, seconds", minimum=1e-9, maximum=1e7,
                 role=INFO),
     )

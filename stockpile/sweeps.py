@@ -167,19 +167,34 @@ class PointSolver:
         except InputError as err:
             msg = "; ".join(str(p) for p in err.problems if p.severity == "error")
             return [{**head, "status": "bad_input", "message": msg}]
-        facts = self.resolver.solve(data)
+        res, facts, rebuilt = self._solve(data)
         head.update(status=facts.status, objective_usd_per_yr=facts.objective_usd_per_yr,
-                    relative_gap=facts.relative_gap, highs_s=facts.seconds.get("highs"),
-                    rebuilt=self.resolver.rebuilt)
-        if not facts.has_solution:
+                    relative_gap=facts.relative_gap, highs_s=facts.seconds.get("highs"), rebuilt=rebuilt)
+        if res is None:
             return [{**head, "message": facts.termination, "seconds": time.perf_counter() - t0}]
-        res = self.resolver.results(data, facts)
         party = res["party_costs"]
         stock_cost = float(party.holding_usd_per_yr.sum() + party.programme_fixed_usd_per_yr.sum())
         head.update(stock_cost_usd_per_yr=stock_cost, seconds=time.perf_counter() - t0)
         return [{**head, "party": r.party, "mineral": r.mineral, "coverage_months": r.coverage_months,
                  "stock_t": r.national_t + r.joint_t, "national_t": r.national_t, "joint_t": r.joint_t}
                 for r in res["coverage"].itertuples()]
+
+
+    def _solve(self, data):
+        """(Results or None, facts, built anew?): by mineral where the model separates (pipeline.run, exact
+        and fast; every point builds its small models), else one model re-solved while its structure
+        stays the same (Resolver)."""
+        from .decompose import why_not_separable
+        from .pipeline import Infeasible, NoSolution, run
+
+        if why_not_separable(data) is None:
+            try:
+                res = run(data, warnings=False)
+                return res, res.facts, True
+            except (Infeasible, NoSolution) as err:
+                return None, err.facts, True
+        facts = self.resolver.solve(data)
+        return (self.resolver.results(data, facts) if facts.has_solution else None), facts, self.resolver.rebuilt
 
 
 _LOCAL = threading.local()  # one PointSolver per worker thread (process pools and Dask workers alike)
