@@ -4,9 +4,10 @@ mineral's stock, releases, draws and shortages meet no other mineral's, except t
 scenario tree is the one built from ALL minerals (a cut of one mineral tells which scenario is
 unfolding), restricted to each mineral's pairs.
 
-The total gap is proved to mip_rel_gap: every subproblem first gets that relative gap and a short
-time limit; the gap the finished ones leave unused is then given, as an absolute gap, to the
-ones still open (sum of gaps <= mip_rel_gap x sum of best bounds <= mip_rel_gap x objective).
+The total gap is proved to mip_rel_gap: every subproblem first gets a tenth of that relative gap
+and a node limit (deterministic); the gap the finished ones leave unused is then given, as an
+absolute gap, to the ones still open, narrowest first (sum of gaps <= mip_rel_gap x sum of best
+bounds <= mip_rel_gap x objective).
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def solve_by_mineral(data: ModelData, map_=map, tree: ScenarioTree | None = None
     tree = build_tree(data) if tree is None else tree
     subs = [only_mineral(data, tree, m) for m in data.minerals if any(mm == m for _, mm in data.pairs)]
     gap, limit = data.settings.mip_rel_gap, data.settings.time_limit_s  # the limit is for the whole solve
-    first = {"mip_rel_gap": gap, "mip_max_nodes": FIRST_PASS_NODES, "time_limit": limit / len(subs)}
+    # a tenth of the gap in the first pass: what finishes there leaves most of the budget to the rest
+    first = {"mip_rel_gap": gap / 10, "mip_max_nodes": FIRST_PASS_NODES, "time_limit": limit / len(subs)}
     parts = list(map_(solve_subproblem, *zip(*[(s, t, first) for s, t in subs], strict=True)))
     open_ = sorted((i for i, r in enumerate(parts) if _facts(r).status != "optimal"), key=lambda i: _gap(parts[i]))
     left = gap * sum(_bound(r) for r in parts) - sum(_gap(r) for i, r in enumerate(parts) if i not in open_)
