@@ -21,7 +21,7 @@ import pandas as pd
 from .data import ModelData
 from .highs import SolverFacts, relative_gap, solve_direct
 from .model import JOINT, build_model
-from .results import COLUMN_OF_KIND, Results, extract
+from .results import Results, extract
 from .scenario_tree import Node, ScenarioTree, build_tree
 
 FIRST_PASS_NODES = 200  # a subproblem not proved within this many B&B nodes gets leftover gap (deterministic)
@@ -176,5 +176,5 @@ def _merge_facts(data: ModelData, facts: list[SolverFacts]) -> SolverFacts:
     return merged
 
 
-__all__ = ["COLUMN_OF_KIND", "budgets_hold", "merge", "solve_by_mineral", "why_not_separable",
+__all__ = ["budgets_hold", "merge", "solve_by_mineral", "why_not_separable",
            "with_dominant_membership"]
