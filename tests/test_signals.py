@@ -15,9 +15,10 @@ from stockpile.cli import DEFAULT_WORKBOOK
 
 from .helpers import tiny, write_xlsx
 
-# the pro-rata pool on the bundled workbook at a 1e-6 gap keeps HiGHS busy for minutes
+# the pro-rata pool with optional members (one model: membership couples the minerals) on the bundled
+# workbook at a 1e-6 gap keeps HiGHS busy for minutes
 LONG_SOLVE = (f'workbook = "{DEFAULT_WORKBOOK}"\n[settings]\njoint_allocation = "pro_rata"\nmip_rel_gap = 1e-6\n'
-              '[set]\n"parties.*.joint_member" = "yes"\n')
+              '[set]\n"parties.*.joint_member" = "optional"\n')
 
 
 def _start(args, cwd):
