@@ -1,9 +1,6 @@
-"""The joint-stockpile coalition game (docs/formulation.md, "The coalition game"): v(C) for every non-empty coalition
-of the parties eligible for the pool, from ONE built model re-solved by HiGHS.
-
-Membership is data: `PartyWeight[p]` is 1 for p in C and 0 outside (so v(C) counts
-only C's costs) and `Member[p]` is fixed to 1 inside C and 0 outside.
-"""
+"""The joint-stockpile coalition game (docs/formulation.md, "The coalition game"): v(C) for every
+non-empty coalition of the parties eligible for the pool: C's own parties, every one of them in the
+pool, solved by mineral (pipeline.run) on the scenario tree of every player."""
 
 from __future__ import annotations
 

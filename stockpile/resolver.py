@@ -1,6 +1,7 @@
-"""One re-solver for everything that solves many variants of one model (the coalition game,
-sweeps): build once, change mutable coefficients, re-solve, read results. It rebuilds only when
-the data's structure key changes (model.structure_key, derived from the schema's column roles)."""
+"""One re-solver for everything that solves many variants of one model that does not separate by
+mineral (sweep points of such models; models that do are solved by mineral, pipeline.run): build
+once, change mutable coefficients, re-solve, read results. It rebuilds only when the data's
+structure key changes (model.structure_key, derived from the schema's column roles)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,8 @@ class Resolver:
         self.rebuilt = False  # did the last solve build the model?
         self.build_s = 0.0
 
-    def solve(self, data: ModelData, coalition: frozenset[str] | None = None) -> SolverFacts:
-        """Solve `data`, re-using the built model when its structure is the same. With a coalition,
-        only its members' costs count and exactly they are members of the pool (the others are not)."""
+    def solve(self, data: ModelData) -> SolverFacts:
+        """Solve `data`, re-using the built model when its structure is the same."""
         key = structure_key(data)
         self.rebuilt = key != self._key
         if self.rebuilt:
@@ -41,23 +41,10 @@ class Resolver:
             update_coefficients(self.model, data)
             self._opt.config.time_limit = data.settings.time_limit_s
             self._opt.config.rel_gap = data.settings.mip_rel_gap
-        self._set_coalition(data, coalition)
         facts = solve_model(self.model, data, opt=self._opt)
         if self.rebuilt:
             facts.seconds["build"] = self.build_s
         return facts
-
-    def _set_coalition(self, data: ModelData, coalition: frozenset[str] | None) -> None:
-        m = self.model
-        for p in data.parties:
-            m.PartyWeight[p] = 1.0 if coalition is None or p in coalition else 0.0
-        for p in m.MEMBERS:
-            if coalition is not None:
-                m.Member[p].fix(1 if p in coalition else 0)
-            elif data.parties[p].joint_member == "yes":
-                m.Member[p].fix(1)
-            else:
-                m.Member[p].unfix()
 
     def results(self, data: ModelData, facts: SolverFacts) -> Results:
         """The tables of the last solve."""

@@ -72,7 +72,7 @@ def _highs(n: int, lower, upper, cost, tight: bool = True) -> highspy.Highs:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     for opt in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
-        if tight:  # LPs: tighter than HiGHS's default; its QP solver fails on degenerate projections so
+        if tight:  # LPs: tighter than HiGHS's default (its QP solver fails at these tolerances)
             h.setOptionValue(opt, 1e-9)
     for j in range(n):
         h.addCol(float(cost[j]), float(lower[j]), float(upper[j]), 0, [], [])

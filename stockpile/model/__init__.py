@@ -41,8 +41,7 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     """The model of docs/formulation.md.
 
     With `mutable`, the coefficients are mutable Params, so that a re-solve can change them
-    (`update_coefficients`), and each party's own cost entries carry a mutable `PartyWeight[p]`
-    (1 by default; 0 leaves p's costs out, as for a coalition without p). Without it they are floats."""
+    (`update_coefficients`); without it they are floats."""
     tree = build_tree(data) if tree is None else tree
     sets = build_sets(data, tree)
     m = pyo.ConcreteModel(name="stockpile")
@@ -58,19 +57,9 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     ctx = Context(m, data, tree, sets, coef)
     for block in BLOCKS:
         block.add(ctx)
-    _objective(m, data, mutable)
+    m.Expected_Annual_Cost = pyo.Objective(
+        expr=quicksum(entry for term in m.cost_terms for entry in term.entries.values()), sense=pyo.minimize)
     return m
-
-
-def _objective(m: pyo.ConcreteModel, data: ModelData, mutable: bool) -> None:
-    """Expected_Annual_Cost: the sum of every cost term's entries, a party's weighted by PartyWeight."""
-    if mutable:
-        m.PartyWeight = pyo.Param(list(data.parties), initialize=1.0, mutable=True, within=pyo.NonNegativeReals)
-    weighted = []
-    for term in m.cost_terms:
-        for (holder, _mineral), entry in term.entries.items():
-            weighted.append(m.PartyWeight[holder] * entry if mutable and holder != JOINT else entry)
-    m.Expected_Annual_Cost = pyo.Objective(expr=quicksum(weighted), sense=pyo.minimize)
 
 
 def cost_table(m: pyo.ConcreteModel) -> pd.DataFrame:
