@@ -17,6 +17,9 @@ class Settings:
     joint_allocation: str = "cooperative"
     replenish_premium: float = 0.0
     budget_usd: float | None = None
+    build_years: int = 1
+    discount_rate: float = 0.05
+    budget_usd_per_yr: float | None = None
     mip_rel_gap: float = 1e-6
     time_limit_s: float = 600.0
 
@@ -29,6 +32,7 @@ class Party:
     joint_member: str  # "yes" | "no" | "optional"
     budget_usd: float | None
     entitlement_share: float | None
+    budget_usd_per_yr: float | None = None
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,26 @@ class Mineral:
     storage_usd_per_t_yr: float
     lot_t: float
     joint_fixed_usd_per_yr: float
+    world_supply_t_per_yr: float | None = None
+    max_purchase_share_per_yr: float | None = None
+    acquisition_price_usd_per_t: float | None = None  # paid for new stock; None = price_usd_per_t
+    price_uplift_per_share: float = 0.0
+
+    @property
+    def acquisition_usd_per_t(self) -> float:
+        return self.price_usd_per_t if self.acquisition_price_usd_per_t is None else self.acquisition_price_usd_per_t
 
     @property
     def holding_usd_per_t_yr(self) -> float:
-        """Capital charge plus storage, before the release option's own cost."""
-        return self.price_usd_per_t * self.holding_rate_per_yr + self.storage_usd_per_t_yr
+        """Capital charge (on what the stock costs to buy) plus storage, before the release option's own cost."""
+        return self.acquisition_usd_per_t * self.holding_rate_per_yr + self.storage_usd_per_t_yr
+
+    @property
+    def purchase_cap_t_per_yr(self) -> float | None:
+        """Most all holders together may buy in one year (None: no cap)."""
+        if self.world_supply_t_per_yr is None or self.max_purchase_share_per_yr is None:
+            return None
+        return self.world_supply_t_per_yr * self.max_purchase_share_per_yr
 
 
 @dataclass(frozen=True)

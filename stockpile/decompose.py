@@ -20,7 +20,7 @@ import pandas as pd
 
 from .data import ModelData
 from .highs import SolverFacts, relative_gap, solve_direct
-from .model import JOINT, build_model
+from .model import JOINT, MARKET, build_model
 from .results import Results, extract
 from .scenario_tree import Node, ScenarioTree, build_tree
 
@@ -59,8 +59,8 @@ def restrict_tree(tree: ScenarioTree, pairs: list[tuple[str, str]]) -> ScenarioT
     """The tree with only these pairs' gaps: the same nodes and paths, so the same information."""
     index = {pm: i for i, pm in enumerate(tree.pairs)}
     keep = [index[pm] for pm in pairs]
-    nodes = [Node(n.id, n.month, n.scenarios, n.gap_t[keep]) for n in tree.nodes]
-    return ScenarioTree(list(pairs), {s: g[keep] for s, g in tree.gaps.items()}, nodes, tree.path, tree.leaves)
+    nodes = [Node(n.id, n.month, n.scenarios, n.gap_t[keep], n.year) for n in tree.nodes]
+    return replace(tree, pairs=list(pairs), gaps={s: g[keep] for s, g in tree.gaps.items()}, nodes=nodes)
 
 
 def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict) -> Results | SolverFacts:
@@ -129,14 +129,15 @@ def budgets_hold(data: ModelData, stock: pd.DataFrame) -> bool:
 def merge(data: ModelData, parts: list[Results]) -> Results:
     """One Results from the minerals' (tables concatenated or summed, facts summed)."""
     tables = {name: pd.concat([p.tables[name] for p in parts], ignore_index=True)
-              for name in ("stock", "release_rules", "scenario_outcomes", "survival")}
+              for name in ("stock", "release_rules", "scenario_outcomes", "survival", "acquisition")}
     order = {pm: i for i, pm in enumerate(data.pairs)}
     cov = pd.concat([p.tables["coverage"] for p in parts], ignore_index=True)
     tables["coverage"] = cov.iloc[np.argsort([order[pm] for pm in zip(cov.party, cov.mineral, strict=True)])
                                   ].reset_index(drop=True)
     tables["scenarios"] = _merge_scenarios(data, [p.tables["scenarios"] for p in parts])
     party = pd.concat([p.tables["party_costs"] for p in parts]).groupby("holder", sort=False).sum(numeric_only=True)
-    tables["party_costs"] = party.reindex([*data.parties, JOINT], fill_value=0.0).reset_index()
+    holders = [*data.parties, JOINT] + ([MARKET] if MARKET in party.index else [])
+    tables["party_costs"] = party.reindex(holders, fill_value=0.0).reset_index()
     costs = pd.concat([p.tables["costs"] for p in parts])
     tables["costs"] = costs.groupby("term", sort=False).usd_per_yr.sum().reset_index()
     return Results(_merge_facts(data, [p.facts for p in parts]), {k: tables[k] for k in parts[0].tables})

@@ -9,7 +9,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .data import DAYS_PER_MONTH, ModelData
-from .model import JOINT, coefficients, cost_table
+from .model import JOINT, MARKET, coefficients, cost_table
 from .highs import SolverFacts
 
 TOL_T = 1e-6
@@ -76,7 +76,26 @@ def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts) -> Re
     tables["scenarios"] = _scenarios(data, model, tables["survival"], release, draw)
     tables["party_costs"] = _party_costs(data, terms)
     tables["costs"] = _costs(terms, [t.name for t in model.cost_terms])
+    tables["acquisition"] = _acquisition(data, model)
     return Results(facts, tables)
+
+
+def _acquisition(data: ModelData, model) -> pd.DataFrame:
+    """acquisition.csv: tonnes each holder buys in each build year, at the acquisition price (USD), and
+    the year's purchases of the mineral by all holders as a share of world supply."""
+    rows = []
+    for name, holder_of in (("Bought", lambda k: k[0]), ("JointBought", lambda k: JOINT)):
+        for (y, key), expr in getattr(model, "_bought", {}).get(name, {}).items():
+            mineral = key[1] if isinstance(key, tuple) else key
+            t = pyo.value(expr, exception=False) or 0.0
+            if t > TOL_T:
+                rows.append({"year": y, "holder": holder_of(key), "mineral": mineral, "bought_t": t,
+                             "usd": t * data.minerals[mineral].acquisition_usd_per_t})
+    frame = pd.DataFrame(rows, columns=["year", "holder", "mineral", "bought_t", "usd"])
+    world = frame.mineral.map(lambda mi: data.minerals[mi].world_supply_t_per_yr or np.nan)
+    total = frame.groupby(["year", "mineral"]).bought_t.transform("sum")
+    frame["all_holders_share_of_world_supply"] = (total / world).astype(float)
+    return frame.sort_values(["year", "mineral", "holder"], ignore_index=True)
 
 
 def claim_shares(data: ModelData, sets, members: list[str]) -> dict[tuple[str, str], float]:
@@ -119,11 +138,11 @@ def _stock(data, terms: pd.DataFrame, lots, stock, joint_lots, joint, option, jo
     for (p, m), x in stock.items():
         mineral = data.minerals[m]
         rows.append({"holder": p, "mineral": m, "stock_t": x, "existing_t": data.demand[p, m].existing_stock_t,
-                     "lots": lots[p, m], "acquisition_usd": mineral.price_usd_per_t * mineral.lot_t * lots[p, m],
+                     "lots": lots[p, m], "acquisition_usd": mineral.acquisition_usd_per_t * mineral.lot_t * lots[p, m],
                      "release_option": option.get((p, m), "")})
     for m, x in joint.items():
         rows.append({"holder": JOINT, "mineral": m, "stock_t": x, "existing_t": 0.0, "lots": joint_lots[m],
-                     "acquisition_usd": data.minerals[m].price_usd_per_t * x,
+                     "acquisition_usd": data.minerals[m].acquisition_usd_per_t * x,
                      "release_option": joint_option.get(m, "")})
     cols = ["holder", "mineral", "stock_t", "existing_t", "lots", "acquisition_usd", "cost_usd_per_yr",
             "fixed_usd_per_yr", "release_option"]
@@ -141,9 +160,9 @@ def _release_rules(data, tree, sets, stock, release, draw) -> pd.DataFrame:
     for n, p, m in sets.gap_nodes:
         r, q = release.get((n, p, m), 0.0), draw.get((n, p, m), 0.0)
         x = stock.get((p, m), 0.0)
-        if x <= TOL_T and q <= TOL_T:
-            continue
         node = nodes[n]
+        if (x <= TOL_T and q <= TOL_T) or node.year:  # the rules of the full stock (build years: acquisition)
+            continue
         rows.append({"party": p, "mineral": m, "month": node.month, "node": n, "released_t": r,
                      "released_share_of_stock": r / x if x > TOL_T else 0.0, "joint_draw_t": q,
                      "gap_t": sets.gap_t[n, p, m], "scenarios": "+".join(node.scenarios)})
@@ -250,7 +269,7 @@ def _costs(terms: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 def _party_costs(data: ModelData, terms: pd.DataFrame) -> pd.DataFrame:
     """Each party's own expected annual cost (its national stock, its shortages, refilling its
     releases) and the pool's (JOINT: its holding, fixed cost, refilling draws), by kind of term."""
-    holders = [*data.parties, JOINT]
+    holders = [*data.parties, JOINT] + ([MARKET] if (terms.holder == MARKET).any() else [])
     pivot = terms.pivot_table(index="holder", columns="kind", values="usd_per_yr", aggfunc="sum")
     pivot = pivot.reindex(index=holders, columns=list(COLUMN_OF_KIND), fill_value=0.0).fillna(0.0)
     frame = pivot.rename(columns=COLUMN_OF_KIND).astype(float).reset_index().rename(columns={"index": "holder"})

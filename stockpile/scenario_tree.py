@@ -9,7 +9,7 @@ disruption will last.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -62,6 +62,7 @@ class Node:
     month: int  # 1..horizon
     scenarios: tuple[str, ...]  # its probability is theirs summed (model.coefficients)
     gap_t: np.ndarray  # gap per pair in this month (identical for every scenario in the node)
+    year: int = 0  # build year y < build_years whose (partial) stock meets the disruption; 0 = the full stock
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,11 @@ class ScenarioTree:
     nodes: list[Node]
     path: dict[str, tuple[int, ...]]  # scenario -> node index per month
     leaves: list[tuple[int, ...]]  # distinct full paths (one per group of identical scenarios)
+    leaf_year: tuple[int, ...] = ()  # per leaf: its nodes' year (empty: all 0)
+    year_weight: dict[int, float] = field(default_factory=lambda: {0: 1.0})  # sums to 1
+
+    def year_of_leaf(self, li: int) -> int:
+        return self.leaf_year[li] if self.leaf_year else 0
 
 
 def build_tree(data: ModelData, gaps: dict[str, np.ndarray] | None = None) -> ScenarioTree:
@@ -93,9 +99,39 @@ def build_tree(data: ModelData, gaps: dict[str, np.ndarray] | None = None) -> Sc
             for s in group:
                 path[s].append(len(nodes) - 1)
     leaves = sorted({tuple(p) for p in path.values()})
-    return ScenarioTree(data.pairs, gaps, nodes, {s: tuple(p) for s, p in path.items()}, leaves)
+    tree = ScenarioTree(data.pairs, gaps, nodes, {s: tuple(p) for s, p in path.items()}, leaves)
+    return with_build_years(tree, data.settings.build_years, data.settings.discount_rate)
+
+
+def year_weights(build_years: int, discount_rate: float) -> dict[int, float]:
+    """Equivalent-annual weights of the years (formulation, "Build-up"): build year y < Y weighs
+    (1 - delta) delta^(y-1), the full stock from year Y on delta^(Y-1), delta = 1 / (1 + r); they sum to 1."""
+    delta = 1.0 / (1.0 + discount_rate)
+    weights = {y: (1.0 - delta) * delta ** (y - 1) for y in range(1, build_years)}
+    weights[0] = delta ** (build_years - 1)
+    return weights
+
+
+def with_build_years(tree: ScenarioTree, build_years: int, discount_rate: float) -> ScenarioTree:
+    """One copy of the tree per build year before the last (node ids "y<year>.m<month>.<k>"), for a
+    disruption that starts while the stock is still being bought; the original nodes (year 0) meet
+    the full stock. Scenario paths (tree.path) stay on the full-stock copy."""
+    if build_years <= 1:
+        return tree
+    nodes, leaves, leaf_year = list(tree.nodes), list(tree.leaves), [0] * len(tree.leaves)
+    size = len(tree.nodes)
+    for y in range(1, build_years):
+        offset = len(nodes)
+        nodes.extend(replace(n, id=f"y{y}.{n.id}", year=y) for n in tree.nodes)
+        leaves.extend(tuple(i + offset for i in leaf) for leaf in tree.leaves)
+        leaf_year.extend([y] * len(tree.leaves))
+    assert len(nodes) == size * build_years
+    return replace(tree, nodes=nodes, leaves=leaves, leaf_year=tuple(leaf_year),
+                   year_weight=year_weights(build_years, discount_rate))
 
 
 def node_probability(data: ModelData, tree: ScenarioTree) -> dict[str, float]:
-    """pi[n]: annual probability of reaching node n = its scenarios' probabilities summed."""
-    return {n.id: sum(data.scenarios[s].probability_per_yr for s in n.scenarios) for n in tree.nodes}
+    """pi[n]: annual probability of reaching node n = its scenarios' probabilities summed, times the
+    weight of its build year (1 without a build-up)."""
+    w = tree.year_weight
+    return {n.id: w[n.year] * sum(data.scenarios[s].probability_per_yr for s in n.scenarios) for n in tree.nodes}

@@ -71,6 +71,9 @@ _sheet(
            role=COEFFICIENT),
     Column("entitlement_share", SHARE, False, NONE, "share",
            "share of the joint pool under entitlement allocation (blank = proportional to coverage basis)"),
+    Column("budget_usd_per_yr", NUMBER, False, NONE, "USD/yr",
+           "purchases this party may pay for in one build year: its national purchases plus its claim share of "
+           "the pool's (blank = none)", role=COEFFICIENT),
 )
 _sheet(
     "minerals", ("mineral",), "One row per mineral, in the form it is stocked.",
@@ -85,6 +88,17 @@ _sheet(
     Column("lot_t", POSITIVE, False, 1.0, "t", "procurement lot (stock is bought in whole lots)", example=1),
     Column("joint_fixed_usd_per_yr", NUMBER, False, 0.0, "USD/yr",
            "fixed cost of running a joint pool of this mineral", example=0, role=COEFFICIENT),
+    Column("world_supply_t_per_yr", POSITIVE, False, NONE, "t/yr",
+           "world supply the holders can buy from in a year (blank = unknown: no purchase cap)", example=760),
+    Column("max_purchase_share_per_yr", SHARE, False, NONE, "share",
+           "largest share of world supply all holders together (national and joint) may buy in one year "
+           "(blank = no cap; needs world_supply_t_per_yr)", example=0.1),
+    Column("acquisition_price_usd_per_t", NUMBER, False, NONE, "USD/t",
+           "price paid for new stock today (blank = price_usd_per_t); also the capital the stock ties up",
+           role=COEFFICIENT),
+    Column("price_uplift_per_share", NUMBER, False, 0.0, "1/share",
+           "market impact: buying a share s of world supply in a year raises that year's price by "
+           "uplift x s (e.g. 2 = +20% at 10%; needs world_supply_t_per_yr)", maximum=100),
 )
 _sheet(
     "demand", ("party", "mineral"), "One row per party and mineral it consumes.",
@@ -179,6 +193,12 @@ SETTINGS: dict[str, Setting] = {
                 role=COEFFICIENT),
         Setting("budget_usd", "optional_number", None, "total one-off acquisition budget, USD (blank = none)",
                 role=COEFFICIENT),
+        Setting("build_years", "int", 1, "years over which new stock may be bought (1 = all in the first year)",
+                minimum=1, maximum=10),
+        Setting("discount_rate", "number", 0.05,
+                "per year: weighs the build-up years against the steady state after it", maximum=0.5),
+        Setting("budget_usd_per_yr", "optional_number", None,
+                "purchases all holders together may make in one build year, USD (blank = none)", role=COEFFICIENT),
         Setting("mip_rel_gap", "number", 1e-6, "relative MIP gap at which HiGHS stops", maximum=0.1, role=INFO),
         Setting("time_limit_s", "number", 600.0, "HiGHS time limit, seconds", minimum=1e-9, maximum=1e7,
                 role=INFO),

@@ -233,8 +233,10 @@ def build_model_data(book: RawBook) -> ModelData:
     parties = _parties(ck)
     minerals = {v["mineral"]: Mineral(v["mineral"], v["name"] or v["mineral"], v["form"], v["price_usd_per_t"],
                                       v["holding_rate_per_yr"], v["storage_usd_per_t_yr"], v["lot_t"],
-                                      v["joint_fixed_usd_per_yr"])
-                for _row, v in _rows(ck, "minerals")}
+                                      v["joint_fixed_usd_per_yr"], v["world_supply_t_per_yr"],
+                                      v["max_purchase_share_per_yr"], v["acquisition_price_usd_per_t"],
+                                      v["price_uplift_per_share"])
+                for _row, v in _minerals(ck)}
     demand = _demand(ck, parties, minerals)
     supply, supply_rows = _supply(ck, parties, minerals, demand)
     tiers = _tiers(ck, minerals)
@@ -257,11 +259,23 @@ def build_model_data(book: RawBook) -> ModelData:
                      run_spec_sha256=book.run_spec_sha256, warnings=tuple(str(p) for p in ck.problems))
 
 
+def _minerals(ck: _Checker) -> list[tuple[int, dict]]:
+    """The minerals' rows; a purchase cap or a price uplift needs the world supply it is a share of."""
+    rows = _rows(ck, "minerals")
+    for row, v in rows:
+        for col, used in (("max_purchase_share_per_yr", v["max_purchase_share_per_yr"] is not None),
+                          ("price_uplift_per_share", (v["price_uplift_per_share"] or 0) > 0)):
+            if used and v["world_supply_t_per_yr"] is None:
+                ck.add("minerals", row, "world_supply_t_per_yr",
+                       f"a world supply in t/yr (the {col} of this row is a share of it)", "a blank cell")
+    return rows
+
+
 def _parties(ck: _Checker) -> dict[str, Party]:
     parties = {}
     for _row, v in _rows(ck, "parties"):
         parties[v["party"]] = Party(v["party"], v["name"] or v["party"], v["gdp_usd_bn"], v["joint_member"],
-                                    v["budget_usd"], v["entitlement_share"])
+                                    v["budget_usd"], v["entitlement_share"], v["budget_usd_per_yr"])
     ent = [(p.id, p.entitlement_share) for p in parties.values() if p.entitlement_share is not None]
     if sum(s for _, s in ent) > 1 + TOL:
         ck.add("parties", None, "entitlement_share", "entitlement shares summing to at most 1",

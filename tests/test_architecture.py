@@ -20,11 +20,13 @@ from .helpers import data_of, two_parties
 def base_frames() -> dict[str, pd.DataFrame]:
     """two_parties plus a second mineral Z (A only), budgets and two tiers, so every column has a
     change that alters the model."""
-    f = two_parties(parties={"budget_usd": [500.0, 500.0]})
-    f["settings"] = pd.DataFrame({"key": ["horizon_months", "mip_rel_gap", "time_limit_s", "budget_usd"],
-                                  "value": [6, 0, 60, 1000]})
+    f = two_parties(parties={"budget_usd": [500.0, 500.0], "budget_usd_per_yr": [400.0, 400.0]})
+    f["settings"] = pd.DataFrame({"key": ["horizon_months", "mip_rel_gap", "time_limit_s", "budget_usd",
+                                          "budget_usd_per_yr", "replenish_premium"],
+                                  "value": [6, 0, 60, 1000, 900, 0.1]})
     f["minerals"] = pd.DataFrame({"mineral": ["X", "Z"], "price_usd_per_t": [100.0, 50.0],
-                                  "holding_rate_per_yr": [0.1, 0.1], "lot_t": [1, 1]})
+                                  "holding_rate_per_yr": [0.1, 0.1], "lot_t": [1, 1],
+                                  "acquisition_price_usd_per_t": [110.0, 55.0]})
     f["demand"] = pd.DataFrame({"party": ["A", "B", "A"], "mineral": ["X", "X", "Z"],
                                 "consumption_t_per_yr": [12.0, 12.0, 6.0]})
     f["supply"] = pd.DataFrame({"party": ["A", "B", "A"], "mineral": ["X", "X", "Z"], "supplier": ["CN"] * 3,
@@ -75,6 +77,7 @@ CHANGES = {
     ("parties", "joint_member"): _set("parties", "joint_member", "optional"),
     ("parties", "budget_usd"): _set("parties", "budget_usd", 600.0),
     ("parties", "entitlement_share"): _set("parties", "entitlement_share", 0.5),
+    ("parties", "budget_usd_per_yr"): _set("parties", "budget_usd_per_yr", 300.0),
     ("minerals", "mineral"): MINERAL, ("minerals", "name"): _set("minerals", "name", "Ex"),
     ("minerals", "form"): _set("minerals", "form", "oxide"),
     ("minerals", "price_usd_per_t"): _set("minerals", "price_usd_per_t", 120.0),
@@ -82,6 +85,12 @@ CHANGES = {
     ("minerals", "storage_usd_per_t_yr"): _set("minerals", "storage_usd_per_t_yr", 3.0),
     ("minerals", "lot_t"): _set("minerals", "lot_t", 2),
     ("minerals", "joint_fixed_usd_per_yr"): _set("minerals", "joint_fixed_usd_per_yr", 5.0),
+    ("minerals", "world_supply_t_per_yr"): _set("minerals", "world_supply_t_per_yr", 100.0),
+    ("minerals", "max_purchase_share_per_yr"): lambda f: _set("minerals", "max_purchase_share_per_yr", 0.1)(
+        _set("minerals", "world_supply_t_per_yr", 100.0)(f)),
+    ("minerals", "acquisition_price_usd_per_t"): _set("minerals", "acquisition_price_usd_per_t", 150.0),
+    ("minerals", "price_uplift_per_share"): lambda f: _set("minerals", "price_uplift_per_share", 2.0)(
+        _set("minerals", "world_supply_t_per_yr", 100.0)(f)),
     ("demand", "party"): PARTY, ("demand", "mineral"): MINERAL,
     ("demand", "consumption_t_per_yr"): _set("demand", "consumption_t_per_yr", 24.0),
     ("demand", "net_import_reliance"): _set("demand", "net_import_reliance", 0.5),
@@ -111,7 +120,8 @@ CHANGES = {
     ("events", "recovery_share"): _set("events", "recovery_share", 0.5),
 }
 SETTING_CHANGES = {"horizon_months": 5, "coverage_basis": "net_imports", "joint_allocation": "pro_rata",
-                   "replenish_premium": 0.1, "budget_usd": 2000, "mip_rel_gap": 0.01, "time_limit_s": 30}
+                   "replenish_premium": 0.2, "budget_usd": 2000, "mip_rel_gap": 0.01, "time_limit_s": 30,
+                   "build_years": 3, "discount_rate": 0.1, "budget_usd_per_yr": 700}
 
 
 def _numbers(data):

@@ -20,7 +20,9 @@ def two_minerals(**settings) -> pd.DataFrame:
                                 "cut": [1.0, 1.0]})
     rows = {"horizon_months": 6, "mip_rel_gap": 0, "time_limit_s": 60, **settings}
     f["settings"] = pd.DataFrame({"key": list(rows), "value": list(rows.values())})
-    f["parties"] = f["parties"].drop(columns="budget_usd").assign(joint_member=["optional", "yes"])
+    f["parties"] = f["parties"].drop(columns=["budget_usd", "budget_usd_per_yr"]).assign(
+        joint_member=["optional", "yes"])
+    f["minerals"] = f["minerals"].drop(columns="acquisition_price_usd_per_t")
     return f
 
 

@@ -17,14 +17,14 @@ from pyomo.core.util import quicksum
 from .. import schema
 from ..data import ModelData
 from ..scenario_tree import ScenarioTree, build_tree
-from . import joint_pool, national_stock, policy, release, release_capacity, replenishment, shortage
-from .core import JOINT, KINDS, Context, CostTerm
+from . import joint_pool, national_stock, policy, purchases, release, release_capacity, replenishment, shortage
+from .core import JOINT, KINDS, MARKET, Context, CostTerm
 from .sets import SparseSets, build_sets
 
 # order matters only where a block uses another's variables (shortage balances releases and draws)
-BLOCKS = (national_stock, release, joint_pool, release_capacity, shortage, replenishment, policy)
+BLOCKS = (national_stock, release, joint_pool, release_capacity, shortage, replenishment, purchases, policy)
 
-__all__ = ["BLOCKS", "JOINT", "KINDS", "CostTerm", "SparseSets", "build_model", "coefficients", "cost_table",
+__all__ = ["BLOCKS", "JOINT", "KINDS", "MARKET", "CostTerm", "SparseSets", "build_model", "coefficients", "cost_table",
            "structure_key", "update_coefficients"]
 
 
@@ -57,6 +57,7 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     ctx = Context(m, data, tree, sets, coef)
     for block in BLOCKS:
         block.add(ctx)
+    m._bought = {"Bought": ctx.var["Bought"], "JointBought": ctx.var["JointBought"]}  # for acquisition.csv
     m.Expected_Annual_Cost = pyo.Objective(
         expr=quicksum(entry for term in m.cost_terms for entry in term.entries.values()), sense=pyo.minimize)
     return m

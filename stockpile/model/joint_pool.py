@@ -8,6 +8,7 @@ import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from .core import JOINT, Context
+from .buildup import add_purchases, held
 from .holdings import add_holdings, release_capacity
 
 
@@ -28,12 +29,14 @@ def add(ctx: Context) -> None:
             m.Member[p].fix(1)
     m.DRAWS = pyo.Set(initialize=sets.draws, dimen=3, ordered=True)
     m.Draw = pyo.Var(m.DRAWS, domain=pyo.NonNegativeReals)
-    ctx.var.update(JointLots=lots, JointByOption=by_option, Draw=dict(m.Draw.items()))
+    bought, stock_at = add_purchases(m, "Joint", sets.joint_minerals, m.JointStock, {}, data.settings.build_years)
+    ctx.var.update(JointLots=lots, JointByOption=by_option, Draw=dict(m.Draw.items()), JointBought=bought,
+                   joint_stock_at=stock_at)
     _draw_limits(ctx, release_capacity(m, by_option, sets.joint_minerals, data.release_options))
     _allocation(ctx)
     holding, fixed = ctx.coef["HoldingCost"], ctx.coef["JointFixedCost"]
     ctx.add_cost("joint_holding", "holding", {
-        (JOINT, mi): holding[mi] * m.JointStock[mi] for mi in sets.joint_minerals})
+        (JOINT, mi): holding[mi] * held(stock_at, mi, ctx.tree.year_weight) for mi in sets.joint_minerals})
     ctx.add_cost("joint_fixed", "fixed", {(JOINT, mi): fixed[mi] * is_open[mi] for mi in sets.joint_minerals})
 
 
@@ -49,6 +52,7 @@ def _draw_limits(ctx: Context, capacity: dict) -> None:
     """Draw_Rate (the pool's release capacity), Draw_Within_Pool (its stock on any path) and
     Draw_Members (only members draw)."""
     m, data, sets, q = ctx.m, ctx.data, ctx.sets, ctx.var["Draw"]
+    stock_at, year = ctx.var["joint_stock_at"], ctx.tree.year_of_leaf
     at = draws_at(sets)
     m.DRAW_NODES = pyo.Set(initialize=sorted(at), dimen=2, ordered=True)
     m.Draw_Rate = pyo.Constraint(
@@ -56,7 +60,7 @@ def _draw_limits(ctx: Context, capacity: dict) -> None:
     m.LEAF_MINERALS = pyo.Set(initialize=list(sets.leaf_draw), dimen=2, ordered=True)
     m.Draw_Within_Pool = pyo.Constraint(
         m.LEAF_MINERALS, rule=lambda _, li, mi: quicksum(q[n, p, mi] for n, p in sets.leaf_draw[li, mi])
-        <= m.JointStock[mi])
+        <= stock_at[year(li), mi])
     # per leaf path, sum of p's draws <= (sum of p's gaps) x Member[p]: one row per path, not per
     # node (draws are >= 0, so Member = 0 still stops them all)
     optional = [key for key in sets.leaf_draw_party if data.parties[key[1]].joint_member == "optional"]
@@ -71,6 +75,7 @@ def _draw_limits(ctx: Context, capacity: dict) -> None:
 def _allocation(ctx: Context) -> None:
     """How members hit at once share the pool (settings.joint_allocation; cooperative: no rule)."""
     m, sets, q = ctx.m, ctx.sets, ctx.var["Draw"]
+    stock_at, year = ctx.var["joint_stock_at"], ctx.tree.year_of_leaf
     mode = ctx.data.settings.joint_allocation
     if mode == "pro_rata":
         # every member hit gets the same share of its gap: q = phi g (big-M with g when optional)
@@ -85,4 +90,4 @@ def _allocation(ctx: Context) -> None:
         m.Entitlement = pyo.Constraint(
             m.LEAF_PARTY_MINERALS,
             rule=lambda _, li, p, mi: quicksum(q[n, p, mi] for n in sets.leaf_draw_party[li, p, mi])
-            <= sets.entitlement[p, mi] * m.JointStock[mi])
+            <= sets.entitlement[p, mi] * stock_at[year(li), mi])

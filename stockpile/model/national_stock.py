@@ -7,6 +7,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from .core import Context
+from .buildup import add_purchases, held
 from .holdings import add_holdings, release_capacity
 
 
@@ -29,10 +30,13 @@ def add(ctx: Context) -> None:
     for p, mi in sets.stock_pairs:
         if dem[p, mi].existing_stock_t > 0:
             m.Open[p, mi].fix(1)  # existing stock is held whatever the model says
-    ctx.var.update(Lots=lots, Open=is_open, StockByOption=by_option,
+    bought, stock_at = add_purchases(
+        m, "", sets.stock_pairs, m.Stock, {(p, mi): dem[p, mi].existing_stock_t for p, mi in sets.stock_pairs},
+        data.settings.build_years)
+    ctx.var.update(Lots=lots, Open=is_open, StockByOption=by_option, Bought=bought, stock_at=stock_at,
                    capacity=release_capacity(m, by_option, sets.stock_pairs, data.release_options))
-    holding, fixed = ctx.coef["HoldingCost"], ctx.coef["ProgrammeFixedCost"]
+    holding, fixed, weights = ctx.coef["HoldingCost"], ctx.coef["ProgrammeFixedCost"], ctx.tree.year_weight
     ctx.add_cost("national_holding", "holding", {
-        (p, mi): holding[mi] * m.Stock[p, mi] for p, mi in sets.stock_pairs})
+        (p, mi): holding[mi] * held(stock_at, (p, mi), weights) for p, mi in sets.stock_pairs})
     ctx.add_cost("national_programme_fixed", "fixed", {
         (p, mi): fixed[p, mi] * is_open[p, mi] for p, mi in sets.stock_pairs})

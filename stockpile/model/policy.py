@@ -22,7 +22,7 @@ def coefficients(data, sets, tree) -> dict[str, dict]:
     if data.settings.budget_usd is not None:
         budget[TOTAL] = data.settings.budget_usd / 1e6
     mins = data.minerals
-    return {"LotCostMusd": {mi: mins[mi].price_usd_per_t * mins[mi].lot_t / 1e6 for mi in mins},  # USD m/lot
+    return {"LotCostMusd": {mi: mins[mi].acquisition_usd_per_t * mins[mi].lot_t / 1e6 for mi in mins},  # USD m/lot
             "BudgetMusd": budget}
 
 

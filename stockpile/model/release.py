@@ -17,6 +17,7 @@ def add(ctx: Context) -> None:
     capacity = ctx.var["capacity"]  # every pair with a gap may hold stock (sets.stock_pairs)
     m.Release_Rate = pyo.Constraint(m.GAP_NODES, rule=lambda _, n, p, mi: r[n, p, mi] <= capacity[p, mi])
     m.LEAF_PAIRS = pyo.Set(initialize=list(sets.leaf_release), dimen=3, ordered=True)
+    stock_at, year = ctx.var["stock_at"], ctx.tree.year_of_leaf  # a build year's leaf meets that year's stock
     m.Release_Within_Stock = pyo.Constraint(
         m.LEAF_PAIRS, rule=lambda _, li, p, mi: quicksum(r[n, p, mi] for n in sets.leaf_release[li, p, mi])
-        <= m.Stock[p, mi])
+        <= stock_at[year(li), (p, mi)])

@@ -1,0 +1,116 @@
+"""Feature: buyable stock. What all holders of a mineral buy in a build year stays within its cap
+(max_purchase_share_per_yr x world_supply_t_per_yr); buying a share s of world supply raises that
+year's price by price_uplift_per_share x s (a convex cost, in chords); annual budgets limit each
+year's purchases, the pool's charged to its members by their claim shares (formulation, "Build-up")."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from .core import MARKET, Context
+
+UPLIFT_SEGMENTS = 10  # chords of the quadratic uplift: exact at 11 points, at most 1/400 of it too high between
+TOTAL = "*"  # AnnualBudgetMusd's index for the all-holders budget
+
+
+def coefficients(data, sets, tree) -> dict[str, dict]:
+    mins = data.minerals
+    budget = {p: data.parties[p].budget_usd_per_yr / 1e6 for p in annual_budget_parties(data)}
+    if data.settings.budget_usd_per_yr is not None:
+        budget[TOTAL] = data.settings.budget_usd_per_yr / 1e6
+    return {
+        "AcquisitionMusdPerT": {mi: mins[mi].acquisition_usd_per_t / 1e6 for mi in mins},  # USD m/t
+        # uplift of q t bought in a year: a x u x q^2 / W (USD); this is a x u / W in USD/t^2
+        "UpliftUsdPerT2": {mi: mins[mi].acquisition_usd_per_t * mins[mi].price_uplift_per_share
+                           / mins[mi].world_supply_t_per_yr for mi in uplift_minerals(data)},
+        "AnnualBudgetMusd": budget,
+    }
+
+
+def uplift_minerals(data) -> list[str]:
+    return [mi for mi, m in data.minerals.items() if m.price_uplift_per_share > 0 and m.world_supply_t_per_yr]
+
+
+def annual_budget_parties(data) -> list[str]:
+    return [p for p, party in data.parties.items() if party.budget_usd_per_yr is not None]
+
+
+def bought_by_mineral(ctx: Context) -> dict[tuple[int, str], list]:
+    """(year, mineral) -> every holder's purchases that year (national and joint)."""
+    out: dict[tuple[int, str], list] = {}
+    for (y, key), expr in ctx.var["Bought"].items():
+        out.setdefault((y, key[1]), []).append(expr)
+    for (y, mi), expr in ctx.var["JointBought"].items():
+        out.setdefault((y, mi), []).append(expr)
+    return out
+
+
+def add(ctx: Context) -> None:
+    m, data = ctx.m, ctx.data
+    m.BUILD_YEARS = pyo.Set(initialize=range(1, data.settings.build_years + 1), ordered=True)
+    total = {k: quicksum(v) for k, v in bought_by_mineral(ctx).items()}
+    ctx.var["bought_total"] = total
+    capped = [(y, mi) for (y, mi) in total if data.minerals[mi].purchase_cap_t_per_yr is not None]
+    m.CAPPED = pyo.Set(initialize=capped, dimen=2, ordered=True)
+    m.Purchase_Cap = pyo.Constraint(
+        m.CAPPED, rule=lambda _, y, mi: total[y, mi] <= data.minerals[mi].purchase_cap_t_per_yr)
+    _uplift(ctx, total)
+    _annual_budgets(ctx)
+
+
+def _uplift(ctx: Context, total: dict) -> None:
+    """Uplift[y, m, j]: the year's purchases in chord j of the quadratic a u q^2 / W; chords fill in
+    order because their slopes rise (the cost is convex), so no binaries."""
+    m, data, sets = ctx.m, ctx.data, ctx.sets
+    rate = ctx.coef["UpliftUsdPerT2"]
+    width = {mi: _largest_purchase(data, sets, mi) / UPLIFT_SEGMENTS for mi in uplift_minerals(data)}
+    keys = [(y, mi, j) for (y, mi) in total if mi in width and width[mi] > 0 for j in range(UPLIFT_SEGMENTS)]
+    m.UPLIFT_SEGMENTS = pyo.Set(initialize=keys, dimen=3, ordered=True)
+    m.Uplift = pyo.Var(m.UPLIFT_SEGMENTS, bounds=lambda _, y, mi, j: (0, width[mi]))
+    pairs = sorted({(y, mi) for y, mi, _ in keys})
+    m.Uplift_Sum = pyo.Constraint(
+        pairs, rule=lambda _, y, mi: quicksum(m.Uplift[y, mi, j] for j in range(UPLIFT_SEGMENTS)) == total[y, mi])
+    weight = ctx.var["purchase_weight"] = _purchase_weights(data)
+    entries: dict = {}
+    for y, mi, j in keys:  # chord j's slope: a u (2j + 1) w / W, in USD/t
+        slope = rate[mi] * (2 * j + 1) * width[mi]
+        entries.setdefault((MARKET, mi), []).append(weight[y] * slope * m.Uplift[y, mi, j])
+    if entries:
+        ctx.add_cost("purchase_uplift", "holding", {k: quicksum(v) for k, v in entries.items()})
+
+
+def _purchase_weights(data) -> dict[int, float]:
+    """Equivalent annual cost of a one-off payment at the start of build year y: (1 - delta) delta^(y-1)."""
+    delta = 1.0 / (1.0 + data.settings.discount_rate)
+    return {y: (1.0 - delta) * delta ** (y - 1) for y in range(1, data.settings.build_years + 1)}
+
+
+def _largest_purchase(data, sets, mi: str) -> float:
+    """Most of mineral mi any year could buy: the cap, else every holder's largest useful stock."""
+    cap = data.minerals[mi].purchase_cap_t_per_yr
+    if cap is not None:
+        return cap
+    lot = data.minerals[mi].lot_t
+    national = sum(n * lot for (p, mm), n in sets.lots_max.items() if mm == mi)
+    return national + sets.joint_lots_max.get(mi, 0) * lot
+
+
+def _annual_budgets(ctx: Context) -> None:
+    """Annual_Budget[y, p or *]: a year's purchases at the acquisition price, in USD million; a member
+    pays its claim share (entitlement share, else coverage basis) of the pool's purchases."""
+    m, data, sets = ctx.m, ctx.data, ctx.sets
+    price, budget = ctx.coef["AcquisitionMusdPerT"], ctx.coef["AnnualBudgetMusd"]
+    national, joint = ctx.var["Bought"], ctx.var["JointBought"]
+
+    def spend(y, p):
+        own = [price[k[1]] * v for (yy, k), v in national.items() if yy == y and (p == TOTAL or k[0] == p)]
+        share = {mi: 1.0 if p == TOTAL else sets.entitlement.get((p, mi), 0.0) for mi in sets.joint_minerals}
+        pool = [share[mi] * price[mi] * v for (yy, mi), v in joint.items() if yy == y and share[mi] > 0]
+        return own + pool
+
+    holders = annual_budget_parties(data) + ([TOTAL] if data.settings.budget_usd_per_yr is not None else [])
+    rows = [(y, h) for y in m.BUILD_YEARS for h in holders]
+    m.ANNUAL_BUDGETS = pyo.Set(initialize=rows, dimen=2, ordered=True)
+    m.Annual_Budget = pyo.Constraint(m.ANNUAL_BUDGETS, rule=lambda _, y, h: quicksum(
+        spend(y, h)) <= budget[h] if spend(y, h) else pyo.Constraint.Skip)  # nothing to buy: no row
