@@ -114,16 +114,30 @@ def _bound(part) -> float:
     return f.best_bound_usd_per_yr if f.best_bound_usd_per_yr is not None else 0.0
 
 
-def budgets_hold(data: ModelData, stock: pd.DataFrame) -> bool:
-    """Do the acquisitions of the decomposed optimum keep within every budget? (If so it is optimal for
-    the coupled model too: it is the optimum of a relaxation and feasible.)"""
+def budgets_hold(data: ModelData, stock: pd.DataFrame, acquisition: pd.DataFrame | None = None) -> bool:
+    """Do the purchases of the decomposed optimum keep within every budget, one-off and annual? (If so it
+    is optimal for the coupled model too: it is the optimum of a relaxation and feasible.)"""
     tol = 1e-6
     total = stock.acquisition_usd.sum()
     if data.settings.budget_usd is not None and total > data.settings.budget_usd * (1 + tol):
         return False
     by_party = stock[stock.holder != JOINT].groupby("holder").acquisition_usd.sum()
-    return all(by_party.get(p, 0.0) <= party.budget_usd * (1 + tol) for p, party in data.parties.items()
-               if party.budget_usd is not None)
+    if not all(by_party.get(p, 0.0) <= party.budget_usd * (1 + tol) for p, party in data.parties.items()
+               if party.budget_usd is not None):
+        return False
+    return acquisition is None or _annual_budgets_hold(data, acquisition, tol)
+
+
+def _annual_budgets_hold(data: ModelData, acquisition: pd.DataFrame, tol: float) -> bool:
+    """Each build year's purchases within settings.budget_usd_per_yr, and each party's (its own plus
+    its claim share of the pool's) within its budget_usd_per_yr (formulation, "Annual_Budget")."""
+    from .acquisition import annual_spend  # it builds on this module
+
+    for (holder, _year), usd in annual_spend(data, acquisition).items():
+        cap = data.settings.budget_usd_per_yr if holder == "*" else data.parties[holder].budget_usd_per_yr
+        if cap is not None and usd > cap * (1 + tol) + tol:
+            return False
+    return True
 
 
 def merge(data: ModelData, parts: list[Results]) -> Results:

@@ -91,7 +91,7 @@ def _by_mineral(data: ModelData, workers: int, tree: ScenarioTree | None) -> tup
         parts = solve_by_mineral(joined, tree=tree)
     _raise_unsolved(data, [p.facts if isinstance(p, Results) else p for p in parts])
     res = merge(joined, parts)
-    if not budgets_hold(data, res["stock"]):
+    if not budgets_hold(data, res["stock"], res["acquisition"]):
         return None, "a budget binds across minerals"
     return res, ""
 

@@ -55,7 +55,7 @@ def build_sets(data: ModelData, tree: ScenarioTree) -> SparseSets:
     sets = SparseSets(stock_pairs, cap, lots_max, members, joint_minerals, cap_joint, joint_lots_max, gap_nodes,
                       gap_t, draws)
     _leaf_paths(sets, tree)
-    sets.entitlement = _entitlements(data, members, joint_minerals)
+    sets.entitlement = entitlements(data, members, joint_minerals)
     return sets
 
 
@@ -131,7 +131,7 @@ def _leaf_paths(sets: SparseSets, tree: ScenarioTree) -> None:
                     sets.leaf_draw_party.setdefault((li, p, m), []).append(node.id)
 
 
-def _entitlements(data: ModelData, members: list[str], minerals: list[str]) -> dict[tuple[str, str], float]:
+def entitlements(data: ModelData, members: list[str], minerals: list[str]) -> dict[tuple[str, str], float]:
     """Share of the pool of m each member may draw under `entitlement` allocation: the
     party's entitlement_share where given, the rest split by coverage basis."""
     out = {}

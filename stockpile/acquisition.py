@@ -1,0 +1,108 @@
+"""What the purchase schedule runs into: which purchase caps and budgets bind, and what each binding
+cap costs (the optimum re-solved without it), for acquisition.csv's readers and summary.md."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from .data import ModelData
+from .decompose import only_mineral, solve_subproblem, with_dominant_membership
+from .model import JOINT
+from .model.sets import entitlements
+from .results import Results
+from .scenario_tree import build_tree
+
+TOL = 1e-6
+CAP_COLUMNS = ["mineral", "cap_t_per_yr", "binding_years", "cap_cost_usd_per_yr", "cost_precision_usd_per_yr"]
+
+
+def binding_caps(data: ModelData, acquisition: pd.DataFrame) -> pd.DataFrame:
+    """(year, mineral) whose purchases by all holders reach the cap."""
+    per_year = acquisition.groupby(["year", "mineral"], as_index=False).bought_t.sum()
+    cap = per_year.mineral.map(lambda mi: data.minerals[mi].purchase_cap_t_per_yr)
+    hit = cap.notna() & (per_year.bought_t >= cap.astype(float) * (1 - TOL) - TOL)
+    return per_year[hit].assign(cap_t_per_yr=cap[hit].astype(float)).reset_index(drop=True)
+
+
+def cap_costs(data: ModelData, res: Results) -> pd.DataFrame:
+    """Per mineral with a binding cap: the objective without its cap minus with it (USD/yr), and the
+    precision of that difference (the two solves' gaps summed). By mineral when the solve was; else
+    one row for all binding caps together (one re-solve of the whole model)."""
+    binding = binding_caps(data, res["acquisition"])
+    if binding.empty:
+        return pd.DataFrame(columns=CAP_COLUMNS)
+    years = binding.groupby("mineral").year.apply(lambda ys: ",".join(map(str, sorted(ys))))
+    if res.facts.decomposition.startswith("by mineral"):
+        rows = [_one_cap(data, res, mi) for mi in years.index]
+    else:
+        rows = [_all_caps(data, res, list(years.index))]
+    frame = pd.DataFrame(rows, columns=["mineral", "cap_cost_usd_per_yr", "cost_precision_usd_per_yr"])
+    frame["cap_t_per_yr"] = [data.minerals[mi].purchase_cap_t_per_yr if mi in data.minerals else None
+                             for mi in frame.mineral]
+    frame["binding_years"] = frame.mineral.map(years).fillna(",".join(sorted(set(years))))
+    return frame[CAP_COLUMNS]
+
+
+def without_caps(data: ModelData, minerals: list[str]) -> ModelData:
+    return replace(data, minerals={mi: replace(m, max_purchase_share_per_yr=None) if mi in minerals else m
+                                   for mi, m in data.minerals.items()})
+
+
+def _one_cap(data: ModelData, res: Results, mineral: str) -> tuple[str, float, float]:
+    capped = next(s for s in res.facts.subproblems if s["mineral"] == mineral)
+    free = with_dominant_membership(without_caps(data, [mineral]))
+    sub, tree = only_mineral(free, build_tree(free), mineral)
+    part = solve_subproblem(sub, tree, {"mip_rel_gap": data.settings.mip_rel_gap})
+    f = part.facts if isinstance(part, Results) else part
+    return mineral, *_difference(capped["objective_usd_per_yr"], capped["best_bound_usd_per_yr"],
+                                 f.objective_usd_per_yr, f.best_bound_usd_per_yr)
+
+
+def _all_caps(data: ModelData, res: Results, minerals: list[str]) -> tuple[str, float, float]:
+    from .pipeline import run
+
+    f = run(without_caps(data, minerals), warnings=False).facts
+    return ("+".join(minerals), *_difference(res.facts.objective_usd_per_yr, res.facts.best_bound_usd_per_yr,
+                                             f.objective_usd_per_yr, f.best_bound_usd_per_yr))
+
+
+def _difference(obj_capped, bound_capped, obj_free, bound_free) -> tuple[float, float]:
+    """Incumbents' difference, and how far the true difference may lie from it (both gaps)."""
+    precision = abs(obj_capped - (bound_capped or obj_capped)) + abs(obj_free - (bound_free or obj_free))
+    return obj_capped - obj_free, precision
+
+
+def binding_budgets(data: ModelData, res: Results) -> list[str]:
+    """One line per budget that the purchases reach (one-off and annual)."""
+    stock, acq = res["stock"], res["acquisition"]
+    out = []
+    if data.settings.budget_usd is not None and stock.acquisition_usd.sum() >= data.settings.budget_usd * (1 - TOL):
+        out.append(f"the total one-off budget (settings budget_usd, ${data.settings.budget_usd:,.0f})")
+    for p, party in data.parties.items():
+        own = stock[stock.holder == p].acquisition_usd.sum()
+        if party.budget_usd is not None and own >= party.budget_usd * (1 - TOL):
+            out.append(f"{p}'s one-off budget (budget_usd, ${party.budget_usd:,.0f})")
+    spend = annual_spend(data, acq)
+    for (holder, year), usd in spend.items():
+        cap = data.settings.budget_usd_per_yr if holder == "*" else data.parties[holder].budget_usd_per_yr
+        if cap is not None and usd >= cap * (1 - TOL):
+            who = "all holders'" if holder == "*" else f"{holder}'s"
+            out.append(f"{who} annual budget in build year {year} (${cap:,.0f}/yr)")
+    return out
+
+
+def annual_spend(data: ModelData, acq: pd.DataFrame) -> dict[tuple[str, int], float]:
+    """(party or '*', year) -> USD of purchases charged to it that year (the pool's by claim share)."""
+    claim = entitlements(data, data.eligible_members(), list(data.minerals))
+    out: dict[tuple[str, int], float] = {}
+    for row in acq.itertuples():
+        out[("*", row.year)] = out.get(("*", row.year), 0.0) + row.usd
+        if row.holder == JOINT:
+            for p in data.eligible_members():
+                share = claim.get((p, row.mineral), 0.0)
+                out[(p, row.year)] = out.get((p, row.year), 0.0) + share * row.usd
+        else:
+            out[(row.holder, row.year)] = out.get((row.holder, row.year), 0.0) + row.usd
+    return out
