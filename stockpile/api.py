@@ -45,9 +45,13 @@ def solve(source: Source, write_model: str | None = None, workers: int = 1) -> R
     """Size national and joint stocks: tables (coverage, stock, costs, ...) with the solver's facts."""
     from .pipeline import run
 
+    from .acquisition import cap_costs
+
     t0 = time.perf_counter()
     data = _data(source)
-    return run(data, write_model=write_model, read_s=time.perf_counter() - t0, workers=workers)
+    res = run(data, write_model=write_model, read_s=time.perf_counter() - t0, workers=workers)
+    res.tables["purchase_caps"] = cap_costs(data, res)  # what each binding cap costs (re-solves without it)
+    return res
 
 
 @dataclass

@@ -116,7 +116,8 @@ def test_price_uplift_costs_the_chords_of_a_u_q2_over_w():
      "found a blank cell"),
     ({"price_uplift_per_share": 2.0}, "world_supply_t_per_yr",
      "expected a world supply in t/yr (the price_uplift_per_share of this row is a share of it); found a blank cell"),
-    ({"max_purchase_share_per_yr": 1.5, "world_supply_t_per_yr": 10.0}, "max_purchase_share_per_yr", "expected a share between 0 and 1; found 1.5"),
+    ({"max_purchase_share_per_yr": 1.5, "world_supply_t_per_yr": 10.0}, "max_purchase_share_per_yr",
+     "expected a share between 0 and 1; found 1.5"),
     ({"world_supply_t_per_yr": 0.0}, "world_supply_t_per_yr", "expected a number > 0 t/yr; found 0"),
 ])
 def test_bad_purchase_columns_are_named(tmp_path, minerals, column, expected):

@@ -23,6 +23,8 @@ def write_results(out: str | Path, data: ModelData, res: Results, overwrite: boo
         (tmp / "solver.json").write_text(json.dumps(res.facts.to_dict(), indent=2, default=str))
         draw(res.warnings, plot_coverage, res["coverage"], tmp / "coverage.png")
         draw(res.warnings, plot_shortfalls, res, tmp / "shortfall_paths.png")
+        if data.settings.build_years > 1 and len(res["acquisition"]):
+            draw(res.warnings, plot_buildup, res, tmp / "buildup.png")
         (tmp / "summary.md").write_text(summary(data, res))
     return Path(out)
 
@@ -38,7 +40,8 @@ def summary(data: ModelData, res: Results) -> str:
     out += [
         f"Expected annual cost **{_usd(total)}/yr** (holding + fixed costs + probability-weighted shortage and "
         f"refill costs over {len(data.scenarios)} disruption scenarios, {data.settings.horizon_months}-month horizon). "
-        f"New acquisitions: **{_usd(held.acquisition_usd.sum())}**, one-off.", "",
+        f"New acquisitions: **{_usd(held.acquisition_usd.sum())}** at today's acquisition prices, bought over "
+        f"{data.settings.build_years} build year(s).", "",
         "## Recommended stock", "",
         _md(held.assign(value_usd_m=held.stock_t * held.mineral.map(
             lambda m: data.minerals[m].price_usd_per_t) / 1e6, acquisition_usd_m=held.acquisition_usd / 1e6)[
@@ -53,6 +56,7 @@ def summary(data: ModelData, res: Results) -> str:
     out += [f"Against the benchmarks: {int((days >= JOGMEC_DAYS).sum())} of {len(cov)} party-mineral pairs reach "
             f"JOGMEC's 60 days; {int((days >= KOMIR_DAYS).sum())} reach KOMIR's 100 days "
             f"(1 month = {DAYS_PER_MONTH} days).", ""]
+    out += ["## Buying the stock", "", *buying_section(data, res), ""]
     out += ["## Release rules", "", *release_rules_in_words(data, res), ""]
     scen = res["scenarios"].sort_values("shortage_cost_usd", ascending=False)
     out += ["## Worst scenarios (shortage cost if the scenario happens)", "",
@@ -63,6 +67,35 @@ def summary(data: ModelData, res: Results) -> str:
     out += warnings_section([*data.warnings, *res.warnings])
     out += ["## Solver", "", solver_line(facts), "", *provenance(data), ""]
     return "\n".join(out)
+
+def buying_section(data: ModelData, res: Results) -> list[str]:
+    """Years to reach the recommended stock, the caps and budgets that bind, and what each cap costs."""
+    from ..acquisition import binding_budgets
+
+    acq, caps = res["acquisition"], res.tables.get("purchase_caps", pd.DataFrame())
+    if acq.empty:
+        return ["Nothing new to buy."]
+    years = int(acq.year.max())
+    out = [f"The recommended stock is reached in build year {years} of {data.settings.build_years} "
+           f"(purchases are made at the start of each year; acquisition.csv has the schedule)."]
+    share = acq.groupby(["year", "mineral"]).all_holders_share_of_world_supply.first().dropna()
+    if len(share):
+        (y, mi), top = share.idxmax(), share.max()
+        out.append(f"The largest purchase against world supply: {mi} in year {y}, {top:.1%} of a year's world supply.")
+    for row in caps.itertuples():
+        told = abs(row.cap_cost_usd_per_yr) > row.cost_precision_usd_per_yr
+        cost = (f"costs {_usd(row.cap_cost_usd_per_yr)}/yr (the optimum without it is that much cheaper; "
+                f"precision ±{_usd(row.cost_precision_usd_per_yr)})" if told else
+                f"costs less than the solver's precision (±{_usd(row.cost_precision_usd_per_yr)}/yr)")
+        cap = f" ({_t(row.cap_t_per_yr)} t/yr)" if pd.notna(row.cap_t_per_yr) else ""
+        out.append(f"- The purchase cap on **{row.mineral}**{cap} binds in build year(s) {row.binding_years}; "
+                   f"it {cost}.")
+    budgets = binding_budgets(data, res)
+    out += [f"- Binds: {b}." for b in budgets]
+    if caps.empty and not budgets:
+        out.append("No purchase cap or budget binds.")
+    return out
+
 
 def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2) -> list[str]:
     """One line per holder and mineral: capacity, then the release path of its main scenarios."""
@@ -97,6 +130,27 @@ def plot_coverage(cov: pd.DataFrame, path: Path) -> None:
                "Coverage by mineral and party (national stock + claim on the joint pool)",
                [(JOGMEC_DAYS / DAYS_PER_MONTH, {"color": "grey", "ls": "--"}, "JOGMEC 60 days"),
                 (KOMIR_DAYS / DAYS_PER_MONTH, {"color": "black", "ls": ":"}, "KOMIR 100 days")])
+
+
+def plot_buildup(res: Results, path: Path) -> None:
+    """Share of each mineral's new stock bought by the end of each build year (all holders)."""
+    acq = res["acquisition"]
+    by = acq.groupby(["year", "mineral"]).bought_t.sum().unstack("mineral").fillna(0.0).cumsum()
+    share = by / by.iloc[-1].where(by.iloc[-1] > 0)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    colours = plt.get_cmap("tab20").colors
+    markers = "osD^v<>ph*"
+    for i, mi in enumerate(share.columns):
+        ax.plot(share.index, 100 * share[mi], color=colours[i % 20], marker=markers[i % len(markers)], label=mi)
+    ax.set_ylim(0, 105)
+    ax.set_xticks(list(share.index))
+    ax.set_xlabel("build year (purchases at its start)")
+    ax.set_ylabel("% of the recommended new stock bought")
+    ax.set_title("Build-up of the stock")
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def plot_shortfalls(res: Results, path: Path, worst: int = 3) -> None:
