@@ -71,6 +71,19 @@ URLS = {
     "DLA": "https://www.dla.mil/About-DLA/News/News-Article-View/Article/4289182/dla-rds-expanded-strategic-materials-program-helps-reduce-critical-materials-ri",
     "N3": "https://argusmedia.com/zh/news-and-insights/latest-market-news/1969668-indonesia-to-stop-nickel-ore-exports-in-2020",
     "PL1": "https://www.pillsburylaw.com/en/news-and-insights/china-suspends-export-controls-certain-critical-minerals-related-items.html",
+    "U3v": "https://pubs.usgs.gov/of/2024/1057/ofr20241057.pdf",
+    "N1": "https://fas.org/publication/unpacking-dod-and-mp-partnership",
+    "N2": "https://inspenet.com/en/noticias/rare-earth-prices-exceed-subsidy-threshold-in-the-u-s",
+    "A4": "https://www.argusmedia.com/en/news-and-insights/latest-market-news/2702731-eu-antimony-softens-slightly-on-improved-availability",
+    "G1": "https://canada.news-pravda.com/world/2025/09/15/26640.html",
+    "F1": "https://www.fastmarkets.com/insights/a-make-or-break-year-for-non-chinese-gallium-market-2024-preview/",
+    "ND1": "https://www.marketgrowthreports.com/market-reports/ndpr-oxide-market-105072",
+    "DY1": "https://dmv.community/@akuchling/114288515858309223",
+    "TB1": "https://rareearthinvesting.net/elements/terbium",
+    "YW1": "https://www.mrrse.com/reports/yttrium-metal-global-production-capacity-and-growth-outlook",
+    "CO1": "https://www.fastmarkets.com/insights/china-plans-state-reserve-tender-increase-cobalt-stockpile/",
+    "CO2": "https://projectblue.com/blue/news-analysis/896/srb-preparing-to-stockpile-cobalt-metal",
+    "NDS": "https://wttlonline.com/stories/national-defense-stockpile-market-impact-committee,11001",
 }
 
 SOURCES: list[dict] = []
@@ -106,6 +119,41 @@ MINERALS = {
     "Co": ("Cobalt", "metal", (round(17 * LB_PER_T), "derived", "U7", "US spot $17/lb (2024 avg) x 2,204.62 lb/t"), 10, False),
     "Li2CO3": ("Lithium carbonate", "t LCE", (14_000, "sourced", "U8", "$14,000/t, 2024 average"), 100, True),
     "Ni": ("Nickel", "metal", (17_000, "sourced", "U9", "LME $17,000/t, 2024 average"), 100, False),
+}
+
+# World supply a year in the stocked form (the base of the purchase caps), SOURCES §1 and §10.
+WORLD = {
+    "NdPr": (50_000, "sourced", "ND1", "global NdPr oxide production exceeded 50,000 t in 2023 (market report, S)"),
+    "Dy": (3_126, "sourced", "DY1", "world Dy production 3,126 t (2021; JRC RMIS as quoted, S)"),
+    "Tb": (600, "sourced", "TB1", "global Tb production ~600 t/yr (industry data, S)"),
+    "Y": (8_000, "derived", "YW1", "midpoint of 7,000-9,000 t Y2O3 equivalent estimated for 2025 (S)"),
+    "Ga": (760, "sourced", "U2", "world primary low-purity gallium 760,000 kg, 2024e (USGS)"),
+    "Ge": (210, "sourced", "U3v", "world primary germanium 210 t, 2022 (USGS OFR 2024-1057, Table 1.14)"),
+    "Graphite": (1_600_000, "sourced", "U4", "world natural graphite mine output 1.6 Mt, 2024e (USGS)"),
+    "Sb": (100_000, "sourced", "U5", "world antimony mine output ~100,000 t, 2024e (USGS)"),
+    "W": (81_000, "sourced", "U6", "world tungsten mine output 81,000 t, 2024e (USGS); ex-China ~14,000 t"),
+    "Co": (40_500, "sourced", "CO1", "global cobalt metal output 40,500 t (2023): the stock is metal; mine output "
+           "(all forms) is 290,000 t (U7)"),
+    "Li2CO3": (1_277_000, "derived", "U8", "world lithium 240,000 t Li x 5.323 t LCE per t Li = 1.277 Mt LCE"),
+    "Ni": (3_700_000, "sourced", "U9", "world nickel mine output 3.7 Mt, 2024e (USGS)"),
+}
+PURCHASE_CAP = (0.10, "assumed", "NDS,CO2",
+                "all buyers together take at most 10% of a year's world supply: China's reserve bureau moved cobalt "
+                "prices 50% buying 5 kt (CO2); the US NDS has a statutory Market Impact Committee (NDS)")
+BUILD_YEARS = (5, "assumed", "", "stock may be bought over 5 fiscal years (an acquisition programme's horizon)")
+
+# Acquisition prices today (late 2025); the pre-control prices stay in price_usd_per_t for comparison.
+TODAY = {
+    "NdPr": (110_000, "sourced", "N1,N2", "DoD price floor $110/kg (Jul 2025); market ~$123/kg early 2026 (N2)"),
+    "Dy": (850_000, "derived", "A1", "Europe $700-1,000/kg (6 May 2025, Argus), midpoint"),
+    "Tb": (3_000_000, "derived", "A1", "Europe $2,000-4,000/kg (May 2025, Argus), midpoint"),
+    "Y": (126_000, "sourced", "Y1", "$126/kg (Nov 2025, Asian Metal); Europe ~$270/kg"),
+    "Ga": (550_000, "derived", "F1", "Rotterdam $500-600/kg after the 2023 controls, midpoint"),
+    "Ge": (2_630_000, "derived", "A2,G1", "fob China $2,580-2,680/kg (30 Sep 2024), midpoint; ~$5,000/kg "
+           "quoted Sep 2025 (G1, S)"),
+    "Sb": (60_250, "derived", "A4", "Rotterdam $59,500-61,000/t (24 Jun 2025), midpoint"),
+    "W": (136_507, "derived", "M3", "APT $1,050-1,115/mtu (31 Dec 2025), midpoint $1,082.5 x 100 mtu/t WO3 / 0.793"),
+    "Co": (round(16 * LB_PER_T), "derived", "Z1", "~$16/lb COMEX (Sep 2025) x 2,204.62 lb/t"),
 }
 
 # Disruption price premium (share of price) observed in past shocks, used for shortage tier 1.
@@ -226,6 +274,9 @@ def build() -> dict[str, pd.DataFrame]:
         {"key": "mip_rel_gap", "value": fig(("settings", "mip_rel_gap", "value"), 1e-6, "assumed", "",
                                              "1e-6: proved in ~7 s by solving mineral by mineral, so coalition values and pooling savings are exact to ~$300/yr, not noise")},
         {"key": "time_limit_s", "value": 300},
+        {"key": "build_years", "value": fig(("settings", "build_years", "value"), *BUILD_YEARS)},
+        {"key": "discount_rate", "value": fig(("settings", "discount_rate", "value"), 0.05, "assumed", "",
+                                               "public cost of capital 5%/yr, as the holding rate")},
     ])
     parties = []
     for p in PARTIES:
@@ -244,9 +295,13 @@ def build() -> dict[str, pd.DataFrame]:
         storage = fig(("minerals", m, "storage_usd_per_t_yr"), 450 if controlled else 150, "derived", "ST2,I6" if controlled else "ST2",
                       "LME rents ~$105-210/t/yr, midpoint ~$150" + (" x 3 for controlled storage (IEA)" if controlled else ""))
         lot = fig(("minerals", m, "lot_t"), lot, "assumed", "", "procurement lot size")
+        today = fig(("minerals", m, "acquisition_price_usd_per_t"), *TODAY[m]) if m in TODAY else None
+        world = fig(("minerals", m, "world_supply_t_per_yr"), *WORLD[m])
+        cap = fig(("minerals", m, "max_purchase_share_per_yr"), *PURCHASE_CAP)
         minerals.append({"mineral": m, "name": name, "form": form, "price_usd_per_t": price,
                          "holding_rate_per_yr": rate, "storage_usd_per_t_yr": storage, "lot_t": lot,
-                         "joint_fixed_usd_per_yr": 0})
+                         "joint_fixed_usd_per_yr": 0, "world_supply_t_per_yr": world,
+                         "max_purchase_share_per_yr": cap, "acquisition_price_usd_per_t": today})
         spike, sst, skey, snote = SPIKE[m]
         fig(("shortage_costs", f"{m}:1", "usd_per_t"), spike, sst, skey, "disruption premium (share of price): " + snote)
         t1 = round(price * max(spike, 0.5))
