@@ -4,6 +4,7 @@ time limits, and a regression on the bundled workbook."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import highspy
 import pandas as pd
@@ -15,7 +16,8 @@ from stockpile.validate import load
 from .helpers import run_cli as invoke, tiny, write_xlsx
 
 FILES = {"summary.md", "results.xlsx", "solver.json", "coverage.csv", "stock.csv", "release_rules.csv",
-         "scenario_outcomes.csv", "scenarios.csv", "survival.csv", "costs.csv", "coverage.png", "shortfall_paths.png"}
+         "scenario_outcomes.csv", "scenarios.csv", "survival.csv", "costs.csv", "coverage.png", "shortfall_paths.png",
+         "acquisition.csv", "purchase_caps.csv"}
 
 
 
@@ -122,14 +124,17 @@ def test_time_limit_is_stated_not_passed_off(tmp_path):
     assert "not a proven optimum" in (out / "summary.md").read_text()
 
 
+V01_WORKBOOK = Path(__file__).parent / "data" / "trilateral_2025_v01.xlsx"  # git show 319c792:inputs/...
+
+
 def test_regression_bundled_workbook():
-    """Expected annual cost of the bundled workbook: $320.5-320.7 m/yr depending on HiGHS's search path, against
+    """Expected annual cost of the v0.1 bundled workbook (kept in tests/data): $320.5-320.7 m/yr depending on HiGHS's search path, against
     an LP-relaxation bound of $320,417,577/yr (both as of the first release; mip_rel_gap 1e-3).
     Holding dominates ($223 m/yr: 5% capital charge + storage on ~$4.2 bn of stock); expected shortage is
     $75 m/yr, mostly the 2%/yr severe embargo ($2.3 bn if it happens) and the Indonesian nickel cut, whose
     gap stays in the cheapest tier (Ni tier 1 $8,500/t x 0.02/yr = $170 < $1,000/t/yr to hold), so Ni is
     never stocked."""
-    data = load(__import__("stockpile.cli", fromlist=["DEFAULT_WORKBOOK"]).DEFAULT_WORKBOOK)
+    data = load(V01_WORKBOOK)
     res = run(data)
     facts = res.facts
     assert facts.status == "optimal"
@@ -161,3 +166,19 @@ def test_solve_without_argument_runs_the_bundled_workbook(tmp_path):
         assert party in result.output
     assert "NdPr" in result.output and "status optimal" in result.output
     assert json.loads((out / "solver.json").read_text())["inputs"].endswith("trilateral_2025.xlsx")
+    # buyable stock: no mineral's purchases in any build year exceed its cap, summed over all holders
+    # (national and joint); every mineral of the bundled workbook has a world supply and a cap
+    from stockpile.cli import DEFAULT_WORKBOOK
+
+    data = load(DEFAULT_WORKBOOK)
+    acq = pd.read_csv(out / "acquisition.csv")
+    per_year = acq.groupby(["year", "mineral"]).bought_t.sum()
+    for (year, mineral), bought in per_year.items():
+        cap = data.minerals[mineral].purchase_cap_t_per_yr
+        assert cap is not None and bought <= cap * (1 + 1e-9), (year, mineral, bought, cap)
+    assert set(acq.year) <= set(range(1, data.settings.build_years + 1))
+    stock = pd.read_csv(out / "stock.csv").groupby("mineral").stock_t.sum()
+    existing = pd.read_csv(out / "stock.csv").groupby("mineral").existing_t.sum()
+    assert acq.groupby("mineral").bought_t.sum().reindex(stock.index, fill_value=0).to_numpy() == pytest.approx(
+        (stock - existing).to_numpy(), abs=1e-6)
+    assert "## Buying the stock" in (out / "summary.md").read_text()
