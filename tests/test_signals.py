@@ -16,9 +16,10 @@ from stockpile.cli import DEFAULT_WORKBOOK
 from .helpers import tiny, write_xlsx
 
 # the pro-rata pool with optional members (one model: membership couples the minerals) on the bundled
-# workbook at a 1e-6 gap keeps HiGHS busy for minutes
+# workbook at a 1e-6 gap keeps HiGHS busy for minutes. One build year: with five, HiGHS's root LP alone
+# takes ~10 s, and HiGHS does not look at its interrupt flag inside it (a stop then waits for it)
 LONG_SOLVE = (f'workbook = "{DEFAULT_WORKBOOK}"\n[settings]\njoint_allocation = "pro_rata"\nmip_rel_gap = 1e-6\n'
-              '[set]\n"parties.*.joint_member" = "optional"\n')
+              'build_years = 1\n[set]\n"parties.*.joint_member" = "optional"\n')
 
 
 def _start(args, cwd):

@@ -128,7 +128,8 @@ V01_WORKBOOK = Path(__file__).parent / "data" / "trilateral_2025_v01.xlsx"  # gi
 
 
 def test_regression_bundled_workbook():
-    """Expected annual cost of the v0.1 bundled workbook (kept in tests/data): $320.5-320.7 m/yr depending on HiGHS's search path, against
+    """Expected annual cost of the v0.1 bundled workbook (kept in tests/data): $320.5-320.7 m/yr depending
+    on HiGHS's search path, against
     an LP-relaxation bound of $320,417,577/yr (both as of the first release; mip_rel_gap 1e-3).
     Holding dominates ($223 m/yr: 5% capital charge + storage on ~$4.2 bn of stock); expected shortage is
     $75 m/yr, mostly the 2%/yr severe embargo ($2.3 bn if it happens) and the Indonesian nickel cut, whose
