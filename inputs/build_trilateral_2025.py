@@ -1,9 +1,9 @@
-"""Build inputs/trilateral_2025.xlsx from the sourced figures of shared/data/SOURCES.md.
+"""Build inputs/trilateral_2025.xlsx and its source legend docs/sources.md from published figures.
 
 Run: python inputs/build_trilateral_2025.py
 Every number goes through `fig(value, status, key, note)` so that the workbook's
 `sources` sheet lists each one as sourced, derived (D, with its arithmetic) or
-assumed (A, with its reason). Keys refer to the legend in SOURCES.md §9.
+assumed (A, with its reason). Keys refer to the legend this script writes to docs/sources.md.
 """
 
 from __future__ import annotations
@@ -83,6 +83,23 @@ URLS = {
     "YW1": "https://www.mrrse.com/reports/yttrium-metal-global-production-capacity-and-growth-outlook",
     "CO1": "https://www.fastmarkets.com/insights/china-plans-state-reserve-tender-increase-cobalt-stockpile/",
     "CO2": "https://projectblue.com/blue/news-analysis/896/srb-preparing-to-stockpile-cobalt-metal",
+    "J1": "https://www.adamasintel.com/japan-rare-earth-consumption-increased-in-2017/",
+    "F4": "https://www.fastmarkets.com/insights/poor-demand-natural-graphite-flake-china/",
+    "R1": "https://energynews.oedigital.com/mining/2025/01/06/chinas-export-restriction-to-press-antimony-rates-to-new-highs",
+    "DMG1": "https://www.timeslive.co.za/motoring/news/2025-06-06-auto-companies-face-shortages-due-to-chinas-rare-earth-restrictions/",
+    "MAG1": "http://en.sh-re.com/news_view.aspx?fid=t2%3A28%3A2&id=1378&typeid=28",
+    "JC1": "https://doaj.org/article/cc656ee928434899b8a11416b06a652e",
+    "JMB1": "http://www.japanmetalbulletin.com/?p=16735",
+    "E5": "https://news.metal.com/newscontent/103497154-dependency-independence-european-rare-earth-analysissmm-analysis",
+    "J1b": "https://www.adamasintel.com/japan-rare-earth-consumption-2020-2/",
+    "MAG2": "https://encyclopedia.pub/entry/50309",
+    "JD1": "http://engt.co/zuO5bN",
+    "JOG1": "https://www.readkong.com/page/jogmec-s-approach-for-critical-metals-and-efforts-for-9534098",
+    "GA3": "https://fvbb.com/ns/factbox-some-facts-about-strategic-materials/72611",
+    "KL1": "https://argusmedia.com/en/news-and-insights/latest-market-news/2648899-south-korea-s-lithium-imports-fall-in-2024",
+    "EG1": "https://metalswire.net/news-of-the-week/european-companies-seek-solutions-to-gallium-and-germanium-supply-challenges/",
+    "E7": "https://gai-connects.com/magazine/edition-02-2023/eurogarage/article/magazine-article-101",
+    "C2": "https://sharecafe.com.au/2025/04/16/chinas-rare-earth-restrictions-threaten-us-defence",
     "NDS": "https://wttlonline.com/stories/national-defense-stockpile-market-impact-committee,11001",
 }
 
@@ -119,7 +136,12 @@ MINERALS = {
     "Co": ("Cobalt", "metal", (round(17 * LB_PER_T), "derived", "U7", "US spot $17/lb (2024 avg) x 2,204.62 lb/t"), 10, False),
     "Li2CO3": ("Lithium carbonate", "t LCE", (14_000, "sourced", "U8", "$14,000/t, 2024 average"), 100, True),
     "Ni": ("Nickel", "metal", (17_000, "sourced", "U9", "LME $17,000/t, 2024 average"), 100, False),
+    # the EU's rare-earth exposure is in magnets, not oxide: an oxide stock does not protect a magnet importer
+    "NdFeB": ("NdFeB magnets", "sintered magnet, t of magnet", (60_000, "assumed", "MAG2",
+              "no magnet price in the stored sources: $60/kg assumed (NdPr content ~30% x $54/kg = $16/kg of "
+              "material, plus making)"), 10, False),
 }
+MAGNET_ONLY = {"NdFeB": ["EU"]}  # parties whose demand for a mineral is modelled (default: all)
 
 # World supply a year in the stocked form (the base of the purchase caps), SOURCES §1 and §10.
 WORLD = {
@@ -136,6 +158,7 @@ WORLD = {
            "(all forms) is 290,000 t (U7)"),
     "Li2CO3": (1_277_000, "derived", "U8", "world lithium 240,000 t Li x 5.323 t LCE per t Li = 1.277 Mt LCE"),
     "Ni": (3_700_000, "sourced", "U9", "world nickel mine output 3.7 Mt, 2024e (USGS)"),
+    "NdFeB": (166_700, "derived", "ND1,MAG2", "world NdPr oxide >50,000 t / ~30% REE content of a magnet"),
 }
 PURCHASE_CAP = (0.10, "assumed", "NDS,CO2",
                 "all buyers together take at most 10% of a year's world supply: China's reserve bureau moved cobalt "
@@ -170,6 +193,7 @@ SPIKE = {
     "Co": (0.6, "derived", "U7,Z1", "~+60%: $10 -> $16/lb after the DRC ban"),
     "Li2CO3": (5.0, "derived", "L1,U8", "2022 peak ~$84,000/t vs $14,000/t: 6x"),
     "Ni": (0.47, "sourced", "N3", "+47% Jul-Aug 2019 on the Indonesian ore ban"),
+    "NdFeB": (0.95, "derived", "F6,N2", "taken as NdPr's ~+95% (magnet prices follow their NdPr content)"),
 }
 
 # Share of rare-earth oxide consumption by element (assumption: USGS gives REE totals only).
@@ -186,6 +210,7 @@ CN_REFINING = {
     "Sb": (0.85, "R4", ">85% of refining (S)"),
     "W": (0.827, "U6", "82.7% of mine output (67,000/81,000 t)"),
     "Li2CO3": (0.70, "I1s", "~70% of refining (S)"),
+    "NdFeB": (0.94, "I3", "94% of magnet manufacturing (IEA Oct 2025)"),
 }
 DRC_CO = (0.76, "U7", "DRC 76% of world cobalt mine output")
 IDN_NI = (0.595, "U9", "Indonesia 59.5% of world nickel mine output")
@@ -212,10 +237,31 @@ def us_demand():
     return rows
 
 
+KR_GRAPHITE = 8_830 * 12  # t/yr: Korea's monthly spherical graphite imports from China before Dec 2023 x 12
+
+
 def jp_demand():
     ree = 18_835
     rows = {m: (round(ree * s, 1), "assumed", "J2", f"JNMA REE demand 18,835 t (2024, S) x assumed {s:.2%} {m} share", 1.0)
             for m, s in REE_SPLIT.items()}
+    rows["NdPr"] = (round(12_400 * 0.30), "derived", "J1b,MAG2",
+                    "NdFeB alloy output 12,400 t (2020) x ~30% REE content = 3,720 t REO in magnets, taken as NdPr "
+                    "(Dy/Tb are a few % of it; other NdPr uses left out)", 1.0)
+    rows["Dy"] = (1_000, "derived", "JD1", "a 30% cut in Dy use 'would reduce consumption by 200-400 t/yr' (2012): "
+                  "200/0.3-400/0.3 = 670-1,330 t/yr, midpoint", 1.0)
+    world_ga = 290  # t refined, 2022 (Reuters factbox)
+    rows["Ga"] = (round(0.449 * world_ga, 1), "derived", "JOG1,GA3",
+                  "Japan 44.9% of world gallium use (JOGMEC 2018) x world refined Ga 290 t (2022)", 1.0)
+    rows["Li2CO3"] = (round(0.14 * 240_000 * 5.323), "derived", "JOG1,U8",
+                      "Japan 14.0% of world lithium use (JOGMEC 2018) x 240,000 t Li x 5.323 t LCE/t Li", 1.0)
+    rows["Co"] = (9_413, "sourced", "JC1", "9,413 t of cobalt input to Japan in 2013 (substance flow, MMIJ 2016); "
+                  "13,162 t forecast for 2020", 1.0)
+    rows["Sb"] = (1_976 * 12, "derived", "JMB1", "antimony imports 1,976 t in one April (MoF via Japan Metal Bulletin) x 12", 1.0)
+    rows["W"] = (243 * 12, "derived", "JMB1", "tungsten imports 243 t in one April (MoF via Japan Metal Bulletin) x 12", 1.0)
+    rows["Graphite"] = (round(KR_GRAPHITE * 29 / 49), "derived", "U4,F3",
+                        "Japan took 29% of China's spherical graphite exports, Korea 49% (Jan-Aug 2024): Korea's "
+                        f"{KR_GRAPHITE:,} t/yr x 29/49")
+    rows["Graphite"] = (*rows["Graphite"], 1.0)
     scale = 0.5  # no Japanese tonnages published for these (SOURCES §8)
     for m, (v, *_rest) in us_demand().items():
         if m not in rows:
@@ -227,8 +273,11 @@ def jp_demand():
 def kr_demand():
     rows = {m: (round(5_000 * s, 1), "assumed", "", f"no public Korean REE tonnage: assumed 5,000 t REO x {s:.2%}", 0.95)
             for m, s in REE_SPLIT.items()}
-    li = round(2_600 / 55 * 365)
-    rows["Li2CO3"] = (li, "derived", "K9", "KOMIR target ~2,600 t = 55 days: 2,600/55 x 365 t/yr", 0.95)
+    rows["Graphite"] = (KR_GRAPHITE, "derived", "F3,GR1", "Korea's spherical graphite imports from China 8,830 t in "
+                        "the month before the Dec 2023 licensing x 12", 0.95)
+    li = round(26_965 + 101_447 * 0.88)
+    rows["Li2CO3"] = (li, "derived", "KL1", "2024 imports: carbonate 26,965 t + oxide/hydroxide 101,447 t x 0.88 t LCE "
+                      "per t LiOH.H2O = 116,238 t LCE (imports as consumption: Korea mines none)", 0.95)
     for m, (v, *_rest) in us_demand().items():
         if m not in rows:
             scale = 1.0 if m == "Graphite" else 0.3
@@ -243,10 +292,39 @@ def eu_demand():
     rows = {m: (round(ree * s, 1), "assumed", "E1",
                 f"EU REE imports 12,900 t (2024) as consumption proxy x assumed {s:.2%}", 0.98)
             for m, s in REE_SPLIT.items()}
+    rows["Ga"] = (42.5, "derived", "EG1", "EU gallium demand 40-45 t/yr (Mytilineos), midpoint", 0.98)
+    rows["NdFeB"] = (16_000, "sourced", "MAG1", "EU imports ~16,000 t/yr of rare-earth magnets from China, ~98% of "
+                     "its needs (ERMA 2021)", 0.98)
     for m, (v, *_rest) in us_demand().items():
         if m not in rows:
             rows[m] = (round(v * 1.0, 1), "assumed", "", "no public EU tonnage (SOURCES §8): assumed equal to US", 0.98)
     return rows
+
+
+def nir_basis(p: str, m: str, nir: float) -> tuple[str, str, str]:
+    """Status, key and note of a net import reliance figure."""
+    if p == "US":
+        basis = {"NdPr": ("derived", "U1", "REE compounds and metals NIR 80% (USGS), applied to NdPr"),
+                 "Dy": ("derived", "C2", "no commercial US heavy-REE separation (CSIS): 100%"),
+                 "Tb": ("derived", "C2", "no commercial US heavy-REE separation (CSIS): 100%"),
+                 "Y": ("sourced", "Y2", "US yttrium NIR 100% (S)"),
+                 "W": ("derived", "U6", "USGS NIR >50%, read as 0.5"),
+                 "Ge": ("derived", "U3", "USGS NIR >50%, read as 0.5"),
+                 "Li2CO3": ("derived", "U8", "USGS NIR >50%, read as 0.5")}
+        return basis.get(m, ("sourced", "U1-U9", "USGS NIR 2024e"))
+    if p == "KR":
+        return "derived", "K7", "~95% of Korea's key minerals are imported (K7), applied to each"
+    if p == "EU":
+        if m in ("Co", "Li2CO3", "Ni"):
+            return "derived", "E7", "78% import dependence across Co, Ni, Li, Mn, graphite (ECA 2023)"
+        if m == "NdFeB":
+            return "derived", "MAG1,E5", "~98% of the EU's magnet needs imported from China (ERMA; EP)"
+        if m in ("NdPr", "Dy", "Tb", "Y", "Ga", "Ge", "Graphite"):
+            return "derived", "E6", "self-sufficiency <2% (ECA: REE extraction, Ga, Ge, graphite): 0.98"
+        return "assumed", "", "no EU import-reliance figure found for this mineral: 0.98 assumed"
+    if m in ("NdPr", "Dy", "Tb", "Y"):
+        return "derived", "J1", "Japan 'entirely reliant on foreign sources' for REE (Adamas)"
+    return "assumed", "", "Japan assumed fully import reliant (no figure found for this mineral)"
 
 
 DIRECT_CN = {  # China's share of the party's imports, where reported
@@ -255,7 +333,7 @@ DIRECT_CN = {  # China's share of the party's imports, where reported
     ("JP", "NdPr"): 0.796, ("JP", "Y"): 0.987,
     ("KR", "NdPr"): 0.80, ("KR", "Ga"): 0.98, ("KR", "Graphite"): 0.97, ("KR", "Li2CO3"): 0.65,
     ("EU", "NdPr"): 0.463, ("EU", "Dy"): 1.0, ("EU", "Tb"): 1.0, ("EU", "Ga"): 0.71, ("EU", "Ge"): 0.45,
-    ("EU", "Graphite"): 0.40, ("EU", "W"): 0.31,
+    ("EU", "Graphite"): 0.40, ("EU", "W"): 0.31, ("EU", "NdFeB"): 0.98,
 }
 DIRECT_KEY = {"US": "U1-U6", "JP": "J3", "KR": "K1,K4", "EU": "E1,E3,E4"}
 
@@ -281,7 +359,7 @@ def build() -> dict[str, pd.DataFrame]:
     parties = []
     for p in PARTIES:
         gdp = fig(("parties", p, "gdp_usd_bn"), GDP[p], "assumed", "",
-                  "rounded 2024 GDP (IMF WEO); not in SOURCES.md, verify before citing")
+                  "rounded 2024 GDP (IMF WEO); not among the stored sources, verify before citing")
         budget = None
         if p == "US":
             budget = fig(("parties", p, "budget_usd"), 2e9, "sourced", "DLA", "$2 bn NDS funding, FY2025")
@@ -307,22 +385,28 @@ def build() -> dict[str, pd.DataFrame]:
         t1 = round(price * max(spike, 0.5))
         t2 = round(price * max(3 * spike, 3.0))
         t3 = round(price * max(10 * spike, 10.0))
-        fig(("shortage_costs", f"{m}:1..3", "usd_per_t"), f"{t1}/{t2}/{t3}", "assumed", skey,
-            "tier 1 (first 25% of demand) = price x max(premium, 0.5): spot buying and thrift; tier 2 (to 60%) = "
-            "price x max(3 x premium, 3): costly substitution; tier 3 (to 100%) = price x max(10 x premium, 10): lost output")
+        fig(("shortage_costs", f"{m}:1", "usd_per_t"), t1, "derived" if sst != "assumed" else "assumed", skey,
+            "tier 1 (first 25% of demand): the price premium on what is still bought, price x max(premium, 0.5); "
+            "for an importer a loss paid abroad (within the party it would be a transfer)")
+        fig(("shortage_costs", f"{m}:2", "usd_per_t"), t2, "assumed", "",
+            "tier 2 (25-60%): costly substitution and thrift, price x max(3 x premium, 3)")
+        fig(("shortage_costs", f"{m}:3", "usd_per_t"), t3, "assumed", "DMG1",
+            "tier 3 (60-100%): lost output, price x max(10 x premium, 10); the 2025 magnet-shortage stoppages (Ford "
+            "Explorer a week, Suzuki Swift 26 May-13 Jun) show lines stop, but no stored source gives the output or "
+            "material per vehicle to calibrate value added per tonne")
         tiers += [{"mineral": m, "tier": 1, "up_to_share_of_demand": 0.25, "usd_per_t": t1},
                   {"mineral": m, "tier": 2, "up_to_share_of_demand": 0.6, "usd_per_t": t2},
                   {"mineral": m, "tier": 3, "up_to_share_of_demand": 1.0, "usd_per_t": t3}]
     demand, supply = [], []
     for p, rows in (("US", us_demand()), ("JP", jp_demand()), ("KR", kr_demand()), ("EU", eu_demand())):
         for m in MINERALS:
+            if p not in MAGNET_ONLY.get(m, PARTIES):
+                continue
             v, st, key, note, nir = rows[m]
             fig(("demand", f"{p}:{m}", "consumption_t_per_yr"), v, st, key, note)
-            fig(("demand", f"{p}:{m}", "net_import_reliance"), nir,
-                "sourced" if p == "US" and m not in ("NdPr", "Dy", "Tb", "Y", "W", "Ge", "Li2CO3") else "assumed",
-                {"US": "U1-U9", "KR": "K7", "EU": "E6", "JP": ""}[p],
-                {"US": "USGS NIR 2024e (>50% read as 0.5)", "JP": "Japan assumed fully import reliant (J1: 'entirely reliant' for REE)",
-                 "KR": "~95% of key minerals imported (K7)", "EU": "self-sufficiency <2% (E6)"}[p])
+            if p == "EU" and m in ("Co", "Li2CO3", "Ni"):
+                nir = 0.78
+            fig(("demand", f"{p}:{m}", "net_import_reliance"), nir, *nir_basis(p, m, nir))
             stock = 0
             if (p, m) in EXISTING:
                 stock = fig(("demand", f"{p}:{m}", "existing_stock_t"), *EXISTING[p, m])
@@ -369,6 +453,24 @@ def _suppliers(p, m, nir):
     return [("CN", share, key, note)]
 
 
+# Annual probability of each scenario = measures of its class in the catalogue / years of the catalogue.
+CATALOGUE_YEARS = 16  # 2010-2025
+CATALOGUE = {
+    "ree_japan_2010": (1, "2010 embargo on Japan"),
+    "ga_ge_2023": (1, "Aug 2023 Ga/Ge licensing"),
+    "graphite_2023": (1, "Dec 2023 graphite licensing"),
+    "antimony_2024": (1, "Sep 2024 Sb licensing"),
+    "us_ban_2024": (1, "Dec 2024 US-only ban"),
+    "tungsten_2025": (1, "Feb 2025 W licensing"),
+    "hree_magnets_2025": (1, "Apr 2025 heavy-REE and magnet licensing"),
+    "japan_dual_use_2026": (1, "Jan 2026 dual-use ban on Japan (announced at the end of the window)"),
+    "drc_cobalt_2025": (1, "Feb 2025 DRC cobalt ban"),
+    "nickel_indonesia": (2, "Indonesian ore bans of 2014 and 2020"),
+    "battery_controls": (1, "Oct 2025 battery-material announcements"),
+}
+SEVERE_P = 0.02
+
+
 def _scenarios():
     REE = "NdPr,Dy,Tb,Y"
     S = [  # id, probability, description, key, events: (supplier, minerals, targets, start, dur, cut, rec_m, rec_s)
@@ -387,7 +489,7 @@ def _scenarios():
         ("hree_magnets_2025", 0.10, "Heavy REE and magnet licensing (Apr 2025): Dy/Tb/Y exports zero for 2 months, "
          "then -35%; magnets (NdPr) -74% for 3 months", "E9,RE2",
          [("CN", "Dy,Tb,Y", "*", 1, 2, 1.0, 0, 0), ("CN", "Dy,Tb,Y", "*", 3, 10, 0.35, 0, 0),
-          ("CN", "NdPr", "*", 1, 3, 0.74, 0, 0)]),
+          ("CN", "NdPr,NdFeB", "*", 1, 3, 0.74, 0, 0)]),
         ("japan_dual_use_2026", 0.05, "Dual-use ban on Japan (Jan 2026): heavy-REE and magnet licences halted, 12 months",
          "JP1", [("CN", REE, "JP", 1, 12, 0.9, 6, 0.2)]),
         ("drc_cobalt_2025", 0.05, "DRC cobalt export ban (Feb 2025): 8 months, then quota at -56%",
@@ -400,9 +502,15 @@ def _scenarios():
          "other sources recover 30% within a year", "", [("CN", "*", "*", 1, 24, 1.0, 12, 0.3)]),
     ]
     scen, ev = [], []
-    for sid, prob, desc, key, events in S:
-        fig(("scenarios", sid, "probability_per_yr"), prob, "assumed", key,
-            "annual probability: 12 comparable measures in 2010-2026, 9 since 2023 (SOURCES §7); split by judgement")
+    for sid, _judged, desc, key, events in S:
+        if sid in CATALOGUE:
+            n, which = CATALOGUE[sid]
+            prob = fig(("scenarios", sid, "probability_per_yr"), round(n / CATALOGUE_YEARS, 4), "derived", key,
+                       f"frequency in the 2010-2025 event catalogue (SOURCES §7): {n} measure(s) of this class "
+                       f"({which}) / {CATALOGUE_YEARS} years")
+        else:
+            prob = fig(("scenarios", sid, "probability_per_yr"), SEVERE_P, "assumed", key,
+                       "STRESS CASE: no precedent in the 2010-2025 catalogue; 0.02/yr is a stated assumption")
         scen.append({"scenario": sid, "probability_per_yr": prob, "description": desc})
         for i, (u, ms, ts, start, dur, cut, rm, rs) in enumerate(events, 1):
             fig(("events", f"{sid}#{i}", "cut,duration_months"), f"{cut}/{dur}", "derived" if key else "assumed", key,
@@ -412,22 +520,55 @@ def _scenarios():
     return pd.DataFrame(scen), pd.DataFrame(ev)
 
 
+NOT_FOUND = [
+    "Separate US NdPr, Dy and Tb consumption (USGS reports rare earths in total); the REE element split stays an "
+    "assumption (NdPr 20%, Dy 0.7%, Tb 0.15% of REO).",
+    "Japanese tonnages for Tb, Y, Ge and Ni; Korean tonnages for every mineral but lithium and graphite; EU "
+    "tonnages for everything but gallium and magnets (searched: JOGMEC material flow, METI statistics, Korean "
+    "customs by HS code, Eurostat Comext, JRC factsheets: no stored page gives them).",
+    "A magnet price (NdFeB) and the output or magnet content per vehicle needed to calibrate lost output.",
+    "EU import reliance for antimony and tungsten.",
+]
+
+
+def write_legend(path: Path) -> Path:
+    """docs/sources.md: every key the workbook cites, with its URL, and the counts by sheet and status."""
+    used = sorted({k for r in SOURCES for k in r["source_key"].split(",") if k})
+    frame = pd.DataFrame(SOURCES)
+    counts = frame.pivot_table(index="sheet", columns="status", values="value", aggfunc="size", fill_value=0)
+    lines = ["# Sources of the bundled workbook", "",
+             "Written by `python inputs/build_trilateral_2025.py` with `inputs/trilateral_2025.xlsx`; do not edit "
+             "by hand. The workbook's `sources` sheet lists every figure (sheet, row, column, value) as sourced "
+             "(cited), derived (arithmetic on cited figures, given in its note) or assumed (no published figure; "
+             "the reason in its note), with the keys below. (S) in a note marks a secondary report.", "",
+             "## Figures by sheet and status", "", "| sheet | " + " | ".join(counts.columns) + " |",
+             "| --- |" + " --- |" * len(counts.columns)]
+    lines += [f"| {sheet} | " + " | ".join(str(int(v)) for v in row) + " |" for sheet, row in counts.iterrows()]
+    lines += ["", "## Source keys", "", "| key | URL |", "| --- | --- |"]
+    lines += [f"| {k} | {URLS.get(k, 'the USGS MCS 2025 chapters of that range (U1 ... U9 above)')} |" for k in used]
+    lines += ["", "## Looked for and not found", "", *[f"- {x}" for x in NOT_FOUND], ""]
+    path.write_text("\n".join(lines))
+    return path
+
+
 def main(out: Path | None = None) -> None:
     out = out or Path(__file__).with_name("trilateral_2025.xlsx")
     sheets = build()
     readme = pd.DataFrame({"README": [
         "stockpile default workbook: US, Japan, Korea, EU; 12 minerals; 12 disruption scenarios.",
-        "Built by inputs/build_trilateral_2025.py from shared/data/SOURCES.md; do not edit by hand.",
+        "Built by inputs/build_trilateral_2025.py; do not edit by hand. Source keys: docs/sources.md.",
         "The 'sources' sheet lists every figure with its status: sourced (cited), derived (arithmetic on cited",
         "figures, given in the note) or assumed (no public figure; the reason is in the note).",
         "Assumptions to revisit first: shortage-cost tiers, scenario probabilities, REE element shares, and",
-        "Japanese/Korean/EU tonnages (none published, SOURCES.md §8).",
+        "Japanese/Korean/EU tonnages where none is published (docs/sources.md lists what was not found).",
     ]})
     with pd.ExcelWriter(out, engine="openpyxl") as xl:
         readme.to_excel(xl, sheet_name="README", index=False)
         for name, frame in sheets.items():
             frame.to_excel(xl, sheet_name=name, index=False)
         pd.DataFrame(SOURCES).to_excel(xl, sheet_name="sources", index=False)
+    legend = write_legend(Path(__file__).resolve().parents[1] / "docs" / "sources.md")
+    print(f"wrote {legend}")
     print(f"wrote {out} ({len(SOURCES)} figures: "
           + ", ".join(f"{s} {sum(r['status'] == s for r in SOURCES)}" for s in ("sourced", "derived", "assumed")) + ")")
 
