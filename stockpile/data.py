@@ -92,9 +92,15 @@ class ReleaseOption:
 
 @dataclass(frozen=True)
 class Scenario:
-    id: str
-    probability_per_yr: float
+    id: str  # a branch id when the scenario has uncertain durations ("ga_ge_2023:6m"), else the scenario id
+    probability_per_yr: float  # the branch's: scenario probability x its durations' probabilities
     description: str
+    parent: str = ""  # the workbook's scenario id of a branch ("" when not a branch)
+
+    @property
+    def scenario(self) -> str:
+        """The workbook's scenario id (a branch's parent)."""
+        return self.parent or self.id
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ class Event:
     cut: float
     recovery_months: int
     recovery_share: float
+    duration_choices: tuple[tuple[int, float], ...] = ()  # the uncertain durations and their probabilities
 
 
 @dataclass(frozen=True)

@@ -196,7 +196,8 @@ def _outcomes(data, tree, release, draw, unmet) -> pd.DataFrame:
             continue
         path = np.array(tree.path[s])
         parts.append(pd.DataFrame({
-            "scenario": s,
+            "scenario": data.scenarios[s].scenario,
+            "branch": s,
             "pair": np.repeat(hit, horizon),
             "month": np.tile(months, len(hit)),
             "gap_t": gap[hit].ravel(),
@@ -204,7 +205,7 @@ def _outcomes(data, tree, release, draw, unmet) -> pd.DataFrame:
             "joint_draw_t": q[path][:, hit].T.ravel(),
             "unmet_t": u[path][:, hit].T.ravel(),
         }))
-    cols = ["scenario", "party", "mineral", "month", "gap_t", "released_t", "joint_draw_t", "unmet_t"]
+    cols = ["scenario", "branch", "party", "mineral", "month", "gap_t", "released_t", "joint_draw_t", "unmet_t"]
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
@@ -215,7 +216,7 @@ def _outcomes(data, tree, release, draw, unmet) -> pd.DataFrame:
 
 def _survival(outcomes: pd.DataFrame, data) -> pd.DataFrame:
     """Per scenario, party and mineral hit: months from the first gap until demand first goes unmet."""
-    keys = ["scenario", "party", "mineral"]
+    keys = ["scenario", "branch", "party", "mineral"]
     horizon = data.settings.horizon_months
     grouped = outcomes.groupby(keys, sort=False)
     out = grouped[["gap_t", "unmet_t"]].sum()
@@ -226,8 +227,8 @@ def _survival(outcomes: pd.DataFrame, data) -> pd.DataFrame:
     out["first_gap_month"] = out.first_gap_month.astype(int)
     out["first_unmet_month"] = out.first_unmet_month.astype("Int64")
     out["months_survived"] = out.months_survived.astype(int)
-    cols = ["scenario", "party", "mineral", "first_gap_month", "first_unmet_month", "months_survived", "gap_t",
-            "unmet_t"]
+    cols = ["scenario", "branch", "party", "mineral", "first_gap_month", "first_unmet_month", "months_survived",
+            "gap_t", "unmet_t"]
     return out[cols]
 
 
@@ -247,8 +248,8 @@ def _scenarios(data, model, survival, release, draw) -> pd.DataFrame:
                 p, m = model.tree.pairs[i]
                 cost += unmet_usd.get((node.id, p, m), 0.0)
                 repl += refill[m] * (release.get((node.id, p, m), 0.0) + draw.get((node.id, p, m), 0.0))
-        surv = survival[survival.scenario == s]
-        rows.append({"scenario": s, "probability_per_yr": sc.probability_per_yr, "shortage_cost_usd": cost,
+        surv = survival[survival.branch == s]
+        rows.append({"scenario": sc.scenario, "branch": s, "probability_per_yr": sc.probability_per_yr, "shortage_cost_usd": cost,
                      "replenishment_usd": repl, "expected_cost_usd_per_yr": sc.probability_per_yr * (cost + repl),
                      "months_survived": int(surv.months_survived.min()) if len(surv) else np.nan,
                      "gap_t": surv.gap_t.sum(), "unmet_t": surv.unmet_t.sum(), "description": sc.description})

@@ -14,6 +14,7 @@ POSITIVE = "positive"  # a number > 0
 INTEGER = "integer"  # a whole number >= 0
 RATE = "rate"  # a share of stock per period in (0, 1]: 0 would mean stock that can never be released
 ID_LIST = "id_list"  # comma-separated ids, or "*" for all
+NUMBER_LIST = "number_list"  # one number, or several separated by commas (e.g. durations 1,3)
 
 # Column roles: what a change to the column does to a built model (model.structure_key).
 STRUCTURE = "structure"  # shapes sets, bounds or big-Ms: a change rebuilds the model (the default)
@@ -154,7 +155,10 @@ _sheet(
     Column("minerals", ID_LIST, True, None, "", "minerals cut (comma-separated, * = all)", example="Ga"),
     Column("targets", ID_LIST, True, None, "", "parties hit (comma-separated, * = all)", example="*"),
     Column("start_month", INTEGER, True, None, "month", "first month of the cut (1 = window opens)", example=1),
-    Column("duration_months", INTEGER, True, None, "months", "months the cut lasts", example=6),
+    Column("duration_months", NUMBER_LIST, True, None, "months",
+           "months the cut lasts: one whole number, or a list (1,3) when the length is uncertain", example=6),
+    Column("duration_probabilities", NUMBER_LIST, False, NONE, "share",
+           "with a list of durations: the probability of each (0.5,0.5), summing to 1", example="1"),
     Column("cut", SHARE, True, None, "share", "share of that supplier's supply lost", example=0.9),
     Column("recovery_months", INTEGER, False, 0, "months",
            "months for other sources to ramp up to recovery_share (0 = at once)", example=3),

@@ -3,8 +3,10 @@ InputError listing every problem (file, sheet, row, column, expected, found)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
+from dataclasses import replace
 
 from . import schema
 from .data import Demand, Event, Mineral, ModelData, Party, ReleaseOption, Scenario, Settings, Tier
@@ -40,6 +42,8 @@ class _Checker:
                 self.add(sheet, row, col.name, "one of " + ", ".join(col.choices), f"'{_text(raw)}'")
                 return _fallback(col)
             return text
+        if col.kind == schema.NUMBER_LIST:
+            return self.number_list(sheet, row, col, raw)
         if col.kind in (schema.ID, schema.TEXT, schema.ID_LIST):
             text = _text(raw)
             if col.kind == schema.ID and ("," in text or text == "*" and sheet != "shortage_costs"):
@@ -53,6 +57,16 @@ class _Checker:
             self.add(sheet, row, col.name, f"{_describe(col)}, at most {col.maximum:g}", _show(number))
             return col.maximum
         return self.check_number(sheet, row, col.name, number, col.kind, _describe(col))
+
+    def number_list(self, sheet: str, row: int, col: Column, raw: Cell) -> tuple[float, ...]:
+        """'1,3' or 6 -> (1.0, 3.0) or (6.0,); every item a number >= 0 (callers check more)."""
+        items = [t.strip() for t in str(_text(raw)).replace(";", ",").split(",")]
+        numbers = [parse_number(t) for t in items]
+        if not items or any(t == "" for t in items) or any(n is None or n < 0 for n in numbers):
+            self.add(sheet, row, col.name, "one number >= 0, or several separated by commas (e.g. 1,3)",
+                     f"'{_text(raw)}'")
+            return (1.0,) if col.required else ()
+        return tuple(float(n) for n in numbers)
 
     def check_number(self, sheet, row, column, number, kind, described):
         if kind == schema.SHARE and not (0 <= number <= 1):
@@ -254,6 +268,7 @@ def build_model_data(book: RawBook) -> ModelData:
     errors = [p for p in ck.problems if p.severity == "error"]
     if errors:
         raise InputError(ck.problems)
+    scenarios, events = branches(scenarios, events)
     return ModelData(settings, parties, minerals, demand, supply, tiers, options, scenarios, tuple(events),
                      source=book.path, sha256=book.sha256, run_spec=book.run_spec,
                      run_spec_sha256=book.run_spec_sha256, warnings=tuple(str(p) for p in ck.problems))
@@ -349,16 +364,63 @@ def _events(ck: _Checker, settings: Settings, scenarios: dict, suppliers: set, m
             ck.add("events", row, "start_month", f"a month within the horizon (1..{settings.horizon_months})",
                    _show(v["start_month"]))
             ok = False
-        if v["duration_months"] < 1:
-            ck.add("events", row, "duration_months", "a duration of at least 1 month", _show(v["duration_months"]))
+        choices = _durations(ck, row, v["duration_months"], v["duration_probabilities"])
         if ok:
-            events.append(Event(v["scenario"], v["supplier"], ms, ts, v["start_month"], v["duration_months"],
-                                v["cut"], v["recovery_months"], v["recovery_share"]))
+            events.append(Event(v["scenario"], v["supplier"], ms, ts, v["start_month"], choices[0][0],
+                                v["cut"], v["recovery_months"], v["recovery_share"],
+                                choices if len(choices) > 1 else ()))
     for s in scenarios:
         if not any(e.scenario == s for e in events) and "events" in ck.book.sheets:
             ck.add("scenarios", None, "scenario", f"events for scenario '{s}'",
                    "none: it disrupts nothing and only dilutes the others", "warning")
     return events
+
+
+def _durations(ck: _Checker, row: int, months: tuple, probabilities: tuple | None) -> tuple[tuple[int, float], ...]:
+    """((duration, probability), ...) of one event: whole numbers >= 1, probabilities in [0, 1] summing
+    to 1 and as many as the durations (one duration needs none)."""
+    bad = [m for m in months if m < 1 or not float(m).is_integer()]
+    if bad:
+        ck.add("events", row, "duration_months", "whole numbers of months, each at least 1",
+               ", ".join(_show(m) for m in bad))
+    durations = [max(1, int(m)) for m in months] or [1]
+    probs = list(probabilities or ())
+    if len(durations) == 1 and not probs:
+        return ((durations[0], 1.0),)
+    if len(probs) != len(durations):
+        ck.add("events", row, "duration_probabilities", f"{len(durations)} probabilities, one per duration "
+               f"({','.join(map(str, durations))})", f"{len(probs)}" + (f" ({','.join(map(_show, probs))})"
+                                                                        if probs else ": a blank cell"))
+        return tuple((d, 1.0 / len(durations)) for d in durations)
+    if any(p > 1 for p in probs) or abs(sum(probs) - 1.0) > 1e-6:
+        ck.add("events", row, "duration_probabilities", "probabilities between 0 and 1 summing to 1",
+               f"{','.join(map(_show, probs))} (sum {sum(probs):.4g})")
+    if len(set(durations)) != len(durations):
+        ck.add("events", row, "duration_months", "each duration once", ",".join(map(str, durations)))
+    return tuple(zip(durations, probs, strict=True))
+
+
+def branches(scenarios: dict[str, Scenario], events: list[Event]) -> tuple[dict[str, Scenario], tuple[Event, ...]]:
+    """A scenario whose events have uncertain durations becomes one branch per combination of them,
+    with probability = scenario probability x the chosen durations' probabilities (formulation,
+    "Uncertain durations"); the others stay as they are."""
+    out_s: dict[str, Scenario] = {}
+    out_e: list[Event] = []
+    for sid, sc in scenarios.items():
+        mine = [e for e in events if e.scenario == sid]
+        uncertain = [i for i, e in enumerate(mine) if e.duration_choices]
+        if not uncertain:
+            out_s[sid] = sc
+            out_e.extend(mine)
+            continue
+        for combo in itertools.product(*(mine[i].duration_choices for i in uncertain)):
+            chosen = dict(zip(uncertain, combo, strict=True))
+            bid = f"{sid}:" + "/".join(str(d) for d, _ in combo) + "m"
+            p = sc.probability_per_yr * math.prod(q for _, q in combo)
+            out_s[bid] = Scenario(bid, p, sc.description, parent=sid)
+            out_e.extend(replace(e, scenario=bid, duration_months=chosen[i][0]) if i in chosen else
+                         replace(e, scenario=bid) for i, e in enumerate(mine))
+    return out_s, tuple(out_e)
 
 
 def _warn_undisrupted(ck: _Checker, supplier_rows: dict, events: list[Event]) -> None:

@@ -115,6 +115,8 @@ CHANGES = {
     ("events", "minerals"): _set("events", "minerals", "X,Z"), ("events", "targets"): _set("events", "targets", "A,B"),
     ("events", "start_month"): _set("events", "start_month", 2),
     ("events", "duration_months"): _set("events", "duration_months", 2),
+    ("events", "duration_probabilities"): lambda f: _set("events", "duration_probabilities", "0.3,0.7")(
+        _set("events", "duration_months", "2,4")(f)),
     ("events", "cut"): _set("events", "cut", 0.5),
     ("events", "recovery_months"): _set("events", "recovery_months", 2),
     ("events", "recovery_share"): _set("events", "recovery_share", 0.5),

@@ -61,7 +61,7 @@ def summary(data: ModelData, res: Results) -> str:
     scen = res["scenarios"].sort_values("shortage_cost_usd", ascending=False)
     out += ["## Worst scenarios (shortage cost if the scenario happens)", "",
             _md(scen.head(5).assign(shortage_cost_usd_m=scen.shortage_cost_usd / 1e6)[
-                ["scenario", "probability_per_yr", "shortage_cost_usd_m", "unmet_t", "months_survived"]], ",.2f"), ""]
+                ["branch", "probability_per_yr", "shortage_cost_usd_m", "unmet_t", "months_survived"]], ",.2f"), ""]
     out += ["## Cost terms", "", _md(costs.assign(usd_m_per_yr=costs.usd_per_yr / 1e6)[["term", "usd_m_per_yr"]],
                                      ",.2f"), ""]
     out += warnings_section([*data.warnings, *res.warnings])
@@ -109,12 +109,12 @@ def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2) -> 
         sel = outcomes if row.holder == "JOINT" else outcomes[outcomes.party == row.holder]
         sel = sel[(sel.mineral == row.mineral)]
         paths = []
-        by_scen = sel.groupby(["scenario", "month"], sort=False)[col].sum().reset_index()
-        ranked = by_scen.groupby("scenario")[col].sum().sort_values(ascending=False)
+        by_scen = sel.groupby(["branch", "month"], sort=False)[col].sum().reset_index()
+        ranked = by_scen.groupby("branch")[col].sum().sort_values(ascending=False)
         for s in ranked.index[:per_pair]:
             if ranked[s] <= 1e-6:
                 continue
-            path = by_scen[(by_scen.scenario == s) & (by_scen[col] > 1e-6)]
+            path = by_scen[(by_scen.branch == s) & (by_scen[col] > 1e-6)]
             steps = ", ".join(f"m{int(r.month)} {_t(r[col])}" for _, r in path.head(8).iterrows())
             more = " …" if len(path) > 8 else ""
             paths.append(f"{s}: {steps}{more} t")
@@ -157,8 +157,8 @@ def plot_shortfalls(res: Results, path: Path, worst: int = 3) -> None:
     scen = res["scenarios"].sort_values("shortage_cost_usd", ascending=False).head(worst)
     out = res["scenario_outcomes"]
     fig, axes = plt.subplots(1, max(1, len(scen)), figsize=(4.2 * max(1, len(scen)), 3.6), squeeze=False)
-    for ax, s in zip(axes[0], scen.scenario, strict=False):
-        g = out[out.scenario == s].groupby(["mineral", "month"]).unmet_t.sum().unstack(0)
+    for ax, s in zip(axes[0], scen.branch, strict=False):
+        g = out[out.branch == s].groupby(["mineral", "month"]).unmet_t.sum().unstack(0)
         shown = g.loc[:, g.sum() > 1e-6] if len(g) else g
         if shown.shape[1]:
             shown.plot(ax=ax, lw=1.5)
