@@ -133,6 +133,9 @@ class ModelData:
     run_spec: str = field(default="", compare=False)  # provenance only: never changes the model
     run_spec_sha256: str = field(default="", compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # (holder, mineral) -> (stock t, release option): a first stage fixed from outside (the value of the
+    # stochastic solution evaluates the expected-value plan this way); empty = the model chooses
+    fixed_stock: dict = field(default_factory=dict)
 
     @property
     def pairs(self) -> list[tuple[str, str]]:

@@ -41,6 +41,11 @@ class SolverFacts:
     run_spec_sha256: str = ""
     decomposition: str = ""  # how the model was solved: monolithic, or by mineral (and why not, if not)
     subproblems: list = field(default_factory=list)  # per subproblem: name, status, objective, bound, seconds
+    scenario_tree: dict = field(default_factory=dict)  # branches, nodes, nodes_in_month_1
+    evpi_usd_per_yr: float | None = None  # expected value of perfect information (branched workbooks)
+    evpi_precision_usd_per_yr: float | None = None
+    vss_usd_per_yr: float | None = None  # value of the stochastic solution
+    vss_precision_usd_per_yr: float | None = None
 
     @property
     def optimal(self) -> bool:

@@ -79,11 +79,16 @@ class ScenarioTree:
         return self.leaf_year[li] if self.leaf_year else 0
 
 
-def build_tree(data: ModelData, gaps: dict[str, np.ndarray] | None = None) -> ScenarioTree:
-    """Refine the partition of scenarios month by month by their gap in that month."""
+def build_tree(data: ModelData, gaps: dict[str, np.ndarray] | None = None,
+               perfect_information: bool = False) -> ScenarioTree:
+    """Refine the partition of scenarios month by month by their gap in that month. With
+    `perfect_information` every scenario (branch) is its own path from month 1: releases know the
+    future (for the expected value of perfect information)."""
     gaps = scenario_gaps(data) if gaps is None else gaps
     horizon = data.settings.horizon_months
     groups: list[list[str]] = [list(data.scenarios)] if data.scenarios else []
+    if perfect_information:
+        groups = [[s] for s in data.scenarios]
     nodes: list[Node] = []
     path: dict[str, list[int]] = {s: [] for s in data.scenarios}
     for t in range(horizon):
@@ -101,6 +106,13 @@ def build_tree(data: ModelData, gaps: dict[str, np.ndarray] | None = None) -> Sc
     leaves = sorted({tuple(p) for p in path.values()})
     tree = ScenarioTree(data.pairs, gaps, nodes, {s: tuple(p) for s, p in path.items()}, leaves)
     return with_build_years(tree, data.settings.build_years, data.settings.discount_rate)
+
+
+def tree_size(data: ModelData, tree: ScenarioTree) -> dict[str, int]:
+    """branches (scenarios after uncertain durations branch), nodes and nodes in month 1 (full-stock copy)."""
+    nodes = [n for n in tree.nodes if n.year == 0]
+    return {"branches": len(data.scenarios), "nodes": len(nodes),
+            "nodes_in_month_1": sum(1 for n in nodes if n.month == 1)}
 
 
 def year_weights(build_years: int, discount_rate: float) -> dict[int, float]:

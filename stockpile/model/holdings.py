@@ -36,6 +36,20 @@ def add_holdings(m, prefix: str, index, lots_max: dict, cap: dict, lot: dict, ex
     return n_, y, x_k
 
 
+def fix_first_stage(m, prefix: str, fixed: dict, keys, lot: dict, existing: dict) -> None:
+    """Fix the lots, programme and release option of each holding in `fixed` ({key: (stock t, option)})."""
+    lots, is_open, option = (m.component(f"{prefix}{n}") for n in ("Lots", "Open", "Option"))
+    for k in keys:
+        if k not in fixed:
+            continue
+        stock_t, chosen = fixed[k]
+        n = max(0, round((stock_t - existing.get(k, 0.0)) / lot[k]))
+        lots[k].fix(min(n, lots[k].ub))
+        is_open[k].fix(1 if stock_t > 0 else 0)
+        for o in m.OPTIONS:
+            option[(*(k if isinstance(k, tuple) else (k,)), o)].fix(1 if (o == chosen and stock_t > 0) else 0)
+
+
 def _one(k: tuple):
     """A rule's index arguments as the key of a dict: the tuple, or its only element."""
     return k if len(k) > 1 else k[0]

@@ -9,7 +9,7 @@ from pyomo.core.util import quicksum
 
 from .core import JOINT, Context
 from .buildup import add_purchases, held
-from .holdings import add_holdings, release_capacity
+from .holdings import add_holdings, fix_first_stage, release_capacity
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:
@@ -22,6 +22,8 @@ def add(ctx: Context) -> None:
     lots, is_open, by_option = add_holdings(
         m, "Joint", m.JOINT_MINERALS, sets.joint_lots_max, sets.cap_joint_t,
         lot={mi: data.minerals[mi].lot_t for mi in sets.joint_minerals}, existing={})
+    fix_first_stage(m, "Joint", {mi: v for (h, mi), v in data.fixed_stock.items() if h == JOINT},
+                    sets.joint_minerals, {mi: data.minerals[mi].lot_t for mi in sets.joint_minerals}, {})
     m.MEMBERS = pyo.Set(initialize=sets.members, ordered=True)
     m.Member = pyo.Var(m.MEMBERS, domain=pyo.Binary)
     for p in sets.members:

@@ -8,7 +8,7 @@ import pyomo.environ as pyo
 
 from .core import Context
 from .buildup import add_purchases, held
-from .holdings import add_holdings, release_capacity
+from .holdings import add_holdings, fix_first_stage, release_capacity
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:
@@ -30,6 +30,8 @@ def add(ctx: Context) -> None:
     for p, mi in sets.stock_pairs:
         if dem[p, mi].existing_stock_t > 0:
             m.Open[p, mi].fix(1)  # existing stock is held whatever the model says
+    fix_first_stage(m, "", data.fixed_stock, sets.stock_pairs, {(p, mi): mins[mi].lot_t for p, mi in sets.stock_pairs},
+                    {(p, mi): dem[p, mi].existing_stock_t for p, mi in sets.stock_pairs})
     bought, stock_at = add_purchases(
         m, "", sets.stock_pairs, m.Stock, {(p, mi): dem[p, mi].existing_stock_t for p, mi in sets.stock_pairs},
         data.settings.build_years)

@@ -1,0 +1,59 @@
+"""What knowing the future is worth (formulation, "Uncertain durations"): the expected value of
+perfect information (EVPI) and the value of the stochastic solution (VSS), each from extra solves."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .data import ModelData, Scenario
+from .results import Results
+from .scenario_tree import build_tree
+
+
+def has_branches(data: ModelData) -> bool:
+    return any(s.parent for s in data.scenarios.values())
+
+
+def value_of_information(data: ModelData, res: Results) -> dict[str, float]:
+    """evpi = RP - PI: the non-anticipative optimum minus the optimum whose releases know each branch's
+    future from month 1 (same stock for all branches); vss = EEV - RP: the plan made for each scenario's
+    expected duration, run under the real uncertainty, minus the stochastic optimum. Precisions: the
+    solves' gaps summed."""
+    from .pipeline import run
+
+    rp = res.facts
+    pi = run(data, tree=build_tree(data, perfect_information=True), warnings=False).facts
+    ev = run(expected_value_data(data), warnings=False)
+    plan = {(r.holder, r.mineral): (float(r.stock_t), r.release_option) for r in ev["stock"].itertuples()}
+    eev = run(replace(data, fixed_stock=plan), warnings=False).facts
+    return {"evpi_usd_per_yr": rp.objective_usd_per_yr - pi.objective_usd_per_yr,
+            "evpi_precision_usd_per_yr": _gap(rp) + _gap(pi),
+            "vss_usd_per_yr": eev.objective_usd_per_yr - rp.objective_usd_per_yr,
+            "vss_precision_usd_per_yr": _gap(rp) + _gap(eev)}
+
+
+def expected_value_data(data: ModelData) -> ModelData:
+    """Each branched scenario back as one scenario whose uncertain durations are their expected value
+    (rounded to a whole month, at least 1), with the scenario's probability."""
+    scenarios: dict[str, Scenario] = {}
+    events = []
+    for sid, sc in data.scenarios.items():
+        parent = sc.scenario
+        if not sc.parent:
+            scenarios[sid] = sc
+            events += [e for e in data.events if e.scenario == sid]
+        elif parent not in scenarios:
+            total = sum(b.probability_per_yr for b in data.scenarios.values() if b.scenario == parent)
+            scenarios[parent] = Scenario(parent, total, sc.description)
+            events += [replace(e, scenario=parent, duration_months=_expected(e.duration_choices, e.duration_months),
+                               duration_choices=()) for e in data.events if e.scenario == sid]
+    return replace(data, scenarios=scenarios, events=tuple(events))
+
+
+def _expected(choices, duration: int) -> int:
+    return max(1, round(sum(d * q for d, q in choices))) if choices else duration
+
+
+def _gap(facts) -> float:
+    bound = facts.best_bound_usd_per_yr
+    return abs(facts.objective_usd_per_yr - bound) if bound is not None else 0.0
