@@ -163,11 +163,13 @@ def _release_rules(data, tree, sets, stock, release, draw) -> pd.DataFrame:
         node = nodes[n]
         if (x <= TOL_T and q <= TOL_T) or node.year:  # the rules of the full stock (build years: acquisition)
             continue
+        gap = sets.gap_t[n, p, m]
         rows.append({"party": p, "mineral": m, "month": node.month, "node": n, "released_t": r,
                      "released_share_of_stock": r / x if x > TOL_T else 0.0, "joint_draw_t": q,
-                     "gap_t": sets.gap_t[n, p, m], "scenarios": "+".join(node.scenarios)})
+                     "gap_t": gap, "share_of_gap_met": (r + q) / gap if gap > 0 else 0.0,
+                     "scenarios": "+".join(node.scenarios)})
     cols = ["party", "mineral", "month", "node", "released_t", "released_share_of_stock", "joint_draw_t", "gap_t",
-            "scenarios"]
+            "share_of_gap_met", "scenarios"]
     return pd.DataFrame(rows, columns=cols).sort_values(["party", "mineral", "month", "node"], ignore_index=True)
 
 
@@ -215,21 +217,35 @@ def _outcomes(data, tree, release, draw, unmet) -> pd.DataFrame:
 
 
 def _survival(outcomes: pd.DataFrame, data) -> pd.DataFrame:
-    """Per scenario, party and mineral hit: months from the first gap until demand first goes unmet."""
+    """Per branch, party and mineral hit: when the first gap opens, when demand first goes unmet at all,
+    when it first goes unmet beyond the cheapest (thrift) tier, and the share of the gap met.
+    months_survived = months from the first gap to the first shortfall beyond the thrift tier (the whole
+    horizon after the first gap when there is none): how long the stock keeps the costly tiers away."""
     keys = ["scenario", "branch", "party", "mineral"]
     horizon = data.settings.horizon_months
+    thrift = np.array([_thrift_t(data, p, m) for p, m in zip(outcomes.party, outcomes.mineral, strict=True)])
+    beyond = outcomes[outcomes.unmet_t > thrift + TOL_T]
     grouped = outcomes.groupby(keys, sort=False)
     out = grouped[["gap_t", "unmet_t"]].sum()
     out["first_gap_month"] = outcomes[outcomes.gap_t > TOL_T].groupby(keys, sort=False).month.min()
     out["first_unmet_month"] = outcomes[outcomes.unmet_t > TOL_T].groupby(keys, sort=False).month.min()
-    out["months_survived"] = out.first_unmet_month.fillna(horizon + 1) - out.first_gap_month
+    out["first_shortfall_month"] = beyond.groupby(keys, sort=False).month.min()
+    out["months_survived"] = out.first_shortfall_month.fillna(horizon + 1) - out.first_gap_month
+    out["share_of_gap_met"] = np.where(out.gap_t > TOL_T, 1.0 - out.unmet_t / out.gap_t.where(out.gap_t > 0), 1.0)
     out = out.reset_index()
     out["first_gap_month"] = out.first_gap_month.astype(int)
-    out["first_unmet_month"] = out.first_unmet_month.astype("Int64")
+    for col in ("first_unmet_month", "first_shortfall_month"):
+        out[col] = out[col].astype("Int64")
     out["months_survived"] = out.months_survived.astype(int)
-    cols = ["scenario", "branch", "party", "mineral", "first_gap_month", "first_unmet_month", "months_survived",
-            "gap_t", "unmet_t"]
+    cols = ["scenario", "branch", "party", "mineral", "first_gap_month", "first_unmet_month",
+            "first_shortfall_month", "months_survived", "share_of_gap_met", "gap_t", "unmet_t"]
     return out[cols]
+
+
+def _thrift_t(data, p: str, m: str) -> float:
+    """Tonnes a month the cheapest tier absorbs (0 when the mineral has one tier: any shortfall counts)."""
+    tiers = data.tiers[m]
+    return tiers[0].up_to_share * data.consumption_t_per_month(p, m) if len(tiers) > 1 else 0.0
 
 
 def _scenarios(data, model, survival, release, draw) -> pd.DataFrame:

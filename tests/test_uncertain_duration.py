@@ -50,6 +50,15 @@ def test_branches_share_month_1_and_evpi_is_the_hand_value():
     assert res.facts.evpi_usd_per_yr == pytest.approx(7.5)
     assert res.facts.vss_usd_per_yr == pytest.approx(0.0, abs=1e-6)
     assert res.facts.scenario_tree == {"branches": 2, "nodes": 11, "nodes_in_month_1": 1}
+    # survival: the long branch leaves 0.5 t unmet in months 2 and 3, all inside the thrift tier (0.5 t of a
+    # 1 t month): no shortfall beyond it, so it survives the whole horizon after month 1 (6 months); 2 of its
+    # 3 t of gap met
+    surv = res["survival"].set_index("branch")
+    assert surv.loc["s1:3m", "first_unmet_month"] == 2 and pd.isna(surv.loc["s1:3m", "first_shortfall_month"])
+    assert surv.loc["s1:3m", "months_survived"] == 6
+    assert surv.loc["s1:3m", "share_of_gap_met"] == pytest.approx(2 / 3)
+    rules = res["release_rules"]
+    assert rules[rules.month == 1].share_of_gap_met.tolist() == pytest.approx([1.0])
 
 
 def test_expected_value_data_uses_the_mean_duration():

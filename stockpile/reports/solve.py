@@ -58,15 +58,43 @@ def summary(data: ModelData, res: Results) -> str:
             f"(1 month = {DAYS_PER_MONTH} days).", ""]
     out += ["## Buying the stock", "", *buying_section(data, res), ""]
     out += ["## Release rules", "", *release_rules_in_words(data, res), ""]
+    out += ["## Uncertainty: disruptions of unknown length", "", *uncertainty_section(facts), ""]
     scen = res["scenarios"].sort_values("shortage_cost_usd", ascending=False)
     out += ["## Worst scenarios (shortage cost if the scenario happens)", "",
             _md(scen.head(5).assign(shortage_cost_usd_m=scen.shortage_cost_usd / 1e6)[
-                ["branch", "probability_per_yr", "shortage_cost_usd_m", "unmet_t", "months_survived"]], ",.2f"), ""]
+                ["branch", "probability_per_yr", "shortage_cost_usd_m", "unmet_t", "months_survived"]], ",.2f"), "",
+            SURVIVAL_DEFINITION, ""]
     out += ["## Cost terms", "", _md(costs.assign(usd_m_per_yr=costs.usd_per_yr / 1e6)[["term", "usd_m_per_yr"]],
                                      ",.2f"), ""]
     out += warnings_section([*data.warnings, *res.warnings])
     out += ["## Solver", "", solver_line(facts), "", *provenance(data), ""]
     return "\n".join(out)
+
+SURVIVAL_DEFINITION = (
+    "*months_survived*: months from the first month of a cut until demand first goes unmet beyond the cheapest "
+    "(thrift) shortage tier, for the party and mineral that goes first (the whole horizon when none does); "
+    "*coverage* is stock in months of the coverage basis, not a promise of survival: survival.csv gives, per "
+    "branch, party and mineral, the month of the first shortfall and the share of the gap met.")
+
+
+def uncertainty_section(facts) -> list[str]:
+    """Tree size, and EVPI and VSS in one sentence each (when the workbook has uncertain durations)."""
+    size = facts.scenario_tree or {}
+    out = []
+    if size:
+        out.append(f"The scenario tree has {size['branches']} branches and {size['nodes']} nodes, "
+                   f"{size['nodes_in_month_1']} of them in month 1: a release rule knows only what has happened, "
+                   "so branches that start alike share one rule until they differ.")
+    if facts.evpi_usd_per_yr is not None:
+        out.append(f"Knowing from month 1 how long each cut will last would save {_usd(facts.evpi_usd_per_yr)}/yr "
+                   f"(EVPI, ±{_usd(facts.evpi_precision_usd_per_yr)}): what perfect foresight would be worth.")
+        out.append(f"Planning for each scenario's expected length instead of its range of lengths would cost "
+                   f"{_usd(facts.vss_usd_per_yr)}/yr more (VSS, ±{_usd(facts.vss_precision_usd_per_yr)}): "
+                   "the value of planning under uncertainty.")
+    elif size:
+        out.append("No event has an uncertain duration (duration_months lists), so EVPI and VSS are not computed.")
+    return out
+
 
 def buying_section(data: ModelData, res: Results) -> list[str]:
     """Years to reach the recommended stock, the caps and budgets that bind, and what each cap costs."""
@@ -97,29 +125,43 @@ def buying_section(data: ModelData, res: Results) -> list[str]:
     return out
 
 
-def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2) -> list[str]:
-    """One line per holder and mineral: capacity, then the release path of its main scenarios."""
-    stock, outcomes = res["stock"], res["scenario_outcomes"]
+def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2, months: int = 6) -> list[str]:
+    """One line per holder and mineral: its capacity, then its rule node by node for the scenario families
+    that use it most: what it releases in each month of a cut, in t and as a share of the gap, and which
+    branches are still possible then (a rule that cannot know how long the cut will last)."""
+    stock, rules = res["stock"], res["release_rules"]
     lines = []
     for row in stock[stock.stock_t > 0].itertuples():
         rate = data.release_options[row.release_option].max_release_share_per_month if row.release_option else 0
         head = (f"- **{row.holder} {row.mineral}**: {_t(row.stock_t)} t, '{row.release_option}' capacity "
                 f"(up to {rate:.0%} = {_t(rate * row.stock_t)} t a month).")
         col = "joint_draw_t" if row.holder == "JOINT" else "released_t"
-        sel = outcomes if row.holder == "JOINT" else outcomes[outcomes.party == row.holder]
-        sel = sel[(sel.mineral == row.mineral)]
-        paths = []
-        by_scen = sel.groupby(["branch", "month"], sort=False)[col].sum().reset_index()
-        ranked = by_scen.groupby("branch")[col].sum().sort_values(ascending=False)
-        for s in ranked.index[:per_pair]:
-            if ranked[s] <= 1e-6:
-                continue
-            path = by_scen[(by_scen.branch == s) & (by_scen[col] > 1e-6)]
-            steps = ", ".join(f"m{int(r.month)} {_t(r[col])}" for _, r in path.head(8).iterrows())
-            more = " …" if len(path) > 8 else ""
-            paths.append(f"{s}: {steps}{more} t")
-        lines.append(head + (" Releases — " + "; ".join(paths) + "." if paths else " Not drawn in any scenario."))
+        sel = rules[rules.mineral == row.mineral]
+        sel = sel if row.holder == "JOINT" else sel[sel.party == row.holder]
+        sel = sel[sel[col] > 1e-6]
+        if sel.empty:
+            lines.append(head + " Not drawn in any scenario.")
+            continue
+        family = sel.scenarios.map(lambda x: data.scenarios[x.split("+")[0]].scenario)
+        ranked = sel.groupby(family)[col].sum().sort_values(ascending=False)
+        parts = [_family_rule(sel[family == f], col, f, months) for f in ranked.index[:per_pair]]
+        lines.append(head + " " + " ".join(parts))
     return lines
+
+
+def _family_rule(nodes: pd.DataFrame, col: str, family: str, months: int) -> str:
+    """'In a cut of <family>: month 1 (any length): 50 t (50% of the gap); month 2 (if 3m, 6m): ...'"""
+    by_node = nodes.groupby(["month", "node", "scenarios"], sort=True).agg(t=(col, "sum"), gap=("gap_t", "sum"))
+    steps = []
+    for (month, _node, scen), r in by_node.iterrows():
+        if month > months:
+            break
+        branches = [b.split(":", 1)[1] if ":" in b else b for b in scen.split("+")]
+        which = "" if len(branches) > 3 else f" (if {', '.join(branches)})"
+        share = f" ({r.t / r.gap:.0%} of the gap)" if r.gap > 0 else ""
+        steps.append(f"month {month}{which}: {_t(r.t)} t{share}")
+    more = " …" if nodes.month.max() > months else ""
+    return f"In a cut of {family}: " + "; ".join(steps) + more + "."
 
 
 # ---- plots ------------------------------------------------------------------------------
