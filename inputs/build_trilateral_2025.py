@@ -469,6 +469,26 @@ CATALOGUE = {
     "battery_controls": (1, "Oct 2025 battery-material announcements"),
 }
 SEVERE_P = 0.02
+# How long a licensing shock lasts, from the catalogue's 10 export-control measures (SOURCES §7): about 2
+# months (2010 Japan, Aug 2023 Ga/Ge to first licences, Oct 2025 suspended, 2021 urea) 4; about 6 (graphite's
+# acute phase) 1; about 12 (US-only ban 11, DRC 8, heavy REE and W ongoing ~8-10) 4; 24 or more (Sb, 14+ and
+# ongoing) 1. When a measure starts, its length is not known: the rules must work for all four.
+LENGTHS = ((2, 0.4), (6, 0.1), (12, 0.4), (24, 0.1))
+LENGTH_NOTE = ("total length 2/6/12/24 months with probabilities 0.4/0.1/0.4/0.1: 4, 1, 4 and 1 of the catalogue's "
+               "10 export-control measures lasted about that long (SOURCES §7)")
+# licensing shocks whose length is unknown when they start: scenario -> its continuing event (1-based)
+UNCERTAIN = {"ree_japan_2010": 2, "ga_ge_2023": 2, "graphite_2023": 2, "antimony_2024": 2, "us_ban_2024": 1,
+             "tungsten_2025": 1, "hree_magnets_2025": 2, "japan_dual_use_2026": 1, "battery_controls": 1}
+
+
+def uncertain_phase(start: int, horizon: int = 24) -> tuple[str, str]:
+    """The last phase's durations and probabilities so that the cut lasts 2/6/12/24 months in total
+    (at least to its start month); equal durations merged."""
+    merged: dict[int, float] = {}
+    for total, q in LENGTHS:
+        d = max(1, min(total, horizon) - (start - 1))
+        merged[d] = merged.get(d, 0.0) + q
+    return ",".join(map(str, merged)), ",".join(f"{q:g}" for q in merged.values())
 
 
 def _scenarios():
@@ -513,10 +533,16 @@ def _scenarios():
                        "STRESS CASE: no precedent in the 2010-2025 catalogue; 0.02/yr is a stated assumption")
         scen.append({"scenario": sid, "probability_per_yr": prob, "description": desc})
         for i, (u, ms, ts, start, dur, cut, rm, rs) in enumerate(events, 1):
+            probs = None
+            if UNCERTAIN.get(sid) == i:  # the continuing phase: how long it lasts is not known
+                dur, probs = uncertain_phase(start)
+                fig(("events", f"{sid}#{i}", "duration_months,duration_probabilities"), f"{dur} / {probs}",
+                    "derived", "H1,G2,F3,R4,F7,F2,E9,PL1,Z1", LENGTH_NOTE)
             fig(("events", f"{sid}#{i}", "cut,duration_months"), f"{cut}/{dur}", "derived" if key else "assumed", key,
                 desc)
             ev.append({"scenario": sid, "supplier": u, "minerals": ms, "targets": ts, "start_month": start,
-                       "duration_months": dur, "cut": cut, "recovery_months": rm, "recovery_share": rs})
+                       "duration_months": dur, "duration_probabilities": probs, "cut": cut, "recovery_months": rm,
+                       "recovery_share": rs})
     return pd.DataFrame(scen), pd.DataFrame(ev)
 
 

@@ -150,14 +150,15 @@ def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2, mon
 
 
 def _family_rule(nodes: pd.DataFrame, col: str, family: str, months: int) -> str:
-    """'In a cut of <family>: month 1 (any length): 50 t (50% of the gap); month 2 (if 3m, 6m): ...'"""
+    """'In a cut of <family>: month 1: 50 t (50% of the gap); month 2 (branches 3m, 6m): ...' (a branch is
+    named by the length of the cut's uncertain phase; no list: every branch of the family still possible)"""
     by_node = nodes.groupby(["month", "node", "scenarios"], sort=True).agg(t=(col, "sum"), gap=("gap_t", "sum"))
     steps = []
     for (month, _node, scen), r in by_node.iterrows():
         if month > months:
             break
         branches = [b.split(":", 1)[1] if ":" in b else b for b in scen.split("+")]
-        which = "" if len(branches) > 3 else f" (if {', '.join(branches)})"
+        which = "" if len(branches) > 3 else f" (branches {', '.join(branches)})"
         share = f" ({r.t / r.gap:.0%} of the gap)" if r.gap > 0 else ""
         steps.append(f"month {month}{which}: {_t(r.t)} t{share}")
     more = " …" if nodes.month.max() > months else ""
