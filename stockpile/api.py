@@ -54,7 +54,7 @@ def solve(source: Source, write_model: str | None = None, workers: int = 1) -> R
     res = run(data, write_model=write_model, read_s=time.perf_counter() - t0, workers=workers)
     res.tables["purchase_caps"] = cap_costs(data, res)  # what each binding cap costs (re-solves without it)
     res.facts.scenario_tree = tree_size(data, build_tree(data))
-    if has_branches(data):  # what knowing each disruption's length would be worth (three more solves)
+    if has_branches(data) and data.settings.value_of_information == "yes":  # three more solves
         for key, value in value_of_information(data, res).items():
             setattr(res.facts, key, value)
     return res

@@ -20,6 +20,7 @@ class Settings:
     build_years: int = 1
     discount_rate: float = 0.05
     budget_usd_per_yr: float | None = None
+    value_of_information: str = "yes"
     mip_rel_gap: float = 1e-6
     time_limit_s: float = 600.0
 

@@ -203,6 +203,8 @@ SETTINGS: dict[str, Setting] = {
                 "per year: weighs the build-up years against the steady state after it", maximum=0.5),
         Setting("budget_usd_per_yr", "optional_number", None,
                 "purchases all holders together may make in one build year, USD (blank = none)", role=COEFFICIENT),
+        Setting("value_of_information", "choice", "yes",
+                "with uncertain durations: also compute EVPI and VSS (three more solves)", ("yes", "no"), role=INFO),
         Setting("mip_rel_gap", "number", 1e-6, "relative MIP gap at which HiGHS stops", maximum=0.1, role=INFO),
         Setting("time_limit_s", "number", 600.0, "HiGHS time limit, seconds", minimum=1e-9, maximum=1e7,
                 role=INFO),
