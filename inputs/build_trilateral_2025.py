@@ -353,6 +353,8 @@ def build() -> dict[str, pd.DataFrame]:
                                              "1e-6: proved in ~7 s by solving mineral by mineral, so coalition values and pooling savings are exact to ~$300/yr, not noise")},
         {"key": "time_limit_s", "value": 300},
         {"key": "build_years", "value": fig(("settings", "build_years", "value"), *BUILD_YEARS)},
+        # EVPI and VSS take three more solves (~6 min here): models/value_of_information.toml turns them on
+        {"key": "value_of_information", "value": "no"},
         {"key": "discount_rate", "value": fig(("settings", "discount_rate", "value"), 0.05, "assumed", "",
                                                "public cost of capital 5%/yr, as the holding rate")},
     ])

@@ -10,6 +10,7 @@ import pandas as pd
 from .data import ModelData
 from .decompose import only_mineral, solve_subproblem, with_dominant_membership
 from .model import JOINT
+from .progress import step
 from .model.sets import entitlements
 from .results import Results
 from .scenario_tree import build_tree
@@ -51,6 +52,7 @@ def without_caps(data: ModelData, minerals: list[str]) -> ModelData:
 
 
 def _one_cap(data: ModelData, res: Results, mineral: str) -> tuple[str, float, float]:
+    step(f"what the purchase cap on {mineral} costs: re-solving {mineral} without it")
     capped = next(s for s in res.facts.subproblems if s["mineral"] == mineral)
     free = with_dominant_membership(without_caps(data, [mineral]))
     sub, tree = only_mineral(free, build_tree(free), mineral)

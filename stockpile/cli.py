@@ -146,9 +146,11 @@ def _scheduler_option(ctx, param, value: str | None) -> str | None:
 @click.version_option(package_name="stockpile")
 def main() -> None:
     """Size strategic stockpiles of critical minerals (Pyomo + HiGHS)."""
+    from .progress import enable
     from .signals import install
 
     install()  # SIGTERM cleans up like Ctrl-C
+    enable()  # long work says what it is doing, on stderr
 
 
 def _print_coverage(res) -> None:
@@ -256,13 +258,25 @@ def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, wor
         raise Stop("no party may join the joint pool: set joint_member to yes or optional in the parties sheet")
     _check_reference(data, rules, reference)
     folder = _output(out, Path("results") / f"{spec.name}-share", overwrite)
-    with click.progressbar(length=2 ** len(data.eligible_members()) - 1, label="coalitions",
-                           file=sys.stderr) as bar:
-        try:
-            game = play(data, progress=lambda done, total, name: bar.update(1), workers=workers)
-        except CoalitionUnsolved as err:
-            raise Stop(f"{err}; nothing was written", EXIT_NO_SOLUTION) from None
+    try:
+        game = play(data, progress=_coalition_progress(), workers=workers)
+    except CoalitionUnsolved as err:
+        raise Stop(f"{err}; nothing was written", EXIT_NO_SOLUTION) from None
     return sharing_of(data, game, rules, reference), folder
+
+
+def _coalition_progress():
+    """A line per coalition on stderr, with the time left at the pace so far (never a carriage-return frame)."""
+    import time
+
+    from .progress import step
+
+    t0 = time.perf_counter()
+
+    def report(done: int, total: int, name: str) -> None:
+        pace = (time.perf_counter() - t0) / done
+        step(f"coalition {done}/{total} {name} solved; ~{pace * (total - done):.0f} s left at this pace")
+    return report
 
 
 def _check_reference(data, rules: list[str], reference: str) -> None:

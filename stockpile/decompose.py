@@ -20,6 +20,7 @@ import pandas as pd
 
 from .data import ModelData
 from .highs import SolverFacts, relative_gap, solve_direct
+from .progress import step
 from .model import JOINT, MARKET, build_model
 from .results import Results, extract
 from .scenario_tree import Node, ScenarioTree, build_tree
@@ -87,7 +88,11 @@ def solve_by_mineral(data: ModelData, map_=map, tree: ScenarioTree | None = None
     gap, limit = data.settings.mip_rel_gap, data.settings.time_limit_s  # the limit is for the whole solve
     # a tenth of the gap in the first pass: what finishes there leaves most of the budget to the rest
     first = {"mip_rel_gap": gap / 10, "mip_max_nodes": FIRST_PASS_NODES, "time_limit": limit / len(subs)}
-    parts = list(map_(solve_subproblem, *zip(*[(s, t, first) for s, t in subs], strict=True)))
+    parts = []
+    for sub, part in zip(subs, map_(solve_subproblem, *zip(*[(s, t, first) for s, t in subs], strict=True)),
+                         strict=True):
+        parts.append(part)
+        step(f"{len(parts)}/{len(subs)} {next(iter(sub[0].minerals))}: {_facts(part).status} (first pass)")
     open_ = sorted((i for i, r in enumerate(parts) if _facts(r).status != "optimal"), key=lambda i: _gap(parts[i]))
     left = gap * sum(_bound(r) for r in parts) - sum(_gap(r) for i, r in enumerate(parts) if i not in open_)
     for k, i in enumerate(open_):  # narrowest first: what each leaves unused goes to the next
@@ -95,6 +100,7 @@ def solve_by_mineral(data: ModelData, map_=map, tree: ScenarioTree | None = None
         if remaining <= 0:
             break
         budget = {"mip_rel_gap": 0.0, "mip_abs_gap": max(0.0, left) / (len(open_) - k), "time_limit": remaining}
+        step(f"{next(iter(subs[i][0].minerals))}: proving the rest of the gap ({k + 1} of {len(open_)} left open)")
         parts[i] = solve_subproblem(*subs[i], budget)
         left -= _gap(parts[i])
     return parts

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .data import ModelData, Scenario
+from .progress import step
 from .results import Results
 from .scenario_tree import build_tree
 
@@ -22,9 +23,12 @@ def value_of_information(data: ModelData, res: Results) -> dict[str, float]:
     from .pipeline import run
 
     rp = res.facts
+    step("value of information 1/3: releases that know each branch's future (EVPI)")
     pi = run(data, tree=build_tree(data, perfect_information=True), warnings=False).facts
+    step("value of information 2/3: the plan for each scenario's expected length (VSS)")
     ev = run(expected_value_data(data), warnings=False)
     plan = {(r.holder, r.mineral): (float(r.stock_t), r.release_option) for r in ev["stock"].itertuples()}
+    step("value of information 3/3: that plan under the real uncertainty")
     eev = run(replace(data, fixed_stock=plan), warnings=False).facts
     return {"evpi_usd_per_yr": rp.objective_usd_per_yr - pi.objective_usd_per_yr,
             "evpi_precision_usd_per_yr": _gap(rp) + _gap(pi),

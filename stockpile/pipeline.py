@@ -9,6 +9,7 @@ from pyomo.common.gc_manager import PauseGC
 
 from .checks import exposure_warnings, zero_coverage_reasons
 from .data import ModelData
+from .progress import step
 from .decompose import budgets_hold, merge, solve_by_mineral, why_not_separable, with_dominant_membership
 from .diagnose import conflicts
 from .model import build_model
@@ -55,6 +56,7 @@ def run(data: ModelData, write_model: str | None = None, threads: int | None = N
     if reason is None:
         res, reason = _by_mineral(data, workers, tree)
     if res is None:
+        step(f"solving as one model ({reason}); HiGHS reports no progress until it ends")
         res = _monolithic(data, write_model, threads, tree)
         res.facts.decomposition = f"monolithic ({reason})"
     if warnings:

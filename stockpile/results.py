@@ -265,7 +265,8 @@ def _scenarios(data, model, survival, release, draw) -> pd.DataFrame:
                 cost += unmet_usd.get((node.id, p, m), 0.0)
                 repl += refill[m] * (release.get((node.id, p, m), 0.0) + draw.get((node.id, p, m), 0.0))
         surv = survival[survival.branch == s]
-        rows.append({"scenario": sc.scenario, "branch": s, "probability_per_yr": sc.probability_per_yr, "shortage_cost_usd": cost,
+        rows.append({"scenario": sc.scenario, "branch": s, "probability_per_yr": sc.probability_per_yr,
+                     "shortage_cost_usd": cost,
                      "replenishment_usd": repl, "expected_cost_usd_per_yr": sc.probability_per_yr * (cost + repl),
                      "months_survived": int(surv.months_survived.min()) if len(surv) else np.nan,
                      "gap_t": surv.gap_t.sum(), "unmet_t": surv.unmet_t.sum(), "description": sc.description})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import threading
 from contextlib import contextmanager
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ import pandas as pd
 
 from .problems import InputError
 from .resolver import Resolver
+from .progress import step
 from .signals import Terminated
 from .validate import build_model_data, parse_number
 from .workbook import RawBook, matching_rows, parse_path, row_id, with_changes
@@ -261,7 +263,8 @@ def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: s
 
     out = SweepRun(total=len(points))
     t0 = time.perf_counter()
-    bar = tqdm(total=len(points), unit="point", disable=not progress, desc="sweep")
+    # a live bar on a terminal; in a log, a plain line per chunk of points instead of carriage-return frames
+    bar = tqdm(total=len(points), unit="point", disable=not (progress and sys.stderr.isatty()), desc="sweep")
     chunks = _chunks(points, workers)
 
     def take(rows):
@@ -269,6 +272,9 @@ def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: s
         n = len({r["point"] for r in rows})
         out.done += n
         bar.update(n)
+        if progress and not sys.stderr.isatty():
+            rate = out.done / max(time.perf_counter() - t0, 1e-9) * 60
+            step(f"sweep: {out.done}/{out.total} points ({rate:.1f} points/min)")
 
     own_client = client is None and scheduler is not None
     try:

@@ -189,3 +189,36 @@ def test_solve_without_argument_runs_the_bundled_workbook(tmp_path, monkeypatch)
     assert acq.groupby("mineral").bought_t.sum().reindex(stock.index, fill_value=0).to_numpy() == pytest.approx(
         (stock - existing).to_numpy(), abs=1e-6)
     assert "## Buying the stock" in (out / "summary.md").read_text()
+
+
+def test_report_html_is_one_self_contained_page(tmp_path):
+    """report.html: the summary with its plots embedded; no script, no link or image fetched from the
+    network, so it opens offline."""
+    import re
+
+    write_xlsx(tiny(), tmp_path / "w.xlsx")
+    out = tmp_path / "res"
+    assert invoke("solve", tmp_path / "w.xlsx", "-o", out).exit_code == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<h2>Recommended stock</h2>" in page and "<table>" in page
+    assert page.count('src="data:image/png;base64,') == len(list(out.glob("*.png"))) >= 2
+    assert "<script" not in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+
+
+def test_report_html_renders_in_a_headless_browser(tmp_path):
+    """A real browser takes a screenshot of report.html (skipped where no chromium is installed)."""
+    import shutil
+    import subprocess
+
+    browser = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+    if browser is None:
+        pytest.skip("no headless chromium on this machine")
+    write_xlsx(tiny(), tmp_path / "w.xlsx")
+    out = tmp_path / "res"
+    assert invoke("solve", tmp_path / "w.xlsx", "-o", out).exit_code == 0
+    shot = tmp_path / "shot.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+                    "--window-size=1200,2000", (out / "report.html").as_uri()], capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000  # a rendered page, not an empty frame

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..game import coalition_name
 from ..outdir import results_folder
+from .html import write_report
 from .common import _md, _usd, draw, plt, solver_line, warnings_section, write_tables
 
 
@@ -17,7 +18,9 @@ def write_share(out: str | Path, sharing, overwrite: bool = False) -> list[str]:
     with results_folder(out, overwrite, "share") as tmp:
         notes += write_tables(tmp, tables)
         draw(notes, plot_sharing, tables["sharing"], tmp / "sharing.png")
-        (tmp / "summary.md").write_text(share_summary(sharing, notes))
+        text = share_summary(sharing, notes)
+        (tmp / "summary.md").write_text(text)
+        write_report(tmp, text, f"stockpile share — {sharing.source_name}")
     return notes
 
 

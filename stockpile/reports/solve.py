@@ -11,6 +11,7 @@ import pandas as pd
 from ..data import DAYS_PER_MONTH, ModelData
 from ..outdir import results_folder
 from ..results import Results
+from .html import write_report
 from .common import _bar_chart, _md, _t, _usd, draw, plt, provenance, solver_line, warnings_section, write_tables
 
 JOGMEC_DAYS, KOMIR_DAYS = 60, 100
@@ -25,7 +26,9 @@ def write_results(out: str | Path, data: ModelData, res: Results, overwrite: boo
         draw(res.warnings, plot_shortfalls, res, tmp / "shortfall_paths.png")
         if data.settings.build_years > 1 and len(res["acquisition"]):
             draw(res.warnings, plot_buildup, res, tmp / "buildup.png")
-        (tmp / "summary.md").write_text(summary(data, res))
+        text = summary(data, res)
+        (tmp / "summary.md").write_text(text)
+        write_report(tmp, text, f"stockpile solve — {Path(data.source).name}")
     return Path(out)
 
 def summary(data: ModelData, res: Results) -> str:
@@ -158,7 +161,8 @@ def _family_rule(nodes: pd.DataFrame, col: str, family: str, months: int) -> str
         if month > months:
             break
         branches = [b.split(":", 1)[1] if ":" in b else b for b in scen.split("+")]
-        which = "" if len(branches) > 3 else f" (branches {', '.join(branches)})"
+        branched = any(":" in b for b in scen.split("+"))
+        which = f" (branches {', '.join(branches)})" if branched and len(branches) <= 3 else ""
         share = f" ({r.t / r.gap:.0%} of the gap)" if r.gap > 0 else ""
         steps.append(f"month {month}{which}: {_t(r.t)} t{share}")
     more = " …" if nodes.month.max() > months else ""

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..outdir import results_folder
+from .html import write_report
 from .common import _md, _usd, draw, plt, warnings_section, write_tables
 
 
@@ -22,7 +23,9 @@ def write_sweep(out: str | Path, name: str, sweep, overwrite: bool = False) -> l
         elif not sweep.tornado:
             draw(notes, plot_sweep, tables["sweep_points"], labels, tables["sweep"], tmp / "sweep.png")
         text = sweep_summary(name, run, tables["sweep_points"], [] if sweep.tornado else labels, torn)
-        (tmp / "summary.md").write_text(text + "\n".join(warnings_section(notes)))
+        text = text + "\n".join(warnings_section(notes))
+        (tmp / "summary.md").write_text(text)
+        write_report(tmp, text, f"stockpile sweep — {name}")
         (tmp / "sweep.json").write_text(json.dumps(
             {"points_done": run.done, "points_total": run.total, "partial": run.partial, "backend": run.backend,
              "seconds": run.seconds, "points_per_minute": run.points_per_minute}, indent=2))
