@@ -167,10 +167,19 @@ def _release_rules(data, tree, sets, stock, release, draw) -> pd.DataFrame:
         rows.append({"party": p, "mineral": m, "month": node.month, "node": n, "released_t": r,
                      "released_share_of_stock": r / x if x > TOL_T else 0.0, "joint_draw_t": q,
                      "gap_t": gap, "share_of_gap_met": (r + q) / gap if gap > 0 else 0.0,
-                     "scenarios": "+".join(node.scenarios)})
+                     "node_label": _node_label(data, node), "scenarios": "+".join(node.scenarios)})
     cols = ["party", "mineral", "month", "node", "released_t", "released_share_of_stock", "joint_draw_t", "gap_t",
-            "share_of_gap_met", "scenarios"]
+            "share_of_gap_met", "node_label", "scenarios"]
     return pd.DataFrame(rows, columns=cols).sort_values(["party", "mineral", "month", "node"], ignore_index=True)
+
+
+def _node_label(data, node) -> str:
+    """'month 3, ga_ge_2023 (branches 4m, 10m, 22m)': readable where the node id (m3.7) is not."""
+    families: dict[str, list[str]] = {}
+    for b in node.scenarios:
+        families.setdefault(data.scenarios[b].scenario, []).append(b.split(":", 1)[1] if ":" in b else "")
+    parts = [f + (f" (branches {', '.join(x for x in bs if x)})" if any(bs) else "") for f, bs in families.items()]
+    return f"month {node.month}, " + "; ".join(parts[:4]) + (f"; +{len(parts) - 4} more" if len(parts) > 4 else "")
 
 
 def _outcomes(data, tree, release, draw, unmet) -> pd.DataFrame:

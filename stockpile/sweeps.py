@@ -391,6 +391,7 @@ def tornado_table(sweep: pd.DataFrame) -> pd.DataFrame:
     ok = sweep[sweep.objective_usd_per_yr.notna()]
     stock_cost = ok.groupby(["input", "multiplier"]).stock_cost_usd_per_yr.first()
     coverage = ok.groupby(["input", "multiplier", "mineral"]).coverage_months.mean()
+    base = stock_cost.get(("base", 1.0), np.nan)  # every bar of the tornado starts at the base run's value
     rows = []
     for inp in dict.fromkeys(sweep.input):
         if inp == "base":
@@ -401,7 +402,7 @@ def tornado_table(sweep: pd.DataFrame) -> pd.DataFrame:
             continue
         lo, hi = mults[0], mults[-1]
         rows.append({"input": inp, "measure": "stock_cost_usd_per_yr", "low_multiplier": lo, "high_multiplier": hi,
-                     "at_low": stock_cost[inp, lo], "at_high": stock_cost[inp, hi],
+                     "at_low": stock_cost[inp, lo], "at_high": stock_cost[inp, hi], "at_base": base,
                      "swing": stock_cost[inp, hi] - stock_cost[inp, lo]})
         for mineral in dict.fromkeys(ok.mineral.dropna()):
             a, b = coverage.get((inp, lo, mineral)), coverage.get((inp, hi, mineral))

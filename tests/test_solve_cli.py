@@ -222,3 +222,24 @@ def test_report_html_renders_in_a_headless_browser(tmp_path):
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
                     "--window-size=1200,2000", (out / "report.html").as_uri()], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000  # a rendered page, not an empty frame
+
+
+def test_results_xlsx_is_formatted_for_people(tmp_path):
+    """results.xlsx opens on the solver's status and provenance; headers frozen and bold; tonnes,
+    dollars and shares formatted; tree nodes carry a readable label."""
+    import openpyxl
+
+    write_xlsx(tiny(), tmp_path / "w.xlsx")
+    out = tmp_path / "res"
+    assert invoke("solve", tmp_path / "w.xlsx", "-o", out).exit_code == 0
+    book = openpyxl.load_workbook(out / "results.xlsx")
+    assert book.sheetnames[0] == "about"
+    about = {r[0]: r[1] for r in book["about"].iter_rows(min_row=2, values_only=True)}
+    assert about["status"].startswith("optimal") and about["workbook"].endswith("w.xlsx")
+    stock = book["stock"]
+    assert stock.freeze_panes == "A2" and stock["A1"].font.bold
+    header = [c.value for c in stock[1]]
+    assert stock.cell(2, header.index("stock_t") + 1).number_format == "#,##0.0"
+    assert stock.cell(2, header.index("acquisition_usd") + 1).number_format == "#,##0"
+    rules = pd.read_csv(out / "release_rules.csv")
+    assert rules.node_label.str.match(r"month \d+, s1").all()

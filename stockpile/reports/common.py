@@ -13,11 +13,16 @@ import pandas as pd  # noqa: E402
 
 from ..data import ModelData  # noqa: E402
 
+COLOURS = plt.get_cmap("tab20").colors  # 20 distinct colours (a 10-colour cycle gave Co and W the same)
+MARKERS = "osD^v<>ph*"
+FORMAT_MAX_ROWS = 200_000  # larger sheets keep Excel's general format (the CSV has the full precision anyway)
 EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384  # an Excel sheet's limits, header row included
 
 
-def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> list[str]:
-    """Every table as CSV, and in results.xlsx where it fits an Excel sheet; returns what did not fit."""
+def write_tables(folder: Path, tables: dict[str, pd.DataFrame], about: list[tuple[str, object]] = ()) -> list[str]:
+    """Every table as CSV, and in results.xlsx where it fits an Excel sheet (formatted for people: a first
+    sheet 'about' with `about`'s rows, bold frozen headers, number formats by unit, widths); returns
+    what did not fit."""
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
     too_big = [name for name, frame in tables.items()
@@ -25,12 +30,47 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> list[str]:
     notes = [f"table {name} has {len(tables[name]):,} rows, more than an Excel sheet holds: it is in {name}.csv "
              "only, not in results.xlsx" for name in too_big]
     with pd.ExcelWriter(folder / "results.xlsx", engine="openpyxl") as xl:
+        if about:
+            pd.DataFrame(about, columns=["item", "value"]).astype(str).to_excel(xl, sheet_name="about", index=False)
         for name, frame in tables.items():
             if name not in too_big:
                 frame.to_excel(xl, sheet_name=name[:31], index=False)
         if notes:
             pd.DataFrame({"note": notes}).to_excel(xl, sheet_name="notes", index=False)
+        for sheet in xl.book.worksheets:
+            _format_sheet(sheet)
     return notes
+
+
+def number_format(column: str) -> str | None:
+    """Excel number format from a column's unit suffix (the CSV keeps full precision)."""
+    if column.endswith(("_usd", "_usd_per_yr", "usd_per_yr")) or column in ("usd", "usd_per_yr"):
+        return "#,##0"
+    if "share" in column or column.endswith("_share"):
+        return "0.0%"
+    if column.endswith(("_t", "_t_per_yr", "_t_per_month")) or column == "bought_t":
+        return "#,##0.0"
+    if "months" in column or column.endswith("_days"):
+        return "0.0"
+    return None
+
+
+def _format_sheet(sheet) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet.freeze_panes = "A2"
+    for j, cell in enumerate(sheet[1], 1):
+        cell.font = Font(bold=True)
+        fmt = number_format(str(cell.value))
+        width = max(10, min(60, len(str(cell.value)) + 2))
+        if sheet.title == "about":
+            width = 28 if j == 1 else 100
+        sheet.column_dimensions[get_column_letter(j)].width = width
+        if fmt and 1 < sheet.max_row <= FORMAT_MAX_ROWS:  # formatting every cell of a huge sheet takes minutes
+            for (c,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
+                c.number_format = fmt
+
 
 def draw(notes: list[str], plot, *args) -> None:
     """A plot that fails costs its picture, never the run: the failure is a note in summary.md."""

@@ -12,7 +12,8 @@ from ..data import DAYS_PER_MONTH, ModelData
 from ..outdir import results_folder
 from ..results import Results
 from .html import write_report
-from .common import _bar_chart, _md, _t, _usd, draw, plt, provenance, solver_line, warnings_section, write_tables
+from .common import (COLOURS, _bar_chart, _md, _t, _usd,
+                     draw, plt, provenance, solver_line, warnings_section, write_tables)
 
 JOGMEC_DAYS, KOMIR_DAYS = 60, 100
 
@@ -20,7 +21,7 @@ JOGMEC_DAYS, KOMIR_DAYS = 60, 100
 def write_results(out: str | Path, data: ModelData, res: Results, overwrite: bool = False) -> Path:
     """The whole folder for `stockpile solve`."""
     with results_folder(out, overwrite, "solve") as tmp:
-        res.warnings.extend(write_tables(tmp, res.tables))
+        res.warnings.extend(write_tables(tmp, res.tables, about(data, res)))
         (tmp / "solver.json").write_text(json.dumps(res.facts.to_dict(), indent=2, default=str))
         draw(res.warnings, plot_coverage, res["coverage"], tmp / "coverage.png")
         draw(res.warnings, plot_shortfalls, res, tmp / "shortfall_paths.png")
@@ -30,6 +31,18 @@ def write_results(out: str | Path, data: ModelData, res: Results, overwrite: boo
         (tmp / "summary.md").write_text(text)
         write_report(tmp, text, f"stockpile solve — {Path(data.source).name}")
     return Path(out)
+
+def about(data: ModelData, res: Results) -> list[tuple[str, object]]:
+    """The first sheet of results.xlsx: the solver's facts and the run's provenance."""
+    f = res.facts
+    return [("status", f"{f.status} ({f.termination})"), ("objective, USD/yr", f"{f.objective_usd_per_yr:,.0f}"),
+            ("best bound, USD/yr", f"{f.best_bound_usd_per_yr:,.0f}" if f.best_bound_usd_per_yr is not None else "n/a"),
+            ("relative gap (stop at)", f"{f.relative_gap} ({f.mip_rel_gap_setting:g})"),
+            ("how it was solved", f.decomposition), ("seconds (total)", f"{f.seconds.get('total', 0):.1f}"),
+            ("workbook", f.inputs), ("workbook sha256", f.inputs_sha256), ("run specification", f.run_spec or "none"),
+            ("HiGHS / Pyomo", f"{f.highs_version} / {f.pyomo_version}"),
+            ("units", "t = tonnes; USD/yr = expected annual cost; months of the coverage basis; shares as %")]
+
 
 def summary(data: ModelData, res: Results) -> str:
     facts = res.facts
@@ -201,18 +214,34 @@ def plot_buildup(res: Results, path: Path) -> None:
 
 
 def plot_shortfalls(res: Results, path: Path, worst: int = 3) -> None:
+    """Unmet demand in the worst branches, one small panel per mineral on its own scale from 0 (a
+    graphite line no longer flattens the others, a 1% dip no longer looks like a crash)."""
     scen = res["scenarios"].sort_values("shortage_cost_usd", ascending=False).head(worst)
     out = res["scenario_outcomes"]
-    fig, axes = plt.subplots(1, max(1, len(scen)), figsize=(4.2 * max(1, len(scen)), 3.6), squeeze=False)
-    for ax, s in zip(axes[0], scen.branch, strict=False):
-        g = out[out.branch == s].groupby(["mineral", "month"]).unmet_t.sum().unstack(0)
-        shown = g.loc[:, g.sum() > 1e-6] if len(g) else g
-        if shown.shape[1]:
-            shown.plot(ax=ax, lw=1.5)
-        ax.set_title(s, fontsize=9)
-        ax.set_xlabel("month of disruption")
-        ax.set_ylabel("unmet demand, t/month")
-    fig.suptitle("Unmet demand paths of the worst scenarios (all parties)")
-    fig.tight_layout()
+    out = out[out.branch.isin(scen.branch)]
+    by = out.groupby(["mineral", "branch", "month"]).unmet_t.sum()
+    minerals = [m for m in dict.fromkeys(out.mineral) if by.loc[m].sum() > 1e-6] if len(by) else []
+    cols = min(4, max(1, len(minerals)))
+    rows = max(1, -(-len(minerals) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(max(7.0, 3.4 * cols), 2.5 * rows + 1.0), squeeze=False,
+                             layout="constrained")  # at least 7 in wide: the title is never clipped
+    colour = {b: COLOURS[2 * i % len(COLOURS)] for i, b in enumerate(scen.branch)}
+    for ax, mineral in zip(axes.flat, minerals, strict=False):
+        for b in scen.branch:
+            if (mineral, b) in by.index:
+                series = by.loc[mineral, b]
+                ax.plot(series.index, series.to_numpy(), color=colour[b], lw=1.5, label=b)
+        ax.set_ylim(bottom=0)
+        ax.set_title(mineral, fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(minerals):]:
+        ax.axis("off")
+    if minerals:
+        axes.flat[0].set_ylabel("unmet, t/month", fontsize=8)
+        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncol=worst, fontsize=8)
+    else:
+        axes.flat[0].text(0.5, 0.5, "no unmet demand in any scenario", ha="center", transform=axes.flat[0].transAxes)
+    fig.suptitle(f"Unmet demand month by month, {len(scen)} costliest branches\n(all parties; each mineral on "
+                 "its own scale, from 0)", fontsize=10)
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..outdir import results_folder
 from .html import write_report
-from .common import _md, _usd, draw, plt, warnings_section, write_tables
+from .common import COLOURS, MARKERS, _md, _usd, draw, plt, warnings_section, write_tables
 
 
 def write_sweep(out: str | Path, name: str, sweep, overwrite: bool = False) -> list[str]:
@@ -80,8 +80,11 @@ def plot_sweep(points: pd.DataFrame, labels: list[str], sweep: pd.DataFrame, pat
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
         ax[0].plot(ok[lb], ok.objective_usd_per_yr / 1e6, marker="o")
         ax[0].set_ylabel("expected annual cost, USD m/yr")
-        cov = sweep[sweep.coverage_months.notna()].groupby([lb, "mineral"]).coverage_months.mean()
-        cov.unstack("mineral").plot(ax=ax[1], marker=".")
+        cov = sweep[sweep.coverage_months.notna()].groupby([lb, "mineral"]).coverage_months.mean().unstack("mineral")
+        for i, mineral in enumerate(cov.columns):  # a colour and a marker per mineral: 20 x 10 distinct series
+            ax[1].plot(cov.index, cov[mineral], color=COLOURS[i % len(COLOURS)], marker=MARKERS[i % len(MARKERS)],
+                       label=mineral)
+        ax[1].set_ylim(bottom=0)
         ax[1].set_ylabel("coverage, months (mean over parties)")
         for a in ax:
             a.set_xlabel(lb)
@@ -96,22 +99,24 @@ def plot_sweep(points: pd.DataFrame, labels: list[str], sweep: pd.DataFrame, pat
         axis.set_xlabel(labels[1])
         fig.colorbar(im, label="expected annual cost, USD m/yr")
     fig.suptitle("Sensitivity sweep")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return True
 
 
 def plot_tornado(tornado: pd.DataFrame, path: Path, top: int = 15) -> None:
+    """Bars from the base run's value to the value at each input's low and high multiplier."""
     cost = tornado[tornado.measure == "stock_cost_usd_per_yr"].dropna(subset=["swing"])
     cost = cost.reindex(cost.swing.abs().sort_values().index).tail(top)
-    fig, ax = plt.subplots(figsize=(9, 0.35 * len(cost) + 1.5))
-    base = 0.0
-    ax.barh(cost.input, (cost.at_low - base) / 1e6, color="tab:blue", label="low")
-    ax.barh(cost.input, (cost.at_high - base) / 1e6, color="tab:orange", alpha=0.7, label="high")
+    base = float(cost.at_base.iloc[0]) if "at_base" in cost and len(cost) else float("nan")
+    base = base if base == base else float(((cost.at_low + cost.at_high) / 2).median())  # no base run: the middle
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(cost) + 1.8), layout="constrained")
+    ax.barh(cost.input, (cost.at_low - base) / 1e6, left=base / 1e6, color="tab:blue", label="input at its low value")
+    ax.barh(cost.input, (cost.at_high - base) / 1e6, left=base / 1e6, color="tab:orange", alpha=0.75,
+            label="input at its high value")
+    ax.axvline(base / 1e6, color="black", lw=1, label=f"base run: {base / 1e6:,.1f}")
     ax.set_xlabel("annual cost of holding stock, USD m/yr")
-    ax.set_title("Tornado: one input at a time at its low and high multiplier")
-    ax.legend()
-    fig.tight_layout()
+    ax.set_title("Tornado: one input at a time, bars from the base run")
+    ax.legend(fontsize=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)
