@@ -142,7 +142,18 @@ def _scheduler_option(ctx, param, value: str | None) -> str | None:
     return value.strip()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EPILOG = """\b
+Without WORKBOOK, solve, share and sweep use the bundled inputs/trilateral_2025.xlsx.
+Results go to results/NAME[-share|-sweep]/ (-o to choose); report.html is the page to open first.
+Progress goes to stderr, a line per step.
+\b
+Exit codes: 0 done; 1 no solution within the time limit; 2 bad input or options (every problem
+listed); 3 infeasible (the conflicting requirements listed); 70 internal error (a bug: please
+report it); 130 Ctrl-C; 143 SIGTERM. No results folder is written unless the work finished.
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=EPILOG)
 @click.version_option(package_name="stockpile")
 def main() -> None:
     """Size strategic stockpiles of critical minerals (Pyomo + HiGHS)."""
@@ -207,8 +218,8 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
 @click.argument("source", required=False, metavar="[WORKBOOK|RUN.toml]")
 @click.option("-o", "--out", type=click.Path(), help="results folder (default results/NAME-share)")
 @OVERWRITE
-@click.option("--rules", default=",".join(RULES), show_default=True, callback=_rules_option,
-              help="comma-separated rules to compare")
+@click.option("--rules", default=",".join(RULES), show_default=False, callback=_rules_option,
+              help="comma-separated rules to compare (default: all of " + ", ".join(RULES) + ")")
 @click.option("--reference", default="shapley", show_default=True, type=click.Choice(RULES[:-1]),
               help="rule the 'optimised' shares stay closest to")
 @click.option("--mip-rel-gap", type=click.FloatRange(0, 0.1), default=None,
@@ -292,7 +303,9 @@ def _check_reference(data, rules: list[str], reference: str) -> None:
 @main.command()
 @click.argument("source", required=False, metavar="[WORKBOOK|RUN.toml]")
 @click.option("--vary", "varies", multiple=True, metavar="SHEET.ROW.COLUMN=LO:HI:STEP",
-              help="values to sweep (=A,B,C; =xLO:HI:STEP scales the current value); several make a grid")
+              help="values to sweep: =LO:HI:STEP, =A,B,C (a list), or =xLO:HI:STEP (scales the current value); "
+                   "ROW is a row id, ':'-joined for composite keys, or * (e.g. shortage_costs.NdPr:*.usd_per_t); "
+                   "several --vary make a full grid (at most 100,000 points)")
 @click.option("--tornado", metavar="LO:HI", help="one input at a time at these scale factors (e.g. 0.5:1.5)")
 @click.option("-o", "--out", type=click.Path(), help="results folder (default results/NAME-sweep)")
 @OVERWRITE
