@@ -46,7 +46,7 @@ def solve(source: Source, write_model: str | None = None, workers: int = 1) -> R
     from .pipeline import run
 
     from .acquisition import cap_costs
-    from .information import has_branches, value_of_information
+    from .information import has_branches, pooling_saving, value_of_information
     from .scenario_tree import build_tree, tree_size
 
     t0 = time.perf_counter()
@@ -54,6 +54,8 @@ def solve(source: Source, write_model: str | None = None, workers: int = 1) -> R
     res = run(data, write_model=write_model, read_s=time.perf_counter() - t0, workers=workers)
     res.tables["purchase_caps"] = cap_costs(data, res)  # what each binding cap costs (re-solves without it)
     res.facts.scenario_tree = tree_size(data, build_tree(data))
+    for key, value in (pooling_saving(data, res) or {}).items():  # one more solve: every party on its own
+        setattr(res.facts, key, value)
     if has_branches(data) and data.settings.value_of_information == "yes":  # three more solves
         for key, value in value_of_information(data, res).items():
             setattr(res.facts, key, value)

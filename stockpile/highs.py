@@ -46,6 +46,8 @@ class SolverFacts:
     evpi_precision_usd_per_yr: float | None = None
     vss_usd_per_yr: float | None = None  # value of the stochastic solution
     vss_precision_usd_per_yr: float | None = None
+    pooling_saving_usd_per_yr: float | None = None  # national-only optimum minus this one
+    pooling_saving_precision_usd_per_yr: float | None = None
 
     @property
     def optimal(self) -> bool:

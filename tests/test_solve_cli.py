@@ -243,3 +243,14 @@ def test_results_xlsx_is_formatted_for_people(tmp_path):
     assert stock.cell(2, header.index("acquisition_usd") + 1).number_format == "#,##0"
     rules = pd.read_csv(out / "release_rules.csv")
     assert rules.node_label.str.match(r"month \d+, s1").all()
+
+
+def test_solve_says_what_pooling_saves():
+    # two_parties: A and B hit apart (p = 0.4 each), 1 t/month for 3 months. One pool of 3 t serves both:
+    # 3 x $10 = $30/yr; on their own each holds 3 t: 6 x $10 = $60/yr. Pooling saves $30/yr, exactly.
+    import stockpile
+    from .helpers import data_of, two_parties
+
+    res = stockpile.solve(data_of(two_parties()))
+    assert res.facts.pooling_saving_usd_per_yr == pytest.approx(30.0)
+    assert res.facts.pooling_saving_precision_usd_per_yr == pytest.approx(0.0, abs=1e-9)

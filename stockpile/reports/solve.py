@@ -72,6 +72,7 @@ def summary(data: ModelData, res: Results) -> str:
     out += [f"Against the benchmarks: {int((days >= JOGMEC_DAYS).sum())} of {len(cov)} party-mineral pairs reach "
             f"JOGMEC's 60 days; {int((days >= KOMIR_DAYS).sum())} reach KOMIR's 100 days "
             f"(1 month = {DAYS_PER_MONTH} days).", ""]
+    out += ["## What pooling saves", "", pooling_line(res.facts), ""]
     out += ["## Buying the stock", "", *buying_section(data, res), ""]
     out += ["## Release rules", "", *release_rules_in_words(data, res), ""]
     out += ["## Uncertainty: disruptions of unknown length", "", *uncertainty_section(facts), ""]
@@ -91,6 +92,18 @@ SURVIVAL_DEFINITION = (
     "(thrift) shortage tier, for the party and mineral that goes first (the whole horizon when none does); "
     "*coverage* is stock in months of the coverage basis, not a promise of survival: survival.csv gives, per "
     "branch, party and mineral, the month of the first shortfall and the share of the gap met.")
+
+
+def pooling_line(facts) -> str:
+    """The joint pool's saving against every party stocking alone, and whether it exceeds solver precision."""
+    saving, precision = facts.pooling_saving_usd_per_yr, facts.pooling_saving_precision_usd_per_yr
+    if saving is None:
+        return "No party may join the joint pool (joint_member), so there is no pooling to value."
+    if abs(saving) <= (precision or 0.0):
+        return (f"Pooling changes the expected cost by {_usd(saving)}/yr, within the solver's precision "
+                f"(±{_usd(precision)}/yr): no saving can be told at this gap.")
+    return (f"The joint pool saves **{_usd(saving)}/yr** against every party stocking on its own (precision "
+            f"±{_usd(precision)}/yr, so the saving is real, not solver noise); `stockpile share` splits it.")
 
 
 def uncertainty_section(facts) -> list[str]:
