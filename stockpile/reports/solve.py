@@ -239,19 +239,22 @@ def plot_shortfalls(res: Results, path: Path, worst: int = 3) -> None:
     fig, axes = plt.subplots(rows, cols, figsize=(max(7.0, 3.4 * cols), 2.5 * rows + 1.0), squeeze=False,
                              layout="constrained")  # at least 7 in wide: the title is never clipped
     colour = {b: COLOURS[2 * i % len(COLOURS)] for i, b in enumerate(scen.branch)}
+    handles: dict[str, object] = {}
     for ax, mineral in zip(axes.flat, minerals, strict=False):
+        top = 0.0
         for b in scen.branch:
             if (mineral, b) in by.index:
                 series = by.loc[mineral, b]
-                ax.plot(series.index, series.to_numpy(), color=colour[b], lw=1.5, label=b)
-        ax.set_ylim(bottom=0)
+                handles[b], = ax.plot(series.index, series.to_numpy(), color=colour[b], lw=1.5, label=b)
+                top = max(top, float(series.max()))
+        ax.set_ylim(0, top * 1.1 if top > 0 else 1)  # from 0, with room above the highest line
         ax.set_title(mineral, fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(minerals):]:
         ax.axis("off")
     if minerals:
         axes.flat[0].set_ylabel("unmet, t/month", fontsize=8)
-        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncol=worst, fontsize=8)
+        fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=worst, fontsize=8)
     else:
         axes.flat[0].text(0.5, 0.5, "no unmet demand in any scenario", ha="center", transform=axes.flat[0].transAxes)
     fig.suptitle(f"Unmet demand month by month, {len(scen)} costliest branches\n(all parties; each mineral on "
