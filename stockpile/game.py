@@ -4,7 +4,7 @@ pool, solved by mineral (pipeline.run) on the scenario tree of every player."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import pandas as pd
@@ -98,10 +98,27 @@ def _coalition(game_data: ModelData, tree, coalition: frozenset[str]) -> Results
     from .pipeline import NoSolution, run
 
     data = game_data.only_parties(sorted(coalition)).with_parties(**{p: {"joint_member": "yes"} for p in coalition})
+    data = with_cap_shares(data, game_data, coalition)
     try:
         return run(data, tree=restrict_tree(tree, data.pairs), warnings=False)
     except NoSolution as err:
         raise CoalitionUnsolved(f"coalition {'+'.join(sorted(coalition))}: {err}") from None
+
+
+def with_cap_shares(data: ModelData, game_data: ModelData, coalition) -> ModelData:
+    """A coalition may buy its share of each purchase cap: the cap x its parties' share of all players'
+    consumption of the mineral (the rest of the world's allowance is the other players'), so that going
+    alone never gets the whole world's allowance to itself (formulation, "The coalition game")."""
+    minerals = {}
+    for mi, m in data.minerals.items():
+        if m.max_purchase_share_per_yr is None:
+            minerals[mi] = m
+            continue
+        total = sum(d.consumption_t_per_yr for (p, mm), d in game_data.demand.items() if mm == mi)
+        own = sum(d.consumption_t_per_yr for (p, mm), d in game_data.demand.items() if mm == mi and p in coalition)
+        share = own / total if total > 0 else 1.0
+        minerals[mi] = replace(m, max_purchase_share_per_yr=m.max_purchase_share_per_yr * share)
+    return replace(data, minerals=minerals)
 
 
 def _collect(results, order, players, progress) -> dict:

@@ -137,3 +137,17 @@ def test_bad_build_settings_are_named(tmp_path, key, value):
     write_xlsx(frames, tmp_path / "w.xlsx")
     out = run_cli("validate", tmp_path / "w.xlsx")
     assert out.exit_code == 2 and f"expected {key} a" in out.output, out.output
+
+
+def test_a_coalition_buys_only_its_share_of_a_cap():
+    # two_parties (A, B: 1 t/month each, hit apart with p = 0.4, 3 t of gap each); cap 0.1 x 20 = 2 t/yr.
+    # Together: a pool of 2 t serves whoever is hit: 2 x $10 + 2 x 0.4 x 1 t unmet x $1,000 = $820/yr.
+    # Alone, each may buy its consumption share of the cap, 1 t: $10 + 0.4 x 2 t x $1,000 = $810/yr.
+    # (With the whole cap to itself each would hold 2 t for $420/yr, and pooling would look like a loss.)
+    from stockpile.game import play
+
+    frames = two_parties(minerals={"world_supply_t_per_yr": 20.0, "max_purchase_share_per_yr": 0.1})
+    game = play(data_of(frames))
+    assert game.value[frozenset("A")] == pytest.approx(810.0)
+    assert game.value[frozenset("B")] == pytest.approx(810.0)
+    assert game.value[frozenset("AB")] == pytest.approx(820.0)
