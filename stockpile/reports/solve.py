@@ -103,7 +103,9 @@ def pooling_line(facts) -> str:
         return (f"Pooling changes the expected cost by {_usd(saving)}/yr, within the solver's precision "
                 f"(±{_usd(precision)}/yr): no saving can be told at this gap.")
     return (f"The joint pool saves **{_usd(saving)}/yr** against every party stocking on its own (precision "
-            f"±{_usd(precision)}/yr, so the saving is real, not solver noise); `stockpile share` splits it.")
+            f"±{_usd(precision)}/yr, so the saving is real, not solver noise). This compares national stocks only, "
+            "all parties still sharing each purchase cap; `stockpile share` values each coalition with its "
+            "consumption share of each cap, so its saving can differ, and splits it.")
 
 
 def uncertainty_section(facts) -> list[str]:
