@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .data import ModelData
+from .canonical import earliest_releases
 from .highs import SolverFacts, relative_gap, solve_direct
 from .progress import step
 from .model import JOINT, MARKET, build_model
@@ -73,6 +74,9 @@ def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict) -> Resul
     facts.seconds["build"] = build_s
     if not facts.has_solution:
         return facts
+    t1 = time.perf_counter()
+    earliest_releases(model, sub, facts)  # the canonical schedule among equal-cost ones
+    facts.seconds["canonical"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     res = extract(model, sub, facts)
     facts.seconds["extract"] = time.perf_counter() - t1

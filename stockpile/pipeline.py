@@ -10,6 +10,7 @@ from pyomo.common.gc_manager import PauseGC
 from .checks import exposure_warnings, zero_coverage_reasons
 from .data import ModelData
 from .progress import step
+from .canonical import earliest_releases
 from .decompose import budgets_hold, merge, solve_by_mineral, why_not_separable, with_dominant_membership
 from .diagnose import conflicts
 from .model import build_model
@@ -75,6 +76,7 @@ def _monolithic(data: ModelData, write_model: str | None, threads: int | None,
     facts.seconds = {"build": build_s, **facts.seconds}
     _raise_unsolved(data, [facts])
     t1 = time.perf_counter()
+    earliest_releases(model, data, facts)  # the canonical schedule among equal-cost ones
     with PauseGC():
         res = extract(model, data, facts)
     facts.seconds["extract"] = time.perf_counter() - t1

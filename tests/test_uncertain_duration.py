@@ -88,3 +88,15 @@ def test_bad_duration_lists_are_named(tmp_path, durations, probabilities, column
     assert out.exit_code == 2, out.output
     line = next(x for x in out.output.splitlines() if f"column '{column}'" in x)
     assert "sheet 'events', row 2" in line and expected in line, line
+
+
+def test_equal_cost_schedules_resolve_to_the_earliest_release():
+    # tiny(): 1 t/month cut for 3 months, one tier at $1,000/t, p = 0.5; national stock capped at 2 t
+    # (max_stock_t). Releasing the 2 t in any two of the three months costs the same (0.5 x $1,000 for the
+    # month left short): the canonical schedule releases as early as possible, 1 t in months 1 and 2.
+    frames = tiny(demand={"max_stock_t": 2.0})
+    res = stockpile.solve(data_of(frames))
+    assert res["stock"].stock_t.sum() == pytest.approx(2.0)
+    assert res.facts.objective_usd_per_yr == pytest.approx(2 * 10 + 0.5 * 1000)
+    out = res["scenario_outcomes"].set_index("month")
+    assert out.released_t.to_dict() == pytest.approx({1: 1.0, 2: 1.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}, abs=1e-6)
