@@ -53,27 +53,26 @@ def without_caps(data: ModelData, minerals: list[str]) -> ModelData:
 
 def _one_cap(data: ModelData, res: Results, mineral: str) -> tuple[str, float, float]:
     step(f"what the purchase cap on {mineral} costs: re-solving {mineral} without it")
-    capped = next(s for s in res.facts.subproblems if s["mineral"] == mineral)
+    s = next(s for s in res.facts.subproblems if s["mineral"] == mineral)
+    capped = replace(res.facts, objective_usd_per_yr=s["objective_usd_per_yr"],
+                     best_bound_usd_per_yr=s["best_bound_usd_per_yr"])
     free = with_dominant_membership(without_caps(data, [mineral]))
     sub, tree = only_mineral(free, build_tree(free), mineral)
     part = solve_subproblem(sub, tree, {"mip_rel_gap": data.settings.mip_rel_gap})
-    f = part.facts if isinstance(part, Results) else part
-    return mineral, *_difference(capped["objective_usd_per_yr"], capped["best_bound_usd_per_yr"],
-                                 f.objective_usd_per_yr, f.best_bound_usd_per_yr)
+    return mineral, *_difference(capped, part.facts if isinstance(part, Results) else part)
 
 
 def _all_caps(data: ModelData, res: Results, minerals: list[str]) -> tuple[str, float, float]:
     from .pipeline import run
 
-    f = run(without_caps(data, minerals), warnings=False).facts
-    return ("+".join(minerals), *_difference(res.facts.objective_usd_per_yr, res.facts.best_bound_usd_per_yr,
-                                             f.objective_usd_per_yr, f.best_bound_usd_per_yr))
+    free = run(without_caps(data, minerals), warnings=False).facts
+    return "+".join(minerals), *_difference(res.facts, free)
 
 
-def _difference(obj_capped, bound_capped, obj_free, bound_free) -> tuple[float, float]:
+def _difference(capped, free) -> tuple[float, float]:
     """Incumbents' difference, and how far the true difference may lie from it (both gaps)."""
-    precision = abs(obj_capped - (bound_capped or obj_capped)) + abs(obj_free - (bound_free or obj_free))
-    return obj_capped - obj_free, precision
+    return (capped.objective_usd_per_yr - free.objective_usd_per_yr,
+            capped.gap_usd_per_yr + free.gap_usd_per_yr)
 
 
 def binding_budgets(data: ModelData, res: Results) -> list[str]:

@@ -53,6 +53,13 @@ class SolverFacts:
     def optimal(self) -> bool:
         return self.status == "optimal"
 
+    @property
+    def gap_usd_per_yr(self) -> float:
+        """incumbent - best bound: how far the true optimum may lie below the objective (0 without a bound)."""
+        if self.objective_usd_per_yr is None or self.best_bound_usd_per_yr is None:
+            return 0.0
+        return abs(self.objective_usd_per_yr - self.best_bound_usd_per_yr)
+
     def to_dict(self) -> dict:
         return asdict(self)
 

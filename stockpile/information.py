@@ -31,9 +31,9 @@ def value_of_information(data: ModelData, res: Results) -> dict[str, float]:
     step("value of information 3/3: that plan under the real uncertainty")
     eev = run(replace(data, fixed_stock=plan), warnings=False).facts
     return {"evpi_usd_per_yr": rp.objective_usd_per_yr - pi.objective_usd_per_yr,
-            "evpi_precision_usd_per_yr": _gap(rp) + _gap(pi),
+            "evpi_precision_usd_per_yr": rp.gap_usd_per_yr + pi.gap_usd_per_yr,
             "vss_usd_per_yr": eev.objective_usd_per_yr - rp.objective_usd_per_yr,
-            "vss_precision_usd_per_yr": _gap(rp) + _gap(eev)}
+            "vss_precision_usd_per_yr": rp.gap_usd_per_yr + eev.gap_usd_per_yr}
 
 
 def pooling_saving(data: ModelData, res: Results) -> dict[str, float] | None:
@@ -46,7 +46,7 @@ def pooling_saving(data: ModelData, res: Results) -> dict[str, float] | None:
     step("what pooling saves: solving with national stocks only")
     alone = run(data.with_parties(**{p: {"joint_member": "no"} for p in data.parties}), warnings=False).facts
     return {"pooling_saving_usd_per_yr": alone.objective_usd_per_yr - res.facts.objective_usd_per_yr,
-            "pooling_saving_precision_usd_per_yr": _gap(alone) + _gap(res.facts)}
+            "pooling_saving_precision_usd_per_yr": alone.gap_usd_per_yr + res.facts.gap_usd_per_yr}
 
 
 def expected_value_data(data: ModelData) -> ModelData:
@@ -69,8 +69,3 @@ def expected_value_data(data: ModelData) -> ModelData:
 
 def _expected(choices, duration: int) -> int:
     return max(1, round(sum(d * q for d, q in choices))) if choices else duration
-
-
-def _gap(facts) -> float:
-    bound = facts.best_bound_usd_per_yr
-    return abs(facts.objective_usd_per_yr - bound) if bound is not None else 0.0

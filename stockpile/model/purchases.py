@@ -8,6 +8,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from ..scenario_tree import payment_weights
 from .core import MARKET, Context
 
 UPLIFT_SEGMENTS = 10  # chords of the quadratic uplift: exact at 11 points, at most 1/400 of it too high between
@@ -71,19 +72,13 @@ def _uplift(ctx: Context, total: dict) -> None:
     pairs = sorted({(y, mi) for y, mi, _ in keys})
     m.Uplift_Sum = pyo.Constraint(
         pairs, rule=lambda _, y, mi: quicksum(m.Uplift[y, mi, j] for j in range(UPLIFT_SEGMENTS)) == total[y, mi])
-    weight = ctx.var["purchase_weight"] = _purchase_weights(data)
+    weight = payment_weights(data.settings.build_years, data.settings.discount_rate)
     entries: dict = {}
     for y, mi, j in keys:  # chord j's slope: a u (2j + 1) w / W, in USD/t
         slope = rate[mi] * (2 * j + 1) * width[mi]
         entries.setdefault((MARKET, mi), []).append(weight[y] * slope * m.Uplift[y, mi, j])
     if entries:
         ctx.add_cost("purchase_uplift", "holding", {k: quicksum(v) for k, v in entries.items()})
-
-
-def _purchase_weights(data) -> dict[int, float]:
-    """Equivalent annual cost of a one-off payment at the start of build year y: (1 - delta) delta^(y-1)."""
-    delta = 1.0 / (1.0 + data.settings.discount_rate)
-    return {y: (1.0 - delta) * delta ** (y - 1) for y in range(1, data.settings.build_years + 1)}
 
 
 def _largest_purchase(data, sets, mi: str) -> float:

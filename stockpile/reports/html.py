@@ -40,15 +40,14 @@ def to_html(markdown: str) -> str:
     out, lines, i = [], markdown.splitlines(), 0
     while i < len(lines):
         line = lines[i]
+        kind = _kind(line)
         if not line.strip():
             i += 1
-        elif line.startswith("#"):
+        elif kind == "h":
             level = min(len(line) - len(line.lstrip("#")), 6)
             out.append(f"<h{level}>{_inline(line[level:].strip())}</h{level}>")
             i += 1
         else:
-            kind = "table" if line.startswith("|") else "list" if line.startswith("- ") else \
-                "quote" if line.startswith(">") else "p"
             block = []
             while i < len(lines) and lines[i].strip() and _kind(lines[i]) == kind:
                 block.append(lines[i])
