@@ -65,8 +65,10 @@ def restrict_tree(tree: ScenarioTree, pairs: list[tuple[str, str]]) -> ScenarioT
     return replace(tree, pairs=list(pairs), gaps={s: g[keep] for s, g in tree.gaps.items()}, nodes=nodes)
 
 
-def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict) -> Results | SolverFacts:
-    """One mineral: its Results, or its SolverFacts when HiGHS found no solution."""
+def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict,
+                     schedules: bool = True) -> Results | SolverFacts:
+    """One mineral: its Results, or its SolverFacts when HiGHS found no solution. `schedules`: make the
+    release schedule canonical (canonical.py); a caller that needs only the objective skips that LP."""
     t0 = time.perf_counter()
     model = build_model(sub, tree=tree)
     build_s = time.perf_counter() - t0
@@ -75,7 +77,8 @@ def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict) -> Resul
     if not facts.has_solution:
         return facts
     t1 = time.perf_counter()
-    earliest_releases(model, sub, facts)  # the canonical schedule among equal-cost ones
+    if schedules:
+        earliest_releases(model, sub, facts)  # the canonical schedule among equal-cost ones
     facts.seconds["canonical"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     res = extract(model, sub, facts)
@@ -83,7 +86,8 @@ def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict) -> Resul
     return res
 
 
-def solve_by_mineral(data: ModelData, map_=map, tree: ScenarioTree | None = None) -> list[Results | SolverFacts]:
+def solve_by_mineral(data: ModelData, map_=map, tree: ScenarioTree | None = None,
+                     schedules: bool = True) -> list[Results | SolverFacts]:
     """Every mineral's subproblem, proving the total gap to data.settings.mip_rel_gap (see module doc).
     `map_` runs the subproblems (the built-in map, or a pool's); `tree` defaults to the data's own."""
     t0 = time.perf_counter()
@@ -93,7 +97,8 @@ def solve_by_mineral(data: ModelData, map_=map, tree: ScenarioTree | None = None
     # a tenth of the gap in the first pass: what finishes there leaves most of the budget to the rest
     first = {"mip_rel_gap": gap / 10, "mip_max_nodes": FIRST_PASS_NODES, "time_limit": limit / len(subs)}
     parts = []
-    for sub, part in zip(subs, map_(solve_subproblem, *zip(*[(s, t, first) for s, t in subs], strict=True)),
+    for sub, part in zip(subs, map_(solve_subproblem, *zip(*[(s, t, first, schedules) for s, t in subs],
+                                                                      strict=True)),
                          strict=True):
         parts.append(part)
         step(f"{len(parts)}/{len(subs)} {next(iter(sub[0].minerals))}: {_facts(part).status} (first pass)")
@@ -105,7 +110,7 @@ def solve_by_mineral(data: ModelData, map_=map, tree: ScenarioTree | None = None
             break
         budget = {"mip_rel_gap": 0.0, "mip_abs_gap": max(0.0, left) / (len(open_) - k), "time_limit": remaining}
         step(f"{next(iter(subs[i][0].minerals))}: proving the rest of the gap ({k + 1} of {len(open_)} left open)")
-        parts[i] = solve_subproblem(*subs[i], budget)
+        parts[i] = solve_subproblem(*subs[i], budget, schedules)
         left -= _gap(parts[i])
     return parts
 
