@@ -58,14 +58,14 @@ def _one_cap(data: ModelData, res: Results, mineral: str) -> tuple[str, float, f
                      best_bound_usd_per_yr=s["best_bound_usd_per_yr"])
     free = with_dominant_membership(without_caps(data, [mineral]))
     sub, tree = only_mineral(free, build_tree(free), mineral)
-    part = solve_subproblem(sub, tree, {"mip_rel_gap": data.settings.mip_rel_gap}, schedules=False)
+    part = solve_subproblem(sub, tree, {"mip_rel_gap": data.settings.mip_rel_gap}, detail=False)
     return mineral, *_difference(capped, part.facts if isinstance(part, Results) else part)
 
 
 def _all_caps(data: ModelData, res: Results, minerals: list[str]) -> tuple[str, float, float]:
     from .pipeline import run
 
-    free = run(without_caps(data, minerals), warnings=False, schedules=False).facts
+    free = run(without_caps(data, minerals), warnings=False, detail=False).facts
     return "+".join(minerals), *_difference(res.facts, free)
 
 

@@ -6,13 +6,18 @@ unfolding), restricted to each mineral's pairs.
 
 The total gap is proved to mip_rel_gap: every subproblem first gets a tenth of that relative gap
 and a node limit (deterministic); the gap the finished ones leave unused is then given, as an
-absolute gap, to the ones still open, narrowest first (sum of gaps <= mip_rel_gap x sum of best
-bounds <= mip_rel_gap x objective).
+absolute gap, to the ones still open, in equal shares (sum of gaps <= mip_rel_gap x sum of best
+bounds <= mip_rel_gap x objective). Both passes' options are fixed before the pass starts, so the
+answer is the same whether the subproblems run one at a time or side by side in threads.
 """
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -20,13 +25,14 @@ import pandas as pd
 
 from .data import ModelData
 from .canonical import earliest_releases
-from .highs import SolverFacts, relative_gap, solve_direct
+from .highs import SolverFacts, pyomo_turn, relative_gap, solve_direct, thread_map
 from .progress import step
 from .model import JOINT, MARKET, build_model
 from .results import Results, extract
 from .scenario_tree import Node, ScenarioTree, build_tree
 
 FIRST_PASS_NODES = 200  # a subproblem not proved within this many B&B nodes gets leftover gap (deterministic)
+FIRST_PASS_GAP = 0.1  # x mip_rel_gap in the first pass: what finishes there leaves most of its share to the rest
 SUBPROBLEM_OPTIONS = {"presolve": "off"}  # HiGHS's presolve slows these small lot-sizing MIPs (5 s vs 1 s)
 
 
@@ -66,53 +72,88 @@ def restrict_tree(tree: ScenarioTree, pairs: list[tuple[str, str]]) -> ScenarioT
 
 
 def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict,
-                     schedules: bool = True) -> Results | SolverFacts:
-    """One mineral: its Results, or its SolverFacts when HiGHS found no solution. `schedules`: make the
-    release schedule canonical (canonical.py); a caller that needs only the objective skips that LP."""
-    t0 = time.perf_counter()
-    model = build_model(sub, tree=tree)
-    build_s = time.perf_counter() - t0
-    facts = solve_direct(model, sub, options={**SUBPROBLEM_OPTIONS, **options})
-    facts.seconds["build"] = build_s
-    if not facts.has_solution:
-        return facts
-    t1 = time.perf_counter()
-    if schedules:
-        earliest_releases(model, sub, facts)  # the canonical schedule among equal-cost ones
-    facts.seconds["canonical"] = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    res = extract(model, sub, facts)
-    facts.seconds["extract"] = time.perf_counter() - t1
-    return res
+                     detail: bool = True) -> Results | SolverFacts:
+    """One mineral: its Results, or its SolverFacts when HiGHS found no solution. `detail`: make the
+    release schedule canonical (canonical.py) and read the schedule and scenario tables (pipeline.run).
+    Safe to run in several threads at once: Pyomo work takes turns, HiGHS runs side by side."""
+    with pyomo_turn():
+        t0 = time.perf_counter()
+        model = build_model(sub, tree=tree)
+        build_s = time.perf_counter() - t0
+        facts = solve_direct(model, sub, options={**SUBPROBLEM_OPTIONS, **options})
+        facts.seconds["build"] = build_s
+        if not facts.has_solution:
+            return facts
+        t1 = time.perf_counter()
+        if detail:
+            earliest_releases(model, sub, facts)  # the canonical schedule among equal-cost ones
+        facts.seconds["canonical"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        res = extract(model, sub, facts, detail)
+        facts.seconds["extract"] = time.perf_counter() - t1
+        return res
 
 
-def solve_by_mineral(data: ModelData, map_=map, tree: ScenarioTree | None = None,
-                     schedules: bool = True) -> list[Results | SolverFacts]:
-    """Every mineral's subproblem, proving the total gap to data.settings.mip_rel_gap (see module doc).
-    `map_` runs the subproblems (the built-in map, or a pool's); `tree` defaults to the data's own."""
+def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: bool = True,
+                     workers: int = 1, independent: bool = False) -> list[Results | SolverFacts]:
+    """Every mineral's subproblem, proving the total gap to data.settings.mip_rel_gap (see module doc),
+    `workers` HiGHS runs at a time (threads); the answer does not depend on `workers`: each pass's
+    options are fixed before it starts. `tree` defaults to the data's own. `independent`: each
+    subproblem proved to mip_rel_gap on its own (no sharing of the gap), so that its answer depends on
+    its own inputs alone and is re-used wherever they recur (sweep points; see `reusable`)."""
     t0 = time.perf_counter()
     tree = build_tree(data) if tree is None else tree
     subs = [only_mineral(data, tree, m) for m in data.minerals if any(mm == m for _, mm in data.pairs)]
+    names = [next(iter(sub.minerals)) for sub, _ in subs]
     gap, limit = data.settings.mip_rel_gap, data.settings.time_limit_s  # the limit is for the whole solve
-    # a tenth of the gap in the first pass: what finishes there leaves most of the budget to the rest
-    first = {"mip_rel_gap": gap / 10, "mip_max_nodes": FIRST_PASS_NODES, "time_limit": limit / len(subs)}
+    first = ({"mip_rel_gap": gap} if independent else
+             {"mip_rel_gap": gap * FIRST_PASS_GAP, "mip_max_nodes": FIRST_PASS_NODES})
+    first["time_limit"] = limit / len(subs)
     parts = []
-    for sub, part in zip(subs, map_(solve_subproblem, *zip(*[(s, t, first, schedules) for s, t in subs],
-                                                                      strict=True)),
-                         strict=True):
+    for part in thread_map(reusable, [(s, t, first, detail) for s, t in subs], workers):
         parts.append(part)
-        step(f"{len(parts)}/{len(subs)} {next(iter(sub[0].minerals))}: {_facts(part).status} (first pass)")
-    open_ = sorted((i for i, r in enumerate(parts) if _facts(r).status != "optimal"), key=lambda i: _gap(parts[i]))
+        step(f"{len(parts)}/{len(subs)} {names[len(parts) - 1]}: {_facts(part).status}"
+             + ("" if independent else " (first pass)"))
+    open_ = [] if independent else [i for i, r in enumerate(parts) if _facts(r).status != "optimal"]
+    remaining = limit - (time.perf_counter() - t0)
+    if not open_ or remaining <= 0:
+        return parts
+    # what the finished ones leave of the total gap, shared equally among the open ones
     left = gap * sum(_bound(r) for r in parts) - sum(_gap(r) for i, r in enumerate(parts) if i not in open_)
-    for k, i in enumerate(open_):  # narrowest first: what each leaves unused goes to the next
-        remaining = limit - (time.perf_counter() - t0)
-        if remaining <= 0:
-            break
-        budget = {"mip_rel_gap": 0.0, "mip_abs_gap": max(0.0, left) / (len(open_) - k), "time_limit": remaining}
-        step(f"{next(iter(subs[i][0].minerals))}: proving the rest of the gap ({k + 1} of {len(open_)} left open)")
-        parts[i] = solve_subproblem(*subs[i], budget, schedules)
-        left -= _gap(parts[i])
+    budget = {"mip_rel_gap": 0.0, "mip_abs_gap": max(0.0, left) / len(open_), "time_limit": remaining}
+    step(f"proving the rest of the gap: {', '.join(names[i] for i in open_)}")
+    for i, part in zip(open_, thread_map(reusable, [(*subs[i], budget, detail) for i in open_], workers),
+                       strict=True):
+        parts[i] = part
     return parts
+
+
+_REUSE: OrderedDict[str, Results] = OrderedDict()  # subproblem answers by the digest of their complete inputs
+REUSE_ENTRIES = 512  # least recently used answers beyond this are forgotten
+_REUSE_LOCK = threading.Lock()
+
+
+def reusable(sub: ModelData, tree: ScenarioTree, options: dict, detail: bool = True) -> Results | SolverFacts:
+    """solve_subproblem, re-using the answer to the same subproblem solved before in this process: same
+    data (provenance aside), same restricted tree, same HiGHS options. Only proven optima without the
+    schedule tables are kept (sweep points, coalitions and the what-if solves are such)."""
+    if detail:
+        return solve_subproblem(sub, tree, options, detail)
+    key = hashlib.sha256(pickle.dumps((replace(sub, source="", sha256=""), tree, sorted(options.items())))).hexdigest()
+    with _REUSE_LOCK:
+        kept = _REUSE.get(key)
+        if kept is not None:
+            _REUSE.move_to_end(key)
+    if kept is not None:
+        facts = replace(kept.facts, seconds={}, reused_subproblems=1)  # no time was spent on it this time
+        return Results(facts, dict(kept.tables))
+    part = solve_subproblem(sub, tree, options, detail)
+    if isinstance(part, Results) and part.facts.status == "optimal":
+        with _REUSE_LOCK:
+            _REUSE[key] = part
+            while len(_REUSE) > REUSE_ENTRIES:
+                _REUSE.popitem(last=False)
+    return part
 
 
 def _gap(part) -> float:
@@ -158,12 +199,14 @@ def _annual_budgets_hold(data: ModelData, acquisition: pd.DataFrame, tol: float)
 def merge(data: ModelData, parts: list[Results]) -> Results:
     """One Results from the minerals' (tables concatenated or summed, facts summed)."""
     tables = {name: pd.concat([p.tables[name] for p in parts], ignore_index=True)
-              for name in ("stock", "release_rules", "scenario_outcomes", "survival", "acquisition")}
+              for name in ("stock", "release_rules", "scenario_outcomes", "survival", "acquisition")
+              if name in parts[0].tables}
     order = {pm: i for i, pm in enumerate(data.pairs)}
     cov = pd.concat([p.tables["coverage"] for p in parts], ignore_index=True)
     tables["coverage"] = cov.iloc[np.argsort([order[pm] for pm in zip(cov.party, cov.mineral, strict=True)])
                                   ].reset_index(drop=True)
-    tables["scenarios"] = _merge_scenarios(data, [p.tables["scenarios"] for p in parts])
+    if "scenarios" in parts[0].tables:
+        tables["scenarios"] = _merge_scenarios(data, [p.tables["scenarios"] for p in parts])
     party = pd.concat([p.tables["party_costs"] for p in parts]).groupby("holder", sort=False).sum(numeric_only=True)
     holders = [*data.parties, JOINT] + ([MARKET] if MARKET in party.index else [])
     tables["party_costs"] = party.reindex(holders, fill_value=0.0).reset_index()
@@ -197,6 +240,7 @@ def _merge_facts(data: ModelData, facts: list[SolverFacts]) -> SolverFacts:
                      mip_rel_gap_setting=data.settings.mip_rel_gap, seconds=seconds,
                      variables=sum(f.variables for f in facts), constraints=sum(f.constraints for f in facts),
                      integer_variables=sum(f.integer_variables for f in facts), inputs=data.source,
+                     reused_subproblems=sum(f.reused_subproblems for f in facts),
                      inputs_sha256=data.sha256, run_spec=data.run_spec, run_spec_sha256=data.run_spec_sha256)
     merged.decomposition = f"by mineral: {len(facts)} subproblems (the scenario tree of all minerals)"
     minerals = [m for m in data.minerals if any(mm == m for _, mm in data.pairs)]  # as solve_by_mineral

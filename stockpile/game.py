@@ -100,7 +100,7 @@ def _coalition(game_data: ModelData, tree, coalition: frozenset[str]) -> Results
     data = game_data.only_parties(sorted(coalition)).with_parties(**{p: {"joint_member": "yes"} for p in coalition})
     data = with_cap_shares(data, game_data, coalition)
     try:
-        return run(data, tree=restrict_tree(tree, data.pairs), warnings=False)
+        return run(data, tree=restrict_tree(tree, data.pairs), warnings=False, detail=False)
     except NoSolution as err:
         raise CoalitionUnsolved(f"coalition {'+'.join(sorted(coalition))}: {err}") from None
 

@@ -3,10 +3,13 @@ fact (status, termination, objective, bound, gap, times, model size) with the re
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import highspy
+from highspy import _core
 import numpy as np
 import pyomo
 import pyomo.environ as pyo
@@ -41,6 +44,7 @@ class SolverFacts:
     run_spec_sha256: str = ""
     decomposition: str = ""  # how the model was solved: monolithic, or by mineral (and why not, if not)
     subproblems: list = field(default_factory=list)  # per subproblem: name, status, objective, bound, seconds
+    reused_subproblems: int = 0  # subproblems answered by an identical one solved before (decompose.reusable)
     scenario_tree: dict = field(default_factory=dict)  # branches, nodes, nodes_in_month_1
     evpi_usd_per_yr: float | None = None  # expected value of perfect information (branched workbooks)
     evpi_precision_usd_per_yr: float | None = None
@@ -74,19 +78,89 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return diff / abs(objective) if abs(objective) > 1e-9 else float("inf")
 
 
+# Pyomo is not thread-safe: threads that solve subproblems side by side take turns at building and
+# reading models (this lock), and run HiGHS, which releases the GIL, outside it (decompose.py).
+PYOMO_LOCK = threading.Lock()
+_turn = threading.local()
+_running: set = set()  # every HiGHS run in progress, so that Ctrl-C stops them all
+_stopping = threading.Event()  # set by stop_all: no new run starts
+
+
+@contextmanager
+def pyomo_turn():
+    """This thread's turn at Pyomo (see PYOMO_LOCK); HiGHS runs inside it give the turn up meanwhile."""
+    if getattr(_turn, "held", False):  # already this thread's turn
+        yield
+        return
+    with PYOMO_LOCK:
+        _turn.held = True
+        try:
+            yield
+        finally:
+            _turn.held = False
+
+
+def thread_map(fn, jobs: list[tuple], workers: int):
+    """fn(*job) for every job, `workers` at a time in threads of this process, results in job order.
+    Ctrl-C in the waiting thread stops every HiGHS run and cancels what has not started."""
+    if workers <= 1 or len(jobs) <= 1:
+        yield from (fn(*job) for job in jobs)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    _stopping.clear()
+    with ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="highs") as pool:
+        futures = [pool.submit(fn, *job) for job in jobs]
+        try:
+            for future in futures:
+                yield future.result()
+        except BaseException:
+            stop_all()
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def stop_all() -> None:
+    """Ctrl-C from the thread that waits on the others: every run stops at its next interrupt callback."""
+    _stopping.set()
+    for h in list(_running):
+        h.cancelSolve()
+
+
 def run_interruptibly(h: highspy.Highs) -> None:
-    """h.run() in HiGHS's own solver thread, so Ctrl-C (or SIGTERM, raised as KeyboardInterrupt by
-    `signals`) stops HiGHS at its next interrupt callback instead of after the whole solve."""
+    """h.run() in a thread of its own (HiGHS releases the GIL), waited for from this one, so that Ctrl-C
+    (or SIGTERM, raised as KeyboardInterrupt by `signals`) stops HiGHS at its next interrupt callback
+    instead of after the whole solve; other threads' runs go on side by side (highspy's own
+    startSolve allows one run per process)."""
+    if _stopping.is_set():
+        raise KeyboardInterrupt
     h.HandleUserInterrupt = True  # highspy's interrupt callbacks watch cancelSolve()
-    h.startSolve()
+    done = threading.Event()
+
+    def target():
+        try:
+            _core._Highs.run(h)
+            _core._Highs.resetThreadScheduler(False)  # as highspy does after each run in its own thread
+        finally:
+            done.set()
+
+    held = getattr(_turn, "held", False)
+    if held:
+        PYOMO_LOCK.release()
+    _running.add(h)
     try:
-        # wait on highspy's own lock: a Thread.join interrupted by a signal can report a live thread dead
-        while not h.wait(0.2)[0]:
+        threading.Thread(target=target, daemon=True).start()
+        while not done.wait(0.2):  # a wait with a timeout lets the main thread take Ctrl-C
             pass
     except KeyboardInterrupt:
-        h.cancelSolve()
-        h.joinSolve()  # HiGHS stops at its next interrupt callback, within a fraction of a second
+        stop_all()
+        done.wait()  # HiGHS stops at its next interrupt callback, within a fraction of a second
         raise
+    finally:
+        _running.discard(h)
+        if held:
+            PYOMO_LOCK.acquire()
 
 
 class InterruptibleHighs(Highs):

@@ -48,19 +48,19 @@ def advice(facts: SolverFacts) -> str:
 
 def run(data: ModelData, write_model: str | None = None, threads: int | None = None,
         read_s: float = 0.0, workers: int = 1, tree: ScenarioTree | None = None, warnings: bool = True,
-        schedules: bool = True) -> Results:
+        detail: bool = True, independent: bool = False) -> Results:
     """Solve once, by mineral where the model separates (decompose.py), else as one model; raises
     Infeasible (with the conflicting requirements) or NoSolution. Facts say which way it went.
     `tree` (default: the data's own) lets a coalition keep the information of every player;
-    `schedules=False` skips the canonical-schedule LP when only the objective is wanted."""
+    `detail=False` skips the canonical-schedule LP when only the objective is wanted."""
     t0 = time.perf_counter()
     reason = "--write-model writes the one model" if write_model else why_not_separable(data)
     res = None
     if reason is None:
-        res, reason = _by_mineral(data, workers, tree, schedules)
+        res, reason = _by_mineral(data, workers, tree, detail, independent)
     if res is None:
         step(f"solving as one model ({reason}); HiGHS reports no progress until it ends")
-        res = _monolithic(data, write_model, threads, tree, schedules)
+        res = _monolithic(data, write_model, threads, tree, detail)
         res.facts.decomposition = f"monolithic ({reason})"
     if warnings:
         res.warnings = exposure_warnings(data) + zero_coverage_reasons(data, res["coverage"])
@@ -69,7 +69,7 @@ def run(data: ModelData, write_model: str | None = None, threads: int | None = N
 
 
 def _monolithic(data: ModelData, write_model: str | None, threads: int | None,
-                tree: ScenarioTree | None = None, schedules: bool = True) -> Results:
+                tree: ScenarioTree | None = None, detail: bool = True) -> Results:
     t0 = time.perf_counter()
     with PauseGC():  # millions of small objects, no cycles worth collecting mid-build: ~30% faster
         model = build_model(data, tree=tree)
@@ -78,25 +78,19 @@ def _monolithic(data: ModelData, write_model: str | None, threads: int | None,
     facts.seconds = {"build": build_s, **facts.seconds}
     _raise_unsolved(data, [facts])
     t1 = time.perf_counter()
-    if schedules:
+    if detail:
         earliest_releases(model, data, facts)  # the canonical schedule among equal-cost ones
     with PauseGC():
-        res = extract(model, data, facts)
+        res = extract(model, data, facts, detail)
     facts.seconds["extract"] = time.perf_counter() - t1
     return res
 
 
 def _by_mineral(data: ModelData, workers: int, tree: ScenarioTree | None,
-                schedules: bool = True) -> tuple[Results | None, str]:
+                detail: bool = True, independent: bool = False) -> tuple[Results | None, str]:
     """Decomposed solve; (None, why) when a budget binds across minerals (then the one model decides)."""
     joined = with_dominant_membership(data)
-    if workers > 1:
-        from .sweeps import process_pool
-
-        with process_pool(workers) as pool:
-            parts = solve_by_mineral(joined, pool.map, tree, schedules)
-    else:
-        parts = solve_by_mineral(joined, tree=tree, schedules=schedules)
+    parts = solve_by_mineral(joined, tree=tree, detail=detail, workers=workers, independent=independent)
     _raise_unsolved(data, [p.facts if isinstance(p, Results) else p for p in parts])
     res = merge(joined, parts)
     if not budgets_hold(data, res["stock"], res["acquisition"]):

@@ -49,9 +49,10 @@ def _values(var) -> dict:
     return {k: (v.value or 0.0) for k, v in var.items()}
 
 
-def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts) -> Results:
-    """Every table of a solved model. Costs come from the model's own cost terms (model.cost_table)."""
-    sets, tree = model.sets, model.tree
+def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts, detail: bool = True) -> Results:
+    """Every table of a solved model (without `detail`: coverage, stock, costs and acquisition only, not the
+    schedules and scenarios). Costs come from the model's own cost terms (model.cost_table)."""
+    sets = model.sets
     lots = {k: round(v) for k, v in _values(model.Lots).items()}
     stock = {(p, m): data.demand[p, m].existing_stock_t + data.minerals[m].lot_t * lots.get((p, m), 0)
              for p, m in data.pairs if (p, m) in lots}
@@ -60,24 +61,30 @@ def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts) -> Re
     members = [p for p in sets.members if (model.Member[p].value or 0) > 0.5]
     option = {(p, m): k for (p, m, k), v in _values(model.Option).items() if v > 0.5}
     joint_option = {m: k for (m, k), v in _values(model.JointOption).items() if v > 0.5}
-    release, draw = _values(model.Release), _values(model.Draw)
-    unmet = {}
-    for (n, p, m, _tier), v in _values(model.Unmet).items():
-        unmet[n, p, m] = unmet.get((n, p, m), 0.0) + v
     terms = cost_table(model)
     tables = {
         "coverage": _coverage(data, sets, stock, joint, members),
         "stock": _stock(data, terms, lots, stock, joint_lots, joint, option, joint_option),
-        "release_rules": _release_rules(data, tree, sets, stock, release, draw),
     }
-    outcomes = _outcomes(data, tree, release, draw, unmet)
-    tables["scenario_outcomes"] = outcomes
-    tables["survival"] = _survival(outcomes, data)
-    tables["scenarios"] = _scenarios(data, model, tables["survival"], release, draw)
+    if detail:
+        tables.update(_schedules(model, data, stock))
     tables["party_costs"] = _party_costs(data, terms)
     tables["costs"] = _costs(terms, [t.name for t in model.cost_terms])
     tables["acquisition"] = _acquisition(data, model)
     return Results(facts, tables)
+
+
+def _schedules(model, data: ModelData, stock: dict) -> dict[str, pd.DataFrame]:
+    """release_rules, scenario_outcomes, survival and scenarios: what happens in each cut."""
+    release, draw = _values(model.Release), _values(model.Draw)
+    unmet = {}
+    for (n, p, m, _tier), v in _values(model.Unmet).items():
+        unmet[n, p, m] = unmet.get((n, p, m), 0.0) + v
+    tables = {"release_rules": _release_rules(data, model.tree, model.sets, stock, release, draw)}
+    tables["scenario_outcomes"] = _outcomes(data, model.tree, release, draw, unmet)
+    tables["survival"] = _survival(tables["scenario_outcomes"], data)
+    tables["scenarios"] = _scenarios(data, model, tables["survival"], release, draw)
+    return tables
 
 
 def _acquisition(data: ModelData, model) -> pd.DataFrame:

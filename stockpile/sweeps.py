@@ -191,8 +191,9 @@ class PointSolver:
 
         if why_not_separable(data) is None:
             try:
-                res = run(data, warnings=False)
-                return res, res.facts, True
+                # each mineral on its own, so the minerals a point does not change are re-used
+                res = run(data, warnings=False, detail=False, independent=True)
+                return res, res.facts, res.facts.reused_subproblems < len(res.facts.subproblems)
             except (Infeasible, NoSolution) as err:
                 return None, err.facts, True
         facts = self.resolver.solve(data)
