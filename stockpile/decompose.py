@@ -25,7 +25,8 @@ import pandas as pd
 
 from .data import ModelData
 from .canonical import earliest_releases
-from .highs import SolverFacts, pyomo_turn, relative_gap, solve_direct, thread_map
+from .highs import SolverFacts, pyomo_turn, relative_gap, thread_map
+from .lots import solve_by_lots
 from .progress import step
 from .model import JOINT, MARKET, build_model
 from .results import Results, extract
@@ -71,16 +72,17 @@ def restrict_tree(tree: ScenarioTree, pairs: list[tuple[str, str]]) -> ScenarioT
     return replace(tree, pairs=list(pairs), gaps={s: g[keep] for s, g in tree.gaps.items()}, nodes=nodes)
 
 
-def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict,
-                     detail: bool = True) -> Results | SolverFacts:
+def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict, detail: bool = True,
+                     full: bool = True) -> Results | SolverFacts:
     """One mineral: its Results, or its SolverFacts when HiGHS found no solution. `detail`: make the
-    release schedule canonical (canonical.py) and read the schedule and scenario tables (pipeline.run).
+    release schedule canonical (canonical.py) and read the schedule and scenario tables (pipeline.run);
+    without `full` no branch and bound when aggregate lots leave the gap too wide (lots.py).
     Safe to run in several threads at once: Pyomo work takes turns, HiGHS runs side by side."""
     with pyomo_turn():
         t0 = time.perf_counter()
         model = build_model(sub, tree=tree)
         build_s = time.perf_counter() - t0
-        facts = solve_direct(model, sub, options={**SUBPROBLEM_OPTIONS, **options})
+        facts = solve_by_lots(model, sub, {**SUBPROBLEM_OPTIONS, **options}, full)
         facts.seconds["build"] = build_s
         if not facts.has_solution:
             return facts
@@ -109,8 +111,8 @@ def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: 
     first = ({"mip_rel_gap": gap} if independent else
              {"mip_rel_gap": gap * FIRST_PASS_GAP, "mip_max_nodes": FIRST_PASS_NODES})
     first["time_limit"] = limit / len(subs)
-    parts = []
-    for part in thread_map(reusable, [(s, t, first, detail) for s, t in subs], workers):
+    parts = []  # the first pass proves what aggregate lots prove; branch and bound only in the second
+    for part in thread_map(reusable, [(s, t, first, detail, independent) for s, t in subs], workers):
         parts.append(part)
         step(f"{len(parts)}/{len(subs)} {names[len(parts) - 1]}: {_facts(part).status}"
              + ("" if independent else " (first pass)"))
@@ -133,13 +135,15 @@ REUSE_ENTRIES = 512  # least recently used answers beyond this are forgotten
 _REUSE_LOCK = threading.Lock()
 
 
-def reusable(sub: ModelData, tree: ScenarioTree, options: dict, detail: bool = True) -> Results | SolverFacts:
+def reusable(sub: ModelData, tree: ScenarioTree, options: dict, detail: bool = True,
+             full: bool = True) -> Results | SolverFacts:
     """solve_subproblem, re-using the answer to the same subproblem solved before in this process: same
     data (provenance aside), same restricted tree, same HiGHS options. Only proven optima without the
     schedule tables are kept (sweep points, coalitions and the what-if solves are such)."""
     if detail:
-        return solve_subproblem(sub, tree, options, detail)
-    key = hashlib.sha256(pickle.dumps((replace(sub, source="", sha256=""), tree, sorted(options.items())))).hexdigest()
+        return solve_subproblem(sub, tree, options, detail, full)
+    key = hashlib.sha256(pickle.dumps((replace(sub, source="", sha256=""), tree, sorted(options.items()), full))
+                         ).hexdigest()
     with _REUSE_LOCK:
         kept = _REUSE.get(key)
         if kept is not None:
@@ -147,7 +151,7 @@ def reusable(sub: ModelData, tree: ScenarioTree, options: dict, detail: bool = T
     if kept is not None:
         facts = replace(kept.facts, seconds={}, reused_subproblems=1)  # no time was spent on it this time
         return Results(facts, dict(kept.tables))
-    part = solve_subproblem(sub, tree, options, detail)
+    part = solve_subproblem(sub, tree, options, detail, full)
     if isinstance(part, Results) and part.facts.status == "optimal":
         with _REUSE_LOCK:
             _REUSE[key] = part

@@ -44,6 +44,7 @@ class SolverFacts:
     run_spec_sha256: str = ""
     decomposition: str = ""  # how the model was solved: monolithic, or by mineral (and why not, if not)
     subproblems: list = field(default_factory=list)  # per subproblem: name, status, objective, bound, seconds
+    proof: str = ""  # how optimality was proved: branch and bound, or aggregate lots (lots.py)
     reused_subproblems: int = 0  # subproblems answered by an identical one solved before (decompose.reusable)
     scenario_tree: dict = field(default_factory=dict)  # branches, nodes, nodes_in_month_1
     evpi_usd_per_yr: float | None = None  # expected value of perfect information (branched workbooks)
@@ -238,8 +239,31 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
     variables. Much faster than the persistent interface's row-by-row set-up on large models;
     use solve_model when the model will be changed and re-solved."""
     t0 = time.perf_counter()
+    form, lp, integer = compile_model(model)
+    h = new_highs(lp, data, options, threads)
+    seconds = {"handover": time.perf_counter() - t0, "write_model": 0.0}
+    if write_model:
+        t2 = time.perf_counter()
+        h.writeModel(str(write_model))
+        seconds["write_model"] = time.perf_counter() - t2
+    run_interruptibly(h)
+    t1 = time.perf_counter()
+    if h.getInfo().primal_solution_status == 2 and lp.num_col_:
+        load_solution(form, h.getSolution().col_value)
+    seconds.update(highs=h.getRunTime(), load=time.perf_counter() - t1)
+    return facts_from(h, lp, integer, data, seconds)
+
+
+def compile_model(model: pyo.ConcreteModel) -> tuple:
+    """(Pyomo's standard form, the HighsLp, which columns are integer)."""
     form = LinearStandardFormCompiler().write(model, mixed_form=True)  # pauses GC itself
     lp, integer = _highs_lp(form)
+    return form, lp, integer
+
+
+def new_highs(lp: highspy.HighsLp, data: ModelData, options: dict | None = None,
+              threads: int | None = None) -> highspy.Highs:
+    """A quiet HiGHS holding `lp`, with the data's time limit and gap, then `options` on top."""
     with capture_output(capture_fd=True):  # HiGHS prints a banner when created
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -250,12 +274,18 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
         h.setOptionValue("threads", int(threads))
     for key, value in (options or {}).items():  # e.g. a decomposed subproblem's gap budget
         h.setOptionValue(key, value)
-    seconds = {"handover": time.perf_counter() - t0, "write_model": 0.0}
-    if write_model:
-        t2 = time.perf_counter()
-        h.writeModel(str(write_model))
-        seconds["write_model"] = time.perf_counter() - t2
-    run_interruptibly(h)
+    return h
+
+
+def load_solution(form, values) -> None:
+    """HiGHS's column values into the Pyomo variables they came from."""
+    for v, x in zip(form.columns, values, strict=True):
+        v.set_value(x, skip_validation=True)
+
+
+def facts_from(h: highspy.Highs, lp: highspy.HighsLp, integer: np.ndarray, data: ModelData,
+               seconds: dict) -> SolverFacts:
+    """The SolverFacts of a finished HiGHS run on `lp`."""
     info = h.getInfo()
     status = _STATUS.get(h.getModelStatus().name, "error")
     has_solution = info.primal_solution_status == 2
@@ -263,11 +293,6 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
         status, has_solution = "optimal", True
     elif status == "stopped" and not has_solution:
         status = "no_solution"
-    t1 = time.perf_counter()
-    if has_solution and lp.num_col_:
-        for v, x in zip(form.columns, h.getSolution().col_value, strict=True):
-            v.set_value(x, skip_validation=True)
-    seconds.update(highs=h.getRunTime(), load=time.perf_counter() - t1)
     objective = None if not has_solution else info.objective_function_value if lp.num_col_ else lp.offset_
     bound = info.mip_dual_bound if integer.any() else objective
     return SolverFacts(
