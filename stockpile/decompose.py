@@ -250,7 +250,8 @@ def _merge_facts(data: ModelData, facts: list[SolverFacts]) -> SolverFacts:
     minerals = [m for m in data.minerals if any(mm == m for _, mm in data.pairs)]  # as solve_by_mineral
     merged.subproblems = [{"mineral": m, "status": f.status, "objective_usd_per_yr": f.objective_usd_per_yr,
                            "best_bound_usd_per_yr": f.best_bound_usd_per_yr, "proof": f.proof,
-                           "reused": bool(f.reused_subproblems), "seconds": round(sum(f.seconds.values()), 3)} for m, f in zip(minerals, facts, strict=True)]
+                           "reused": bool(f.reused_subproblems), "seconds": round(sum(f.seconds.values()), 3)}
+                          for m, f in zip(minerals, facts, strict=True)]
     return merged
 
 
