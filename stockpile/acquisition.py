@@ -9,6 +9,7 @@ import pandas as pd
 
 from .data import ModelData
 from .decompose import only_mineral, solve_subproblem, with_dominant_membership
+from .highs import thread_map
 from .model import JOINT
 from .progress import step
 from .model.sets import entitlements
@@ -27,18 +28,18 @@ def binding_caps(data: ModelData, acquisition: pd.DataFrame) -> pd.DataFrame:
     return per_year[hit].assign(cap_t_per_yr=cap[hit].astype(float)).reset_index(drop=True)
 
 
-def cap_costs(data: ModelData, res: Results) -> pd.DataFrame:
+def cap_costs(data: ModelData, res: Results, workers: int = 1) -> pd.DataFrame:
     """Per mineral with a binding cap: the objective without its cap minus with it (USD/yr), and the
     precision of that difference (the two solves' gaps summed). By mineral when the solve was; else
-    one row for all binding caps together (one re-solve of the whole model)."""
+    one row for all binding caps together (one re-solve of the whole model). `workers`: re-solves at once."""
     binding = binding_caps(data, res["acquisition"])
     if binding.empty:
         return pd.DataFrame(columns=CAP_COLUMNS)
     years = binding.groupby("mineral").year.apply(lambda ys: ",".join(map(str, sorted(ys))))
     if res.facts.decomposition.startswith("by mineral"):
-        rows = [_one_cap(data, res, mi) for mi in years.index]
+        rows = list(thread_map(_one_cap, [(data, res, mi) for mi in years.index], workers))
     else:
-        rows = [_all_caps(data, res, list(years.index))]
+        rows = [_all_caps(data, res, list(years.index), workers)]
     frame = pd.DataFrame(rows, columns=["mineral", "cap_cost_usd_per_yr", "cost_precision_usd_per_yr"])
     frame["cap_t_per_yr"] = [data.minerals[mi].purchase_cap_t_per_yr if mi in data.minerals else None
                              for mi in frame.mineral]
@@ -62,10 +63,10 @@ def _one_cap(data: ModelData, res: Results, mineral: str) -> tuple[str, float, f
     return mineral, *_difference(capped, part.facts if isinstance(part, Results) else part)
 
 
-def _all_caps(data: ModelData, res: Results, minerals: list[str]) -> tuple[str, float, float]:
+def _all_caps(data: ModelData, res: Results, minerals: list[str], workers: int) -> tuple[str, float, float]:
     from .pipeline import run
 
-    free = run(without_caps(data, minerals), warnings=False, detail=False).facts
+    free = run(without_caps(data, minerals), warnings=False, detail=False, workers=workers).facts
     return "+".join(minerals), *_difference(res.facts, free)
 
 

@@ -42,7 +42,8 @@ def _data(source: Source) -> ModelData:
 
 
 def solve(source: Source, write_model: str | None = None, workers: int = 1) -> Results:
-    """Size national and joint stocks: tables (coverage, stock, costs, ...) with the solver's facts."""
+    """Size national and joint stocks: tables (coverage, stock, costs, ...) with the solver's facts.
+    `workers`: HiGHS runs side by side (threads; the answer does not depend on it)."""
     from .pipeline import run
 
     from .acquisition import cap_costs
@@ -52,12 +53,12 @@ def solve(source: Source, write_model: str | None = None, workers: int = 1) -> R
     t0 = time.perf_counter()
     data = _data(source)
     res = run(data, write_model=write_model, read_s=time.perf_counter() - t0, workers=workers)
-    res.tables["purchase_caps"] = cap_costs(data, res)  # what each binding cap costs (re-solves without it)
+    res.tables["purchase_caps"] = cap_costs(data, res, workers)  # what each binding cap costs (re-solves without it)
     res.facts.scenario_tree = tree_size(data, build_tree(data))
-    for key, value in (pooling_saving(data, res) or {}).items():  # one more solve: every party on its own
+    for key, value in (pooling_saving(data, res, workers) or {}).items():  # one more solve: every party on its own
         setattr(res.facts, key, value)
     if has_branches(data) and data.settings.value_of_information == "yes":  # three more solves
-        for key, value in value_of_information(data, res).items():
+        for key, value in value_of_information(data, res, workers).items():
             setattr(res.facts, key, value)
     return res
 

@@ -182,10 +182,12 @@ OVERWRITE = click.option("--overwrite", is_flag=True,
 @OVERWRITE
 @click.option("--write-model", callback=_model_file_option, metavar="FILE.mps|FILE.lp",
               help="write the model handed to HiGHS (.mps/.lp); solves it as one model")
-@click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True,
-              help="local processes for the subproblems (one per mineral)")
+@click.option("--workers", type=click.IntRange(1, 512), default=None,
+              help="HiGHS solves side by side, one subproblem (mineral) each; the answer does not depend on it  "
+                   "[default: the number of cores]")
 @guarded
-def solve(source: str | None, out: str | None, overwrite: bool, write_model: str | None, workers: int) -> None:
+def solve(source: str | None, out: str | None, overwrite: bool, write_model: str | None,
+          workers: int | None) -> None:
     """Size national and joint stockpiles; write the results folder and print coverage."""
     import time
 
@@ -197,7 +199,7 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
     spec, data = _load_run(source)
     folder = _output(out, Path("results") / spec.name, overwrite)
     read_s = time.perf_counter() - t0
-    res = solve_data(data, write_model=write_model, workers=workers)
+    res = solve_data(data, write_model=write_model, workers=workers or os.cpu_count() or 1)
     res.facts.seconds.update(read=read_s, total=res.facts.seconds["total"] + read_s)
     for w in res.warnings:
         click.echo(f"warning: {w}", err=True)

@@ -122,12 +122,30 @@ def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: 
         return parts
     # what the finished ones leave of the total gap, shared equally among the open ones
     left = gap * sum(_bound(r) for r in parts) - sum(_gap(r) for i, r in enumerate(parts) if i not in open_)
-    budget = {"mip_rel_gap": 0.0, "mip_abs_gap": max(0.0, left) / len(open_), "time_limit": remaining}
+    open_, share = _accept_within(parts, open_, max(0.0, left))
+    if not open_:
+        return parts
+    budget = {"mip_rel_gap": 0.0, "mip_abs_gap": share, "time_limit": remaining}
     step(f"proving the rest of the gap: {', '.join(names[i] for i in open_)}")
     for i, part in zip(open_, thread_map(reusable, [(*subs[i], budget, detail) for i in open_], workers),
                        strict=True):
         parts[i] = part
     return parts
+
+
+def _accept_within(parts: list, open_: list[int], left: float) -> tuple[list[int], float]:
+    """The open subproblems whose first-pass gap already fits their equal share of `left` are proven
+    (their answers stand); what they leave goes to the rest. Returns the rest and each one's share."""
+    while open_:
+        share = left / len(open_)
+        fits = [i for i in open_ if _gap(parts[i]) <= share]
+        if not fits:
+            return open_, share
+        for i in fits:
+            _facts(parts[i]).status, _facts(parts[i]).termination = "optimal", "kOptimal"  # within the gap asked
+            left -= _gap(parts[i])
+        open_ = [i for i in open_ if i not in fits]
+    return open_, 0.0
 
 
 _REUSE: OrderedDict[str, Results] = OrderedDict()  # subproblem answers by the digest of their complete inputs

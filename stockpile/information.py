@@ -15,7 +15,7 @@ def has_branches(data: ModelData) -> bool:
     return any(s.parent for s in data.scenarios.values())
 
 
-def value_of_information(data: ModelData, res: Results) -> dict[str, float]:
+def value_of_information(data: ModelData, res: Results, workers: int = 1) -> dict[str, float]:
     """evpi = RP - PI: the non-anticipative optimum minus the optimum whose releases know each branch's
     future from month 1 (same stock for all branches); vss = EEV - RP: the plan made for each scenario's
     expected duration, run under the real uncertainty, minus the stochastic optimum. Precisions: the
@@ -24,19 +24,20 @@ def value_of_information(data: ModelData, res: Results) -> dict[str, float]:
 
     rp = res.facts
     step("value of information 1/3: releases that know each branch's future (EVPI)")
-    pi = run(data, tree=build_tree(data, perfect_information=True), warnings=False, detail=False).facts
+    pi = run(data, tree=build_tree(data, perfect_information=True), warnings=False, detail=False,
+             workers=workers).facts
     step("value of information 2/3: the plan for each scenario's expected length (VSS)")
-    ev = run(expected_value_data(data), warnings=False, detail=False)
+    ev = run(expected_value_data(data), warnings=False, detail=False, workers=workers)
     plan = {(r.holder, r.mineral): (float(r.stock_t), r.release_option) for r in ev["stock"].itertuples()}
     step("value of information 3/3: that plan under the real uncertainty")
-    eev = run(replace(data, fixed_stock=plan), warnings=False, detail=False).facts
+    eev = run(replace(data, fixed_stock=plan), warnings=False, detail=False, workers=workers).facts
     return {"evpi_usd_per_yr": rp.objective_usd_per_yr - pi.objective_usd_per_yr,
             "evpi_precision_usd_per_yr": rp.gap_usd_per_yr + pi.gap_usd_per_yr,
             "vss_usd_per_yr": eev.objective_usd_per_yr - rp.objective_usd_per_yr,
             "vss_precision_usd_per_yr": rp.gap_usd_per_yr + eev.gap_usd_per_yr}
 
 
-def pooling_saving(data: ModelData, res: Results) -> dict[str, float] | None:
+def pooling_saving(data: ModelData, res: Results, workers: int = 1) -> dict[str, float] | None:
     """What the joint pool saves: the optimum with every party on its own (joint_member no) minus this
     one, with its precision (both gaps); None when no party may join the pool."""
     from .pipeline import run
@@ -45,7 +46,7 @@ def pooling_saving(data: ModelData, res: Results) -> dict[str, float] | None:
         return None
     step("what pooling saves: solving with national stocks only")
     national = data.with_parties(**{p: {"joint_member": "no"} for p in data.parties})
-    alone = run(national, warnings=False, detail=False).facts
+    alone = run(national, warnings=False, detail=False, workers=workers).facts
     return {"pooling_saving_usd_per_yr": alone.objective_usd_per_yr - res.facts.objective_usd_per_yr,
             "pooling_saving_precision_usd_per_yr": alone.gap_usd_per_yr + res.facts.gap_usd_per_yr}
 

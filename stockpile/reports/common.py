@@ -15,7 +15,6 @@ from ..data import ModelData  # noqa: E402
 
 COLOURS = plt.get_cmap("tab20").colors  # 20 distinct colours (a 10-colour cycle gave Co and W the same)
 MARKERS = "osD^v<>ph*"
-FORMAT_MAX_ROWS = 200_000  # larger sheets keep Excel's general format (the CSV has the full precision anyway)
 EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384  # an Excel sheet's limits, header row included
 
 
@@ -23,22 +22,25 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], about: list[tupl
     """Every table as CSV, and in results.xlsx where it fits an Excel sheet (formatted for people: a first
     sheet 'about' with `about`'s rows, bold frozen headers, number formats by unit, widths); returns
     what did not fit."""
+    import xlsxwriter
+
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
     too_big = [name for name, frame in tables.items()
                if len(frame) + 1 > EXCEL_MAX_ROWS or len(frame.columns) > EXCEL_MAX_COLUMNS]
     notes = [f"table {name} has {len(tables[name]):,} rows, more than an Excel sheet holds: it is in {name}.csv "
              "only, not in results.xlsx" for name in too_big]
-    with pd.ExcelWriter(folder / "results.xlsx", engine="openpyxl") as xl:
-        if about:
-            pd.DataFrame(about, columns=["item", "value"]).astype(str).to_excel(xl, sheet_name="about", index=False)
-        for name, frame in tables.items():
-            if name not in too_big:
-                frame.to_excel(xl, sheet_name=name[:31], index=False)
-        if notes:
-            pd.DataFrame({"note": notes}).to_excel(xl, sheet_name="notes", index=False)
-        for sheet in xl.book.worksheets:
-            _format_sheet(sheet)
+    sheets = {"about": pd.DataFrame(about, columns=["item", "value"]).astype(str)} if about else {}
+    sheets.update({name[:31]: frame for name, frame in tables.items() if name not in too_big})
+    if notes:
+        sheets["notes"] = pd.DataFrame({"note": notes})
+    book = xlsxwriter.Workbook(str(folder / "results.xlsx"), {"strings_to_numbers": False, "nan_inf_to_errors": True,
+                                                             "strings_to_formulas": False, "strings_to_urls": False})
+    try:
+        for name, frame in sheets.items():
+            _write_sheet(book, name, frame)
+    finally:
+        book.close()
     return notes
 
 
@@ -55,21 +57,20 @@ def number_format(column: str) -> str | None:
     return None
 
 
-def _format_sheet(sheet) -> None:
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    sheet.freeze_panes = "A2"
-    for j, cell in enumerate(sheet[1], 1):
-        cell.font = Font(bold=True)
-        fmt = number_format(str(cell.value))
-        width = max(10, min(60, len(str(cell.value)) + 2))
-        if sheet.title == "about":
-            width = 28 if j == 1 else 100
-        sheet.column_dimensions[get_column_letter(j)].width = width
-        if fmt and 1 < sheet.max_row <= FORMAT_MAX_ROWS:  # formatting every cell of a huge sheet takes minutes
-            for (c,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
-                c.number_format = fmt
+def _write_sheet(book, name: str, frame: pd.DataFrame) -> None:
+    """One sheet: bold frozen header, each column in its unit's number format, a width to read it by."""
+    sheet = book.add_worksheet(name)
+    sheet.freeze_panes(1, 0)
+    bold = book.add_format({"bold": True})
+    for j, column in enumerate(frame.columns):
+        width = (28 if j == 0 else 100) if name == "about" else max(10, min(60, len(str(column)) + 2))
+        fmt = number_format(str(column))
+        cell = book.add_format({"num_format": fmt}) if fmt else None
+        sheet.set_column(j, j, width)
+        sheet.write(0, j, str(column), bold)
+        values = frame[column]
+        values = values.astype(object).where(values.notna(), None).tolist()
+        sheet.write_column(1, j, values, cell)
 
 
 def draw(notes: list[str], plot, *args) -> None:
