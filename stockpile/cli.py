@@ -47,9 +47,8 @@ def guarded(command):
             _exit(err.report(), EXIT_INPUT)
         except (OutputError, Stop) as err:
             _exit(f"error: {err}", getattr(err, "code", EXIT_INPUT))
-        except OSError as err:  # a file that vanished, a full disk: the system's words, with the file
-            _exit(f"error: {err.strerror or err}{f': {err.filename}' if err.filename else ''}; nothing was "
-                  "written", EXIT_INPUT)
+        except OSError as err:
+            _exit(_os_error(err), EXIT_INPUT)
         except Infeasible as err:
             _exit(err.report(), EXIT_INFEASIBLE)
         except NoSolution as err:
@@ -68,6 +67,15 @@ def guarded(command):
                   "traceback)", EXIT_INTERNAL)
 
     return wrapper
+
+
+def _os_error(err: OSError) -> str:
+    """A file that vanished, a full disk: the system's words, with the file. A closed pipe (`| head`)
+    comes after the folder was written, and says so."""
+    if isinstance(err, BrokenPipeError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (no second error when Python flushes at exit)
+        return "error: the output was closed before it all was printed (broken pipe); files written stay written"
+    return f"error: {err.strerror or err}{f': {err.filename}' if err.filename else ''}; nothing was written"
 
 
 def _exit(message: str, code: int) -> None:

@@ -21,6 +21,11 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 from .data import ModelData
 
+# HiGHS prints its banner when the process creates its first Highs: swallow it here, once, at import,
+# because swapping sys.stdout later (capture_output) races with threads writing progress to stderr
+with capture_output(capture_fd=True):
+    highspy.Highs()
+
 
 @dataclass
 class SolverFacts:
@@ -264,8 +269,7 @@ def compile_model(model: pyo.ConcreteModel) -> tuple:
 def new_highs(lp: highspy.HighsLp, data: ModelData, options: dict | None = None,
               threads: int | None = None) -> highspy.Highs:
     """A quiet HiGHS holding `lp`, with the data's time limit and gap, then `options` on top."""
-    with capture_output(capture_fd=True):  # HiGHS prints a banner when created
-        h = highspy.Highs()
+    h = highspy.Highs()  # silent: the process's first one, created below, took the banner
     h.setOptionValue("output_flag", False)
     h.passModel(lp)
     h.setOptionValue("time_limit", float(data.settings.time_limit_s))
