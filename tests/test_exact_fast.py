@@ -89,3 +89,18 @@ def test_detail_false_keeps_what_callers_read():
     assert {"coverage", "stock", "party_costs", "costs", "acquisition"} <= set(res.tables)
     assert "release_rules" not in res.tables
     _same(res, run(data_of(two_minerals())))
+
+
+def test_threads_with_output_to_pipes(tmp_path):
+    # the CLI as a script runs it: stdout and stderr are pipes, subproblems run in two threads
+    # (HiGHS's banner used to be swallowed per solve by swapping sys.stdout, racing with progress lines)
+    import subprocess
+
+    from .helpers import write_xlsx
+
+    write_xlsx(two_minerals(), tmp_path / "w.xlsx")
+    done = subprocess.run([sys.executable, "-m", "stockpile.cli", "solve", str(tmp_path / "w.xlsx"), "-o",
+                           str(tmp_path / "out"), "--workers", "2"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Running HiGHS" not in done.stdout + done.stderr
+    assert (tmp_path / "out" / "solver.json").is_file()
