@@ -139,8 +139,8 @@ def run_interruptibly(h: highspy.Highs) -> None:
     (or SIGTERM, raised as KeyboardInterrupt by `signals`) stops HiGHS at its next interrupt callback
     instead of after the whole solve; other threads' runs go on side by side (highspy's own
     startSolve allows one run per process)."""
-    if _stopping.is_set():
-        raise KeyboardInterrupt
+    if _stopping.is_set() and threading.current_thread() is not threading.main_thread():
+        raise KeyboardInterrupt  # a worker thread of a map that Ctrl-C stopped: start nothing new
     h.HandleUserInterrupt = True  # highspy's interrupt callbacks watch cancelSolve()
     done = threading.Event()
 
