@@ -5,10 +5,12 @@ scenario tree is the one built from ALL minerals (a cut of one mineral tells whi
 unfolding), restricted to each mineral's pairs.
 
 The total gap is proved to mip_rel_gap: every subproblem first gets a tenth of that relative gap
-and a node limit (deterministic); the gap the finished ones leave unused is then given, as an
-absolute gap, to the ones still open, in equal shares (sum of gaps <= mip_rel_gap x sum of best
-bounds <= mip_rel_gap x objective). Both passes' options are fixed before the pass starts, so the
-answer is the same whether the subproblems run one at a time or side by side in threads.
+and a node limit, and is proved by aggregate lots where they close it (lots.py; no branch and bound
+yet); an open one whose gap already fits its equal share of what the finished ones left stands as it
+is; the rest get that share as an absolute gap, with branch and bound where aggregate lots fall short
+(sum of gaps <= mip_rel_gap x sum of best bounds <= mip_rel_gap x objective). Both passes' options
+are fixed before the pass starts, so the answer is the same whether the subproblems run one at a
+time or side by side in threads.
 """
 
 from __future__ import annotations
