@@ -404,5 +404,23 @@ def template(out: str) -> None:
     click.echo(f"wrote {out}")
 
 
+def run() -> None:
+    """The `stockpile` command: main(), then leave without tearing the interpreter down when nothing is
+    left to wait for (freeing every module and model took ~0.4 s after the folder was written and
+    closed). Any thread or worker process still alive gets the normal exit, which waits for it."""
+    import multiprocessing
+    import threading
+
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if threading.active_count() > 1 or multiprocessing.active_children():
+            raise
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    run()

@@ -104,3 +104,16 @@ def test_threads_with_output_to_pipes(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Running HiGHS" not in done.stdout + done.stderr
     assert (tmp_path / "out" / "solver.json").is_file()
+
+
+def test_the_command_leaves_fast_with_its_exit_code_and_all_its_output(tmp_path):
+    # cli.run skips the interpreter's teardown (os._exit) once the work is done: the exit code and
+    # every line written before it must survive
+    import subprocess
+
+    missing = tmp_path / "missing.xlsx"
+    done = subprocess.run([sys.executable, "-m", "stockpile.cli", "validate", str(missing)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (f"  error: {missing}: expected an existing .xlsx file or CSV folder; "
+                                            "found no such file")
