@@ -3,6 +3,7 @@ workbook and on synthetic workbooks with more parties. Prints figures; asserts n
 
 Run:  python bench/commands.py                       (bundled + 4, 6, 8 parties; several minutes)
       python bench/commands.py --parties 4 --no-bundled --workers 2
+      python bench/commands.py --parties 8 --no-bundled --sample 1,2,3,4   (one coalition of each size, timed)
 """
 
 from __future__ import annotations
@@ -37,12 +38,30 @@ def bench(label: str, data, workers: int) -> None:
                sharing.game.facts[sharing.game.grand_coalition], f"widest coalition gap {worst:.1e}"), flush=True)
 
 
+def sample(data, sizes: list[int]) -> None:
+    """One coalition of each size (the first k players), timed as `share` solves it: a share's run time
+    is about the sum over sizes of C(n, k) x these."""
+    from math import comb
+
+    from stockpile.game import _coalition
+    from stockpile.scenario_tree import build_tree
+
+    game_data = data.only_parties(data.eligible_members())
+    tree, players = build_tree(game_data), list(game_data.parties)
+    for k in sizes:
+        t0 = time.perf_counter()
+        res = _coalition(game_data, tree, frozenset(players[:k]))
+        print(_row(f"  coalition of {k} (x{comb(len(players), k)} in share)", time.perf_counter() - t0, res.facts),
+              flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--parties", default="4,6,8", help="synthetic party counts (6 minerals, 12 scenarios, 12 months)")
     ap.add_argument("--gap", type=float, default=1e-6)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--no-bundled", action="store_true")
+    ap.add_argument("--sample", default="", help="coalition sizes to time one coalition each, instead of solve+share")
     args = ap.parse_args()
     if not args.no_bundled:
         bundled = Path(__file__).resolve().parents[1] / "inputs" / "trilateral_2025.xlsx"
@@ -50,7 +69,10 @@ def main() -> None:
     for n in (int(x) for x in args.parties.split(",") if x):
         data = build_model_data(book_from_frames(synthetic(n, 6, 12, 12))).with_settings(
             mip_rel_gap=args.gap, time_limit_s=120)
-        bench(f"synthetic {n}x6x12x12", data, args.workers)
+        if args.sample:
+            sample(data, [int(k) for k in args.sample.split(",")])
+        else:
+            bench(f"synthetic {n}x6x12x12", data, args.workers)
 
 
 if __name__ == "__main__":

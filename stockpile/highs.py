@@ -252,11 +252,7 @@ def solve_direct(model: pyo.ConcreteModel, data: ModelData, write_model: str | N
         h.writeModel(str(write_model))
         seconds["write_model"] = time.perf_counter() - t2
     run_interruptibly(h)
-    t1 = time.perf_counter()
-    if h.getInfo().primal_solution_status == 2 and lp.num_col_:
-        load_solution(form, h.getSolution().col_value)
-    seconds.update(highs=h.getRunTime(), load=time.perf_counter() - t1)
-    return facts_from(h, lp, integer, data, seconds)
+    return loaded(h, form, lp, integer, data, {**seconds, "highs": h.getRunTime()})
 
 
 def compile_model(model: pyo.ConcreteModel) -> tuple:
@@ -282,9 +278,19 @@ def new_highs(lp: highspy.HighsLp, data: ModelData, options: dict | None = None,
 
 
 def load_solution(form, values) -> None:
-    """HiGHS's column values into the Pyomo variables they came from."""
-    for v, x in zip(form.columns, values, strict=True):
+    """HiGHS's column values into the Pyomo variables they came from (columns HiGHS was given on top of
+    the compiled model, such as lots.py's totals, are left out)."""
+    for v, x in zip(form.columns, values[: len(form.columns)], strict=True):
         v.set_value(x, skip_validation=True)
+
+
+def loaded(h: highspy.Highs, form, lp: highspy.HighsLp, integer: np.ndarray, data: ModelData,
+           seconds: dict) -> SolverFacts:
+    """A finished run's answer, if it has one, in the Pyomo variables; its facts, load time included."""
+    t1 = time.perf_counter()
+    if h.getInfo().primal_solution_status == 2 and lp.num_col_:
+        load_solution(form, h.getSolution().col_value)
+    return facts_from(h, lp, integer, data, {**seconds, "load": time.perf_counter() - t1})
 
 
 def facts_from(h: highspy.Highs, lp: highspy.HighsLp, integer: np.ndarray, data: ModelData,

@@ -21,8 +21,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .data import ModelData
-from .highs import (SolverFacts, compile_model, facts_from, load_solution, new_highs, relative_gap,
-                    run_interruptibly)
+from .highs import SolverFacts, compile_model, loaded, new_highs, relative_gap, run_interruptibly
 
 def lot_groups(model: pyo.ConcreteModel, columns) -> tuple[list[list[int]], set[int]]:
     """Per mineral with a joint pool: the columns of the pool's lots and of its members' national lots
@@ -105,9 +104,7 @@ def _fixed(h: highspy.Highs, integer: np.ndarray, groups: list[list[int]], x: np
 def _proven(form, lp, integer, data: ModelData, b: highspy.Highs, bound: float, seconds: dict,
             proven: bool = True) -> SolverFacts:
     """B's answer, loaded, with A's bound: proven within the requested gap (else "stopped")."""
-    t1 = time.perf_counter()
-    load_solution(form, b.getSolution().col_value)
-    facts = facts_from(b, lp, integer, data, {**seconds, "load": time.perf_counter() - t1})
+    facts = loaded(b, form, lp, integer, data, seconds)
     objective = facts.objective_usd_per_yr
     facts.best_bound_usd_per_yr = min(bound, objective)
     facts.relative_gap = relative_gap(objective, facts.best_bound_usd_per_yr)
@@ -128,10 +125,6 @@ def _full(form, lp, integer, data: ModelData, options: dict, start, seconds: dic
         begin.col_value = values
         h.setSolution(begin)
     run_interruptibly(h)
-    t1 = time.perf_counter()
-    if h.getInfo().primal_solution_status == 2 and lp.num_col_:
-        load_solution(form, h.getSolution().col_value[: lp.num_col_])
-    facts = facts_from(h, lp, integer, data, {**seconds, "highs": seconds["highs"] + h.getRunTime(),
-                                              "load": time.perf_counter() - t1})
+    facts = loaded(h, form, lp, integer, data, {**seconds, "highs": seconds["highs"] + h.getRunTime()})
     facts.proof = "branch and bound"
     return facts
