@@ -270,13 +270,12 @@ def _share_from_file(source, game_file, out, overwrite, rules, reference):
 
 def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, workers):
     from .api import sharing_of
-    from .game import CoalitionUnsolved, play
+    from .game import CoalitionUnsolved, check_players, play
 
     spec, data = _load_run(source)
     if mip_rel_gap is not None:
         data = data.with_settings(mip_rel_gap=mip_rel_gap)
-    if not data.eligible_members():
-        raise Stop("no party may join the joint pool: set joint_member to yes or optional in the parties sheet")
+    check_players(data)
     _check_reference(data, rules, reference)
     folder = _output(out, Path("results") / f"{spec.name}-share", overwrite)
     try:

@@ -16,6 +16,7 @@ time or side by side in threads.
 from __future__ import annotations
 
 import hashlib
+import math
 import pickle
 import threading
 import time
@@ -118,6 +119,8 @@ def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: 
         parts.append(part)
         step(f"{len(parts)}/{len(subs)} {names[len(parts) - 1]}: {_facts(part).status}"
              + ("" if independent else " (first pass)"))
+    if any(_facts(r).status == "infeasible" for r in parts):
+        return parts  # proved infeasible: no gap to share (the caller names the conflict)
     open_ = [] if independent else [i for i, r in enumerate(parts) if _facts(r).status != "optimal"]
     remaining = limit - (time.perf_counter() - t0)
     if not open_ or remaining <= 0:
@@ -140,7 +143,7 @@ def _accept_within(parts: list, open_: list[int], left: float) -> tuple[list[int
     (their answers stand); what they leave goes to the rest. Returns the rest and each one's share."""
     while open_:
         share = left / len(open_)
-        fits = [i for i in open_ if _gap(parts[i]) <= share]
+        fits = [i for i in open_ if _facts(parts[i]).has_solution and _gap(parts[i]) <= share]
         if not fits:
             return open_, share
         for i in fits:
@@ -190,8 +193,10 @@ def _facts(part) -> SolverFacts:
 
 
 def _bound(part) -> float:
+    """The best bound, 0 where there is none (or HiGHS's bound is infinite: no solution to bound)."""
     f = _facts(part)
-    return f.best_bound_usd_per_yr if f.best_bound_usd_per_yr is not None else 0.0
+    bound = f.best_bound_usd_per_yr
+    return bound if bound is not None and math.isfinite(bound) else 0.0
 
 
 def budgets_hold(data: ModelData, stock: pd.DataFrame, acquisition: pd.DataFrame | None = None) -> bool:

@@ -70,13 +70,26 @@ def game_from_values(values: dict[str, float]) -> Game:
     return Game(players, value, facts)
 
 
+def check_players(data: ModelData) -> list[str]:
+    """The game's players (the parties that may join the pool), or an InputError naming the parties sheet:
+    a cost can be shared only among two or more."""
+    from .problems import InputError, Problem
+
+    players = data.eligible_members()
+    if len(players) < 2:
+        found = (f"only {players[0]} (yes or optional), so there is nothing to share: {players[0]} pays its own cost"
+                 if players else "none (joint_member is 'no' for every party)")
+        raise InputError([Problem(data.source, "parties", None, "joint_member",
+                                  "at least two parties that may join the joint pool (joint_member yes or optional) "
+                                  "for `stockpile share`", found)])
+    return players
+
+
 def play(data: ModelData, threads: int | None = None, progress=None, workers: int = 1) -> Game:
     """v(C) for all 2^n - 1 coalitions of eligible parties: C's own parties, all of them pool members,
     solved by mineral (pipeline.run) on the scenario tree of every player (C still sees the others'
     disruptions). With workers > 1 the coalitions run in that many local processes."""
-    players = data.eligible_members()
-    if not players:
-        raise ValueError("no party may join the joint pool (joint_member is 'no' for all)")
+    players = check_players(data)
     game_data = data.only_parties(players)
     tree = build_tree(game_data)
     order = all_coalitions(players)
@@ -95,14 +108,20 @@ def play(data: ModelData, threads: int | None = None, progress=None, workers: in
 def _coalition(game_data: ModelData, tree, coalition: frozenset[str]) -> Results:
     """One coalition's optimum: its parties only, every one in the pool, the full tree restricted to it."""
     from .decompose import restrict_tree
-    from .pipeline import NoSolution, run
+    from .pipeline import Infeasible, NoSolution, run
 
     data = game_data.only_parties(sorted(coalition)).with_parties(**{p: {"joint_member": "yes"} for p in coalition})
     data = with_cap_shares(data, game_data, coalition)
+    name = "+".join(sorted(coalition))
     try:
         return run(data, tree=restrict_tree(tree, data.pairs), warnings=False, detail=False)
     except NoSolution as err:
-        raise CoalitionUnsolved(f"coalition {'+'.join(sorted(coalition))}: {err}") from None
+        raise CoalitionUnsolved(f"coalition {name}: {err}") from None
+    except Infeasible as err:  # the coalition on its own (with its share of each purchase cap) cannot meet them
+        where = (f"coalition {name} on its own (with its consumption share of each purchase cap, "
+                 "formulation \"The coalition game\")")
+        raise Infeasible(err.facts, [f"{where}: {r}" for r in err.reasons] or
+                         [f"{where}: HiGHS proved it infeasible"]) from None
 
 
 def with_cap_shares(data: ModelData, game_data: ModelData, coalition) -> ModelData:
@@ -141,6 +160,9 @@ def game_from_file(path, data: ModelData | None = None) -> Game:
 
     rows, problems = _game_rows(path)
     shown = str(path)
+    if not rows:
+        raise InputError([Problem(shown, None, None, "coalition", "one row per coalition (coalitions.csv as "
+                                  "share writes it)", "a header and no rows")])
     value, bound, status, order = {}, {}, {}, []
     for row, cells in rows:
         c, err = _parse_game_row(cells)
@@ -202,6 +224,11 @@ def _completeness(shown: str, players: list[str], value: dict, data: ModelData |
     from .problems import Problem
 
     out = []
+    if not value:  # no usable row: each bad row is reported already
+        return []
+    if len(players) < 2:
+        return [Problem(shown, None, None, "coalition", "coalitions of at least two parties (a cost to share)",
+                        f"only {', '.join(players)}")]
     if len(players) > 16:
         return [Problem(shown, None, None, "coalition", "at most 16 parties", f"{len(players)}")]
     missing = [c for c in all_coalitions(players) if c not in value]

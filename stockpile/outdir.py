@@ -17,6 +17,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .paths import resolved, why_missing
+
 MARKER = ".stockpile-results"
 
 
@@ -51,7 +53,9 @@ def _probe_writable(folder: Path, shown: str) -> None:
 def check_output(out: str | Path, overwrite: bool = False) -> Path:
     """Before any work: may `out` be written, and can it be? Returns the resolved path."""
     shown = str(out)
-    path = Path(out).expanduser().resolve()
+    path = resolved(Path(out))
+    if path is None:
+        raise OutputError(f"cannot use {shown} as the results folder: it is {why_missing(Path(out).expanduser())}")
     if path.exists() and not path.is_dir():
         raise OutputError(f"the results folder {shown} is an existing file; give -o a folder name")
     if path.is_dir():

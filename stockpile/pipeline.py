@@ -24,10 +24,13 @@ class Infeasible(Exception):
         self.facts, self.reasons = facts, reasons
         super().__init__("; ".join(reasons) or "HiGHS proved the model infeasible")
 
+    def __reduce__(self):  # travels back from a worker process whole (coalitions on processes)
+        return type(self), (self.facts, self.reasons)
+
     def report(self) -> str:
         if not self.reasons:
-            return ("error: HiGHS proved the model infeasible, but no conflict among coverage targets, max_stock_t "
-                    "and budgets was found; please report this with the workbook")
+            return ("error: HiGHS proved the model infeasible, but no conflict among coverage targets, max_stock_t, "
+                    "budgets and purchase caps was found; please report this with the workbook")
         return "error: the requirements cannot all be met:\n" + "\n".join(f"  - {r}" for r in self.reasons)
 
 
@@ -36,6 +39,9 @@ class NoSolution(Exception):
         self.facts = facts
         super().__init__(f"HiGHS stopped ({facts.termination}) without a feasible solution after "
                          f"{facts.seconds.get('highs', 0):.1f} s; {advice(facts)}")
+
+    def __reduce__(self):
+        return type(self), (self.facts,)
 
 
 def advice(facts: SolverFacts) -> str:

@@ -17,14 +17,15 @@ import datetime
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .data import ModelData
+from .paths import resolved, why_missing
 from .problems import InputError, Problem
 from .schema import SETTINGS
 from .validate import _closest, build_model_data
-from .workbook import RawBook, read_book, with_changes
+from .workbook import RawBook, matching_rows, parse_path, read_book, with_changes
 
 TABLES = {"settings": "settings sheet overrides", "set": "cell overrides SHEET.ROW.COLUMN = value",
           "sweep": "vary = [...] for `stockpile sweep`"}
@@ -39,6 +40,7 @@ class RunSpec:
     options: dict[str, object] = field(default_factory=dict)  # other tables: [sweep]
     path: str = ""  # the TOML file ("" when the source is a workbook)
     sha256: str = ""
+    warnings: list[Problem] = field(default_factory=list)  # legitimate but suspicious (a cell set twice)
 
 
 def _line(text: str, key: str, table: str | None = None) -> int | None:
@@ -60,6 +62,7 @@ class _Spec:
 
     def __init__(self, path: Path, text: str):
         self.path, self.text, self.problems = path, text, []
+        self.warnings: list[Problem] = []
 
     def add(self, key: str, table: str | None, expected: str, found: str) -> None:
         self.problems.append(Problem(str(self.path), None, None, None, expected, found,
@@ -68,6 +71,9 @@ class _Spec:
 
 def read_spec(path: str | Path) -> RunSpec:
     path = Path(path)
+    if not path.exists():
+        raise InputError([Problem(str(path), None, None, None, "a readable TOML run specification (UTF-8)",
+                                  why_missing(path))])
     try:
         raw = path.read_bytes()
         spec = tomllib.loads(raw.decode("utf-8"))
@@ -88,13 +94,19 @@ def read_spec(path: str | Path) -> RunSpec:
         elif not isinstance(value, dict):
             ck.add(key, None, f"a table [{key}] ({TABLES[key]})", f"a {type(value).__name__}")
     overrides = _settings_overrides(ck, spec.get("settings"))
-    overrides.update(_cell_overrides(ck, spec.get("set")))
+    for key, value in _cell_overrides(ck, spec.get("set")).items():
+        if key in overrides:  # [settings] k = ... and [set] "settings.k.value" = ...
+            ck.warnings.append(Problem(str(path), "settings", None, "value", "each cell set once in a run "
+                                       "specification", f"'{key}' in [set] sets it again after [settings]: the "
+                                       "later value wins", severity="warning", line=_line(ck.text, key, "set")))
+        overrides[key] = value
     _check_sweep(ck, spec.get("sweep"))
     if ck.problems:
         raise InputError(ck.problems)
     options = {k: v for k, v in spec.items() if k == "sweep"}
-    return RunSpec(path.stem, str((path.parent / workbook).resolve()), overrides, options, str(path),
-                   hashlib.sha256(raw).hexdigest())
+    book_path = path.parent / workbook
+    return RunSpec(path.stem, str(resolved(book_path) or book_path), overrides, options, str(path),
+                   hashlib.sha256(raw).hexdigest(), ck.warnings)
 
 
 def _scalar_problem(value) -> str | None:
@@ -148,26 +160,57 @@ def _check_sweep(ck: _Spec, table) -> None:
 def apply_overrides(book: RawBook, overrides: dict[str, object], origin: str) -> RawBook:
     """The book with a run specification's overrides; every unknown cell path is a problem."""
     problems = []
+    text = Path(origin).read_text() if Path(origin).is_file() else ""
+    set_by: dict[tuple[str, int, str], str] = {}  # cell -> the override that set it
     for cell_path, value in overrides.items():
+        line = _override_line(text, cell_path)
         try:
             book = with_changes(book, [(cell_path, value, False)])
         except ValueError as exc:
             problems.append(Problem(origin, None, None, None, "SHEET.ROW.COLUMN naming an existing cell", str(exc),
-                                    line=_line(Path(origin).read_text(), cell_path) if Path(origin).is_file()
-                                    else None))
-    if problems:
+                                    line=line))
+            continue
+        sheet, _, column = parse_path(cell_path)
+        for number, _cells in matching_rows(book, cell_path):
+            cell = (sheet, number, column)
+            if cell in set_by:
+                first = book.overridden[cell][1]
+                problems.append(Problem(origin, sheet, number, column, "each cell set once in a run specification",
+                                        f"'{cell_path}' sets it again after '{set_by[cell]}'"
+                                        + (f" (line {first})" if first else "") + ": the later value wins",
+                                        severity="warning", line=line))
+            set_by[cell] = cell_path
+            book.overridden[cell] = (origin, line)
+    if any(p.severity == "error" for p in problems):
         raise InputError(problems)
+    book.problems.extend(problems)
     return book
+
+
+def _override_line(text: str, cell_path: str) -> int | None:
+    """The line of a [set] key, or of a [settings] key (stored as settings.KEY.value)."""
+    if cell_path.startswith("settings.") and cell_path.endswith(".value"):
+        key = cell_path[len("settings."):-len(".value")]
+        return _line(text, key, "settings") or _line(text, cell_path, "set")
+    return _line(text, cell_path, "set")
 
 
 def load_book(source: str) -> tuple[RunSpec, RawBook]:
     """A workbook path or a .toml run specification -> the raw workbook with the overrides applied."""
     is_spec = source.lower().endswith(".toml")
     spec = read_spec(source) if is_spec else RunSpec(Path(source).stem, source)
-    book = read_book(spec.workbook)
+    try:
+        book = read_book(spec.workbook)
+    except InputError as err:
+        if not is_spec:
+            raise
+        line = _line(Path(source).read_text(errors="replace"), "workbook")
+        raise InputError([replace(p, found=f"{p.found} (named by {source}, line {line})") for p in err.problems]
+                         ) from None
     if is_spec:
+        book.problems.extend(spec.warnings)
         book = apply_overrides(book, spec.overrides, source)
-        book.run_spec, book.run_spec_sha256 = str(Path(source).resolve()), spec.sha256
+        book.run_spec, book.run_spec_sha256 = str(resolved(Path(source)) or source), spec.sha256
     return spec, book
 
 

@@ -9,6 +9,7 @@ it rebuilds only when the structure changes.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 import threading
 from contextlib import contextmanager
 import sys
@@ -80,10 +81,18 @@ def parse_vary(spec: str, book: RawBook) -> Vary:
         raise ValueError(f"--vary '{spec}': scale factors must be numbers")
     if scale:
         sheet, _, column = parse_path(path)
-        for _, cells in matching_rows(book, path):
-            if parse_number(cells.get(column)) is None:
-                raise ValueError(f"--vary '{spec}': cannot scale {sheet}.{column}: a row has no number there")
+        bad = [(number, cells.get(column)) for number, cells in matching_rows(book, path)
+               if parse_number(cells.get(column)) is None]
+        if bad:
+            rows = ", ".join(f"row {n} ({row_id(sheet, c) or 'event'}: {'a blank cell' if v is None else repr(v)})"
+                             for n, v in bad[:5] for c in [_cells_of(book, sheet, n)]) + (" ..." if len(bad) > 5 else "")
+            raise ValueError(f"--vary '{spec}': cannot scale {book.path}, sheet '{sheet}', column '{column}': expected "
+                             f"a number to multiply; found {rows} (give the values instead, =A,B,C)")
     return Vary(path, tuple(vals), scale)
+
+
+def _cells_of(book: RawBook, sheet: str, number: int) -> dict:
+    return next(cells for n, cells in book.sheets[sheet].rows if n == number)
 
 
 def parse_tornado(spec: str) -> tuple[float, float]:
@@ -131,13 +140,32 @@ def tornado_points(paths: list[str], lo: float, hi: float) -> list[Point]:
     return points
 
 
+def _no_cell_twice(book: RawBook, parsed: list[Vary]) -> None:
+    """Two --vary naming the same cell would label each point with a value the other overwrote."""
+    seen: dict[tuple, str] = {}
+    for v in parsed:
+        sheet, _, column = parse_path(v.path)
+        for number, _cells in matching_rows(book, v.path):
+            cell = (sheet, number, column)
+            if cell in seen:
+                same = "the same path" if seen[cell] == v.path else f"'{seen[cell]}' and '{v.path}'"
+                raise ValueError(f"--vary names {book.path}, sheet '{sheet}', row {number}, column '{column}' twice "
+                                 f"({same}): give each "
+                                 "cell once, with all its values in one --vary")
+            seen[cell] = v.path
+
+
 def plan_points(book: RawBook, varies, tornado: str | None) -> tuple[list[Point], list[str]]:
     """The points of a grid (--vary) or a tornado, and the columns that label them; ValueError if bad."""
     parsed = [parse_vary(v, book) for v in varies]
     if tornado:
+        twice = [p for p, n in Counter(v.path for v in parsed).items() if n > 1]
+        if twice:
+            raise ValueError(f"--vary names {twice[0]} twice; a tornado varies each input once")
         lo, hi = parse_tornado(tornado)
         paths = [v.path for v in parsed] or default_tornado_inputs(book)
         return tornado_points(paths, lo, hi), ["input", "multiplier"]
+    _no_cell_twice(book, parsed)
     size = int(np.prod([len(v.values) for v in parsed]))
     if size > MAX_POINTS:
         raise ValueError(f"the grid has {size:,} points; at most {MAX_POINTS:,} (fewer values, or --tornado)")
@@ -173,7 +201,7 @@ class PointSolver:
         head.update(status=facts.status, objective_usd_per_yr=facts.objective_usd_per_yr,
                     relative_gap=facts.relative_gap, highs_s=facts.seconds.get("highs"), rebuilt=rebuilt)
         if res is None:
-            return [{**head, "message": facts.termination, "seconds": time.perf_counter() - t0}]
+            return [{**head, "message": _unsolved_message(data, facts), "seconds": time.perf_counter() - t0}]
         party = res["party_costs"]
         stock_cost = float(party.holding_usd_per_yr.sum() + party.programme_fixed_usd_per_yr.sum())
         head.update(stock_cost_usd_per_yr=stock_cost, seconds=time.perf_counter() - t0)
@@ -198,6 +226,17 @@ class PointSolver:
                 return None, err.facts, True
         facts = self.resolver.solve(data)
         return (self.resolver.results(data, facts) if facts.has_solution else None), facts, self.resolver.rebuilt
+
+
+def _unsolved_message(data, facts) -> str:
+    """Why a point has no answer: the conflicting requirements when it is infeasible, else HiGHS's word."""
+    from .diagnose import conflicts
+
+    if facts.status == "infeasible":
+        reasons = conflicts(data)
+        return "; ".join(reasons) if reasons else "HiGHS proved the point infeasible (no conflict among targets, " \
+            "stock limits, budgets and purchase caps was found)"
+    return facts.termination
 
 
 _LOCAL = threading.local()  # one PointSolver per worker thread (process pools and Dask workers alike)

@@ -27,6 +27,13 @@ class _Checker:
         self.problems: list[Problem] = list(book.problems)
 
     def add(self, sheet, row, column, expected, found, severity="error"):
+        origin = self.book.overridden.get((sheet, row, column))
+        if origin is not None:  # the run specification set this cell: name its line, and the workbook's cell
+            spec, line = origin
+            self.problems.append(Problem(spec, sheet, row, column, expected,
+                                         f"{found} (set by the run specification over {self.book.path})", severity,
+                                         line=line))
+            return
         self.problems.append(Problem(self.book.path, sheet, row, column, expected, found, severity))
 
     def value(self, sheet: str, row: int, cells: dict[str, Cell], col: Column):

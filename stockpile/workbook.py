@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .paths import why_missing
 from .problems import InputError, Problem
 from .schema import SHEETS
 
@@ -40,6 +41,8 @@ class RawBook:
     problems: list[Problem] = field(default_factory=list)
     run_spec: str = ""  # the run specification whose overrides were applied, if any
     run_spec_sha256: str = ""
+    # (sheet, row, column) -> (file, line) of the run specification that set the cell: its problems name that line
+    overridden: dict[tuple[str, int, str], tuple[str, int | None]] = field(default_factory=dict)
 
     def content_sha256(self) -> str:
         """sha256 of every cell after overrides: the key for anything cached per workbook."""
@@ -81,7 +84,7 @@ def read_book(path: str | Path) -> RawBook:
     path = Path(path)
     shown = str(path)
     if not path.exists():
-        raise InputError([Problem(shown, None, None, None, "an existing .xlsx file or CSV folder", "no such file")])
+        raise InputError([Problem(shown, None, None, None, "an existing .xlsx file or CSV folder", why_missing(path))])
     if path.is_dir():
         files = sorted(path.glob("*.csv"))
         if not files:
@@ -223,8 +226,22 @@ def matching_rows(book: RawBook, path: str) -> list[tuple[int, dict[str, Cell]]]
     wanted = row.split(":")  # a part may be * (e.g. shortage_costs.NdPr:*.usd_per_t: every tier of NdPr)
     hits = [r for r in rows if _id_matches(row_id(sheet, r[1]).split(":"), wanted)]
     if not hits:
-        raise ValueError(f"unknown row '{row}' of sheet '{sheet}' in '{path}'")
+        raise ValueError(f"unknown row '{row}' of sheet '{sheet}' in '{path}'" + _row_id_hint(book, sheet, wanted))
     return hits
+
+
+def _row_id_hint(book: RawBook, sheet: str, wanted: list[str]) -> str:
+    """How the sheet's rows are named (PARTY:MINERAL ...), with an example and the near misses."""
+    key = SHEETS[sheet].key
+    ids = [row_id(sheet, cells) for _, cells in book.sheets[sheet].rows]
+    example = f", e.g. '{ids[0]}'" if ids else ""
+    form = ":".join(k.upper() for k in key)
+    if len(wanted) != len(key):
+        return (f": rows of sheet '{sheet}' are named {form} ({len(key)} part{'s' if len(key) > 1 else ''} "
+                f"joined by ':', each may be *){example}")
+    close = [i for i in ids if i.lower() == ":".join(wanted).lower()]
+    return f" (did you mean '{close[0]}'?)" if close else f"; rows are named {form}{example}"
+
 
 
 def _id_matches(parts: list[str], wanted: list[str]) -> bool:
