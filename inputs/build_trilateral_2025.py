@@ -266,7 +266,7 @@ def jp_demand():
     for m, (v, *_rest) in us_demand().items():
         if m not in rows:
             rows[m] = (round(v * scale, 1), "assumed", "",
-                       f"no public Japanese tonnage (SOURCES §8): assumed {scale} x US consumption", 1.0)
+                       f"no public Japanese tonnage (docs/sources.md, 'Looked for and not found'): assumed {scale} x US consumption", 1.0)
     return rows
 
 
@@ -297,7 +297,7 @@ def eu_demand():
                      "its needs (ERMA 2021)", 0.98)
     for m, (v, *_rest) in us_demand().items():
         if m not in rows:
-            rows[m] = (round(v * 1.0, 1), "assumed", "", "no public EU tonnage (SOURCES §8): assumed equal to US", 0.98)
+            rows[m] = (round(v * 1.0, 1), "assumed", "", "no public EU tonnage (docs/sources.md, 'Looked for and not found'): assumed equal to US", 0.98)
     return rows
 
 
@@ -371,7 +371,7 @@ def build() -> dict[str, pd.DataFrame]:
     for m, (name, form, (price, st, key, note), lot, controlled) in MINERALS.items():
         price = fig(("minerals", m, "price_usd_per_t"), price, st, key, note)
         rate = fig(("minerals", m, "holding_rate_per_yr"), 0.05, "assumed", "",
-                   "public cost of capital 5%/yr; no source gives a percentage (SOURCES §6)")
+                   "public cost of capital 5%/yr; no source gives a percentage (docs/sources.md, 'Looked for and not found')")
         storage = fig(("minerals", m, "storage_usd_per_t_yr"), 450 if controlled else 150, "derived", "ST2,I6" if controlled else "ST2",
                       "LME rents ~$105-210/t/yr, midpoint ~$150" + (" x 3 for controlled storage (IEA)" if controlled else ""))
         lot = fig(("minerals", m, "lot_t"), lot, "assumed", "", "procurement lot size")
@@ -471,13 +471,15 @@ CATALOGUE = {
     "battery_controls": (1, "Oct 2025 battery-material announcements"),
 }
 SEVERE_P = 0.02
-# How long a licensing shock lasts, from the catalogue's 10 export-control measures (SOURCES §7): about 2
+# How long a licensing shock lasts, from the catalogue's 10 export-control measures: about 2
 # months (2010 Japan, Aug 2023 Ga/Ge to first licences, Oct 2025 suspended, 2021 urea) 4; about 6 (graphite's
 # acute phase) 1; about 12 (US-only ban 11, DRC 8, heavy REE and W ongoing ~8-10) 4; 24 or more (Sb, 14+ and
 # ongoing) 1. When a measure starts, its length is not known: the rules must work for all four.
 LENGTHS = ((2, 0.4), (6, 0.1), (12, 0.4), (24, 0.1))
-LENGTH_NOTE = ("total length 2/6/12/24 months with probabilities 0.4/0.1/0.4/0.1: 4, 1, 4 and 1 of the catalogue's "
-               "10 export-control measures lasted about that long (SOURCES §7)")
+LENGTH_NOTE = ("this phase lasts {dur} months with probabilities {probs}, so that the cut lasts 2/6/12/24 months in "
+               "total with probabilities 0.4/0.1/0.4/0.1 (4, 1, 4 and 1 of the 2010-2025 catalogue's 10 export-control "
+               "measures lasted about that long; the keys of this row), less the {before} month(s) before this "
+               "phase (at least 1 month; equal lengths merged, their probabilities added)")
 # licensing shocks whose length is unknown when they start: scenario -> its continuing event (1-based)
 UNCERTAIN = {"ree_japan_2010": 2, "ga_ge_2023": 2, "graphite_2023": 2, "antimony_2024": 2, "us_ban_2024": 1,
              "tungsten_2025": 1, "hree_magnets_2025": 2, "japan_dual_use_2026": 1, "battery_controls": 1}
@@ -528,7 +530,7 @@ def _scenarios():
         if sid in CATALOGUE:
             n, which = CATALOGUE[sid]
             prob = fig(("scenarios", sid, "probability_per_yr"), round(n / CATALOGUE_YEARS, 4), "derived", key,
-                       f"frequency in the 2010-2025 event catalogue (SOURCES §7): {n} measure(s) of this class "
+                       f"frequency in the 2010-2025 event catalogue (the keys of this row): {n} measure(s) of this class "
                        f"({which}) / {CATALOGUE_YEARS} years")
         else:
             prob = fig(("scenarios", sid, "probability_per_yr"), SEVERE_P, "assumed", key,
@@ -539,7 +541,8 @@ def _scenarios():
             if UNCERTAIN.get(sid) == i:  # the continuing phase: how long it lasts is not known
                 dur, probs = uncertain_phase(start)
                 fig(("events", f"{sid}#{i}", "duration_months,duration_probabilities"), f"{dur} / {probs}",
-                    "derived", "H1,G2,F3,R4,F7,F2,E9,PL1,Z1", LENGTH_NOTE)
+                    "derived", "H1,G2,F3,R4,F7,F2,E9,PL1,Z1",
+                    LENGTH_NOTE.format(dur=dur.replace(",", "/"), probs=probs.replace(",", "/"), before=start - 1))
             fig(("events", f"{sid}#{i}", "cut,duration_months"), f"{cut}/{dur}", "derived" if key else "assumed", key,
                 desc)
             ev.append({"scenario": sid, "supplier": u, "minerals": ms, "targets": ts, "start_month": start,
@@ -556,6 +559,7 @@ NOT_FOUND = [
     "customs by HS code, Eurostat Comext, JRC factsheets: no stored page gives them).",
     "A magnet price (NdFeB) and the output or magnet content per vehicle needed to calibrate lost output.",
     "EU import reliance for antimony and tungsten.",
+    "A published cost-of-capital rate for public stockpiles (the holding rate is an assumed 5%/yr).",
 ]
 
 

@@ -200,6 +200,7 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
     import time
 
     from .api import solve as solve_data
+    from .highs import gap_words
     from .reports import write_results
     from .reports.common import solver_line
 
@@ -215,8 +216,8 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
     _print_coverage(res)
     click.echo(solver_line(res.facts).replace("**", ""))
     if res.facts.status == "time_limit":
-        click.echo(f"warning: time limit of {res.facts.time_limit_s:g} s hit; best solution found, gap "
-                   f"{res.facts.relative_gap:.2%}: not proven optimal", err=True)
+        click.echo(f"warning: time limit of {res.facts.time_limit_s:g} s hit; best solution found, "
+                   f"{gap_words(res.facts)}: not proven optimal", err=True)
     if write_model:
         if not Path(write_model).is_file():
             raise Stop(f"HiGHS did not write {write_model}; the results folder {folder}/ was written")

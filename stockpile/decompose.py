@@ -247,7 +247,8 @@ def merge(data: ModelData, parts: list[Results]) -> Results:
 def _merge_scenarios(data: ModelData, frames: list[pd.DataFrame]) -> pd.DataFrame:
     both = pd.concat(frames)
     summed = both.groupby("branch", sort=False)[["shortage_cost_usd", "replenishment_usd",
-                                                 "expected_cost_usd_per_yr", "gap_t", "unmet_t"]].sum()
+                                                 "expected_cost_usd_per_yr", "gap_t", "unmet_t",
+                                                 "unmet_beyond_thrift_t"]].sum()
     first = both.groupby("branch", sort=False)[["scenario", "probability_per_yr", "description"]].first()
     survived = both.groupby("branch", sort=False).months_survived.min()
     out = pd.concat([first, summed, survived], axis=1).reindex(list(data.scenarios)).reset_index()

@@ -74,6 +74,13 @@ class SolverFacts:
         return asdict(self)
 
 
+def gap_words(facts: SolverFacts) -> str:
+    """'gap 0.12%', or that there is no bound to measure a gap against."""
+    if facts.relative_gap is None or not np.isfinite(facts.relative_gap):
+        return "no lower bound yet, so the gap is unknown"
+    return f"gap {facts.relative_gap:.2%}"
+
+
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
     """HiGHS's definition: |objective - bound| / |objective| (0 when both are 0)."""
     if objective is None or bound is None:
@@ -305,6 +312,8 @@ def facts_from(h: highspy.Highs, lp: highspy.HighsLp, integer: np.ndarray, data:
         status = "no_solution"
     objective = None if not has_solution else info.objective_function_value if lp.num_col_ else lp.offset_
     bound = info.mip_dual_bound if integer.any() else objective
+    if bound is not None and not np.isfinite(bound):  # stopped before any bound (e.g. at once at a time limit)
+        bound = None
     return SolverFacts(
         status=status, termination=h.getModelStatus().name, has_solution=has_solution,
         objective_usd_per_yr=objective, best_bound_usd_per_yr=bound, relative_gap=relative_gap(objective, bound),

@@ -241,8 +241,8 @@ def _survival(outcomes: pd.DataFrame, data) -> pd.DataFrame:
     horizon = data.settings.horizon_months
     thrift = np.array([_thrift_t(data, p, m) for p, m in zip(outcomes.party, outcomes.mineral, strict=True)])
     beyond = outcomes[outcomes.unmet_t > thrift + TOL_T]
-    grouped = outcomes.groupby(keys, sort=False)
-    out = grouped[["gap_t", "unmet_t"]].sum()
+    over = outcomes.assign(unmet_beyond_thrift_t=np.maximum(0.0, outcomes.unmet_t.to_numpy() - thrift))
+    out = over.groupby(keys, sort=False)[["gap_t", "unmet_t", "unmet_beyond_thrift_t"]].sum()
     out["first_gap_month"] = outcomes[outcomes.gap_t > TOL_T].groupby(keys, sort=False).month.min()
     out["first_unmet_month"] = outcomes[outcomes.unmet_t > TOL_T].groupby(keys, sort=False).month.min()
     out["first_shortfall_month"] = beyond.groupby(keys, sort=False).month.min()
@@ -254,7 +254,8 @@ def _survival(outcomes: pd.DataFrame, data) -> pd.DataFrame:
         out[col] = out[col].astype("Int64")
     out["months_survived"] = out.months_survived.astype(int)
     cols = ["scenario", "branch", "party", "mineral", "first_gap_month", "first_unmet_month",
-            "first_shortfall_month", "months_survived", "share_of_gap_met", "gap_t", "unmet_t"]
+            "first_shortfall_month", "months_survived", "share_of_gap_met", "gap_t", "unmet_t",
+            "unmet_beyond_thrift_t"]
     return out[cols]
 
 
@@ -285,7 +286,8 @@ def _scenarios(data, model, survival, release, draw) -> pd.DataFrame:
                      "shortage_cost_usd": cost,
                      "replenishment_usd": repl, "expected_cost_usd_per_yr": sc.probability_per_yr * (cost + repl),
                      "months_survived": int(surv.months_survived.min()) if len(surv) else np.nan,
-                     "gap_t": surv.gap_t.sum(), "unmet_t": surv.unmet_t.sum(), "description": sc.description})
+                     "gap_t": surv.gap_t.sum(), "unmet_t": surv.unmet_t.sum(),
+                     "unmet_beyond_thrift_t": surv.unmet_beyond_thrift_t.sum(), "description": sc.description})
     return pd.DataFrame(rows)
 
 

@@ -12,6 +12,7 @@ from . import schema
 from .data import Demand, Event, Mineral, ModelData, Party, ReleaseOption, Scenario, Settings, Tier
 from .problems import InputError, Problem
 from .schema import SETTINGS, SHEETS, Column
+from .suspicious import row_of, warn_suspicious
 from .workbook import Cell, RawBook
 
 TOL = 1e-9
@@ -264,13 +265,15 @@ def build_model_data(book: RawBook) -> ModelData:
     options = {v["option"]: ReleaseOption(v["option"], v["max_release_share_per_month"], v["usd_per_t_yr"])
                for _row, v in _rows(ck, "release_options")}
     scenarios = _scenarios(ck)
-    events = _events(ck, settings, scenarios, {u for (_, _, u) in supply}, minerals, parties)
+    event_rows = _events(ck, settings, scenarios, {u for (_, _, u) in supply}, minerals, parties)
+    events = [e for _, e in event_rows]
     for sheet, found in (("parties", parties), ("minerals", minerals), ("demand", demand),
                          ("release_options", options), ("scenarios", scenarios)):
         if sheet in book.sheets and book.sheets[sheet].readable and not found and book.sheets[sheet].rows == []:
             ck.add(sheet, None, None, f"at least one row in the {sheet} sheet", "none")
     _warn_undisrupted(ck, supply_rows, events)
     _warn_idle_parties(ck, parties, demand)
+    warn_suspicious(ck, settings, parties, minerals, demand, supply, scenarios, event_rows)
 
     errors = [p for p in ck.problems if p.severity == "error"]
     if errors:
@@ -351,7 +354,8 @@ def _scenarios(ck: _Checker) -> dict[str, Scenario]:
 
 
 def _events(ck: _Checker, settings: Settings, scenarios: dict, suppliers: set, minerals: dict,
-            parties: dict) -> list[Event]:
+            parties: dict) -> list[tuple[int, Event]]:
+    """The events with their rows."""
     events = []
     for row, v in _rows(ck, "events"):
         ok = True
@@ -373,12 +377,12 @@ def _events(ck: _Checker, settings: Settings, scenarios: dict, suppliers: set, m
             ok = False
         choices = _durations(ck, row, v["duration_months"], v["duration_probabilities"])
         if ok:
-            events.append(Event(v["scenario"], v["supplier"], ms, ts, v["start_month"], choices[0][0],
-                                v["cut"], v["recovery_months"], v["recovery_share"],
-                                choices if len(choices) > 1 else ()))
+            events.append((row, Event(v["scenario"], v["supplier"], ms, ts, v["start_month"], choices[0][0],
+                                      v["cut"], v["recovery_months"], v["recovery_share"],
+                                      choices if len(choices) > 1 else ())))
     for s in scenarios:
-        if not any(e.scenario == s for e in events) and "events" in ck.book.sheets:
-            ck.add("scenarios", None, "scenario", f"events for scenario '{s}'",
+        if not any(e.scenario == s for _, e in events) and "events" in ck.book.sheets:
+            ck.add("scenarios", row_of(ck, "scenarios", s), "scenario", f"events for scenario '{s}'",
                    "none: it disrupts nothing and only dilutes the others", "warning")
     return events
 
@@ -444,7 +448,7 @@ def _warn_idle_parties(ck: _Checker, parties: dict, demand: dict) -> None:
     with_demand = {p for p, _ in demand}
     for p in parties:
         if p not in with_demand and demand:
-            ck.add("parties", None, "party", f"demand rows for party '{p}'",
+            ck.add("parties", row_of(ck, "parties", p), "party", f"demand rows for party '{p}'",
                    "none: it consumes nothing, so it needs no stock and brings nothing to the pool", "warning")
 
 

@@ -106,12 +106,17 @@ def _md(frame: pd.DataFrame, floatfmt: str = ",.1f") -> str:
 
 
 def solver_line(facts) -> str:
-    gap = "n/a" if facts.relative_gap is None else f"{facts.relative_gap:.3%}"
+    gap = "n/a (no bound)" if facts.relative_gap is None or facts.relative_gap == float("inf") else \
+        f"{facts.relative_gap:.3%}"
     bound = "n/a" if facts.best_bound_usd_per_yr is None else _usd(facts.best_bound_usd_per_yr)
     obj = "n/a" if facts.objective_usd_per_yr is None else _usd(facts.objective_usd_per_yr)
-    # only the times this solve recorded (a coalition re-solve has no build or total of its own)
+    # only the times this solve recorded (a coalition re-solve has no build or total of its own); a decomposed
+    # solve's build and HiGHS seconds are sums over subproblems that ran side by side, so they can exceed the wall
+    parts = len(facts.subproblems)
+    summed = f" summed over {parts} subproblems" if parts > 1 else ""
     seconds = ", ".join(f"{label} {facts.seconds[key]:.2f}" for key, label in
-                        (("build", "build"), ("highs", "HiGHS"), ("total", "total")) if key in facts.seconds)
+                        (("build", f"build{summed}"), ("highs", f"HiGHS{summed}"), ("total", "wall time in all"))
+                        if key in facts.seconds)
     return (f"HiGHS {facts.highs_version}: status **{facts.status}** ({facts.termination}); objective {obj}/yr, "
             f"best bound {bound}/yr, gap {gap} (stop at {facts.mip_rel_gap_setting:g}); "
             f"{facts.variables:,} variables ({facts.integer_variables:,} integer), {facts.constraints:,} constraints; "

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..data import DAYS_PER_MONTH, ModelData
+from ..highs import gap_words
+from ..information import has_branches
 from ..outdir import results_folder
 from ..results import Results
 from .html import write_report
@@ -52,7 +54,7 @@ def summary(data: ModelData, res: Results) -> str:
     out = [f"# Stockpile recommendation — {Path(data.source).name}", ""]
     if facts.status == "time_limit":
         out += [f"> **Warning: the time limit ({facts.time_limit_s:g} s) was hit; this is the best solution found, "
-                f"not a proven optimum (gap {facts.relative_gap:.2%}).**", ""]
+                f"not a proven optimum ({gap_words(facts)}).**", ""]
     out += [
         f"Expected annual cost **{_usd(total)}/yr** (holding + fixed costs + probability-weighted shortage and "
         f"refill costs over {len(data.scenarios)} disruption scenarios, {data.settings.horizon_months}-month horizon). "
@@ -75,12 +77,14 @@ def summary(data: ModelData, res: Results) -> str:
     out += ["## What pooling saves", "", pooling_line(res.facts), ""]
     out += ["## Buying the stock", "", *buying_section(data, res), ""]
     out += ["## Release rules", "", *release_rules_in_words(data, res), ""]
-    out += ["## Uncertainty: disruptions of unknown length", "", *uncertainty_section(facts), ""]
+    out += ["## Uncertainty: disruptions of unknown length", "", *uncertainty_section(facts, has_branches(data)), ""]
     scen = res["scenarios"].sort_values("shortage_cost_usd", ascending=False)
     out += ["## Worst scenarios (shortage cost if the scenario happens)", "",
-            _md(scen.head(5).assign(shortage_cost_usd_m=scen.shortage_cost_usd / 1e6)[
-                ["branch", "probability_per_yr", "shortage_cost_usd_m", "unmet_t", "months_survived"]], ",.2f"), "",
-            SURVIVAL_DEFINITION, ""]
+            _md(scen.head(5).assign(shortage_cost_usd_m=scen.shortage_cost_usd / 1e6,
+                                    months_survived=scen.months_survived.astype("Int64").astype(str))[
+                ["branch", "probability_per_yr", "shortage_cost_usd_m", "unmet_t", "unmet_beyond_thrift_t",
+                 "months_survived"]], ",.2f"), "",
+            thrift_sentence(data), SURVIVAL_DEFINITION, ""]
     out += ["## Cost terms", "", _md(costs.assign(usd_m_per_yr=costs.usd_per_yr / 1e6)[["term", "usd_m_per_yr"]],
                                      ",.2f"), ""]
     out += warnings_section([*data.warnings, *res.warnings])
@@ -92,6 +96,18 @@ SURVIVAL_DEFINITION = (
     "(thrift) shortage tier, for the party and mineral that goes first (the whole horizon when none does); "
     "*coverage* is stock in months of the coverage basis, not a promise of survival: survival.csv gives, per "
     "branch, party and mineral, the month of the first shortfall and the share of the gap met.")
+
+
+def thrift_sentence(data: ModelData) -> str:
+    """What the thrift tier absorbs, from the tiers themselves: shortfalls within it do not end survival."""
+    shares = {m: t[0].up_to_share for m, t in data.tiers.items() if len(t) > 1}
+    if not shares:
+        return ("Every mineral has a single shortage tier, so any unmet demand ends *months_survived* and "
+                "*unmet_beyond_thrift_t* equals *unmet_t*.")
+    lo, hi = min(shares.values()), max(shares.values())
+    span = f"{lo:.0%}" if abs(hi - lo) < 5e-3 else f"{lo:.0%} to {hi:.0%} by mineral"
+    return (f"Shortfalls within the cheapest (thrift) tier, up to {span} of monthly demand, count in *unmet_t* but "
+            "not in *unmet_beyond_thrift_t*, and do not end *months_survived*.")
 
 
 def pooling_line(facts) -> str:
@@ -108,8 +124,9 @@ def pooling_line(facts) -> str:
             "consumption share of each cap, so its saving can differ, and splits it.")
 
 
-def uncertainty_section(facts) -> list[str]:
-    """Tree size, and EVPI and VSS in one sentence each (when the workbook has uncertain durations)."""
+def uncertainty_section(facts, branched: bool) -> list[str]:
+    """Tree size, and EVPI and VSS in one sentence each (when the workbook has uncertain durations:
+    `branched`), or why they were not computed."""
     size = facts.scenario_tree or {}
     out = []
     if size:
@@ -122,6 +139,10 @@ def uncertainty_section(facts) -> list[str]:
         out.append(f"Planning for each scenario's expected length instead of its range of lengths would cost "
                    f"{_usd(facts.vss_usd_per_yr)}/yr more (VSS, ±{_usd(facts.vss_precision_usd_per_yr)}): "
                    "the value of planning under uncertainty.")
+    elif size and branched:
+        out.append(f"Durations are uncertain ({size['branches']} branches), but the settings say "
+                   "value_of_information = no, so EVPI and VSS were not computed (set it to yes, or run "
+                   "models/value_of_information.toml, for three more solves).")
     elif size:
         out.append("No event has an uncertain duration (duration_months lists), so EVPI and VSS are not computed.")
     return out
@@ -139,8 +160,7 @@ def buying_section(data: ModelData, res: Results) -> list[str]:
            f"(purchases are made at the start of each year; acquisition.csv has the schedule)."]
     share = acq.groupby(["year", "mineral"]).all_holders_share_of_world_supply.first().dropna()
     if len(share):
-        (y, mi), top = share.idxmax(), share.max()
-        out.append(f"The largest purchase against world supply: {mi} in year {y}, {top:.1%} of a year's world supply.")
+        out.append(largest_purchase_sentence(share))
     for row in caps.itertuples():
         told = abs(row.cap_cost_usd_per_yr) > row.cost_precision_usd_per_yr
         cost = (f"costs {_usd(row.cap_cost_usd_per_yr)}/yr (the optimum without it is that much cheaper; "
@@ -156,6 +176,24 @@ def buying_section(data: ModelData, res: Results) -> list[str]:
     return out
 
 
+def largest_purchase_sentence(share: pd.Series) -> str:
+    """The largest share of a year's world supply bought, and every mineral that ties with it (shown to 0.1%)."""
+    top = share.max()
+    tied = share[share >= top - 5e-4]  # the same figure at the 0.1% shown
+    years: dict[str, list[int]] = {}
+    for (y, mi) in tied.index:
+        years.setdefault(mi, []).append(int(y))
+    which = ", ".join(f"{mi} (year{'s' if len(ys) > 1 else ''} {_years(ys)})" for mi, ys in years.items())
+    if len(years) == 1:
+        return f"The largest purchase against world supply: {which}, {top:.1%} of a year's world supply."
+    return (f"The largest purchase against world supply, {top:.1%} of a year's world supply, is reached by "
+            f"{len(years)} minerals: {which}.")
+
+
+def _years(ys: list[int]) -> str:
+    return ", ".join(map(str, sorted(ys)))
+
+
 def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2, months: int = 6) -> list[str]:
     """One line per holder and mineral: its capacity, then its rule node by node for the scenario families
     that use it most: what it releases in each month of a cut, in t and as a share of the gap, and which
@@ -166,35 +204,48 @@ def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2, mon
         rate = data.release_options[row.release_option].max_release_share_per_month if row.release_option else 0
         head = (f"- **{row.holder} {row.mineral}**: {_t(row.stock_t)} t, '{row.release_option}' capacity "
                 f"(up to {rate:.0%} = {_t(rate * row.stock_t)} t a month).")
-        col = "joint_draw_t" if row.holder == "JOINT" else "released_t"
-        sel = rules[rules.mineral == row.mineral]
-        sel = sel if row.holder == "JOINT" else sel[sel.party == row.holder]
-        sel = sel[sel[col] > 1e-6]
+        pool = row.holder == "JOINT"
+        col = "joint_draw_t" if pool else "released_t"
+        of_mineral = rules[rules.mineral == row.mineral]
+        # the gap a holder's release meets: its own; the pool's: every member's at that node
+        served = of_mineral[of_mineral.party.isin(data.eligible_members())] if pool else \
+            of_mineral[of_mineral.party == row.holder]
+        gap = served.groupby("node").gap_t.sum()
+        sel = served[served[col] > 1e-6]
         if sel.empty:
             lines.append(head + " Not drawn in any scenario.")
             continue
         family = sel.scenarios.map(lambda x: data.scenarios[x.split("+")[0]].scenario)
         ranked = sel.groupby(family)[col].sum().sort_values(ascending=False)
-        parts = [_family_rule(sel[family == f], col, f, months) for f in ranked.index[:per_pair]]
+        parts = [_family_rule(sel[family == f], col, f, gap, months) for f in ranked.index[:per_pair]]
         lines.append(head + " " + " ".join(parts))
     return lines
 
 
-def _family_rule(nodes: pd.DataFrame, col: str, family: str, months: int) -> str:
-    """'In a cut of <family>: month 1: 50 t (50% of the gap); month 2 (branches 3m, 6m): ...' (a branch is
-    named by the length of the cut's uncertain phase; no list: every branch of the family still possible)"""
-    by_node = nodes.groupby(["month", "node", "scenarios"], sort=True).agg(t=(col, "sum"), gap=("gap_t", "sum"))
+def _family_rule(nodes: pd.DataFrame, col: str, family: str, gap: pd.Series, months: int) -> str:
+    """'In a cut of <family>: month 1: 50 t (50% of the gap); month 2 (branches 3m, 6m): ...': the first
+    `months` months in which it releases (a branch is named by the length of the cut's uncertain phase; no
+    list: every branch of the family still possible); `gap`: the gap it serves at each node, t."""
+    by_node = nodes.groupby(["month", "node", "scenarios"], sort=True)[col].sum()
+    shown = sorted(set(nodes.month))[:months]
     steps = []
-    for (month, _node, scen), r in by_node.iterrows():
-        if month > months:
-            break
+    for (month, node, scen), t in by_node.items():
+        if month not in shown:
+            continue
         branches = [b.split(":", 1)[1] if ":" in b else b for b in scen.split("+")]
         branched = any(":" in b for b in scen.split("+"))
         which = f" (branches {', '.join(branches)})" if branched and len(branches) <= 3 else ""
-        share = f" ({r.t / r.gap:.0%} of the gap)" if r.gap > 0 else ""
-        steps.append(f"month {month}{which}: {_t(r.t)} t{share}")
-    more = " …" if nodes.month.max() > months else ""
+        steps.append(f"month {month}{which}: {_t(t)} t{_share_of_gap(t, gap.get(node, 0.0))}")
+    more = " …" if len(set(nodes.month)) > len(shown) else ""
     return f"In a cut of {family}: " + "; ".join(steps) + more + "."
+
+
+def _share_of_gap(t: float, gap_t: float) -> str:
+    """' (35% of the gap)'; '<1%' rather than a 0% that hides a release; nothing without a gap."""
+    if gap_t <= 0:
+        return ""
+    share = t / gap_t
+    return " (<1% of the gap)" if share < 0.005 else f" ({share:.0%} of the gap)"
 
 
 # ---- plots ------------------------------------------------------------------------------
