@@ -17,7 +17,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .paths import resolved, why_missing
+from .paths import resolved, why_unusable
 
 MARKER = ".stockpile-results"
 
@@ -55,7 +55,7 @@ def check_output(out: str | Path, overwrite: bool = False) -> Path:
     shown = str(out)
     path = resolved(Path(out))
     if path is None:
-        raise OutputError(f"cannot use {shown} as the results folder: it is {why_missing(Path(out).expanduser())}")
+        raise OutputError(f"cannot use {shown} as the results folder: it is {why_unusable(Path(out))}")
     if path.exists() and not path.is_dir():
         raise OutputError(f"the results folder {shown} is an existing file; give -o a folder name")
     if path.is_dir():

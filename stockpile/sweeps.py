@@ -100,8 +100,8 @@ def parse_tornado(spec: str) -> tuple[float, float]:
         lo, hi = (float(x) for x in spec.split(":"))
     except ValueError:
         raise ValueError(f"--tornado '{spec}' is not LO:HI (scale factors, e.g. 0.5:1.5)") from None
-    if not 0 <= lo < hi:
-        raise ValueError(f"--tornado '{spec}' needs 0 <= LO < HI")
+    if not (0 <= lo < hi and np.isfinite(hi)):
+        raise ValueError(f"--tornado '{spec}' needs 0 <= LO < HI, both finite")
     return lo, hi
 
 
@@ -419,10 +419,10 @@ def sweep_table(run: SweepRun, labels: list[str]) -> pd.DataFrame:
 
 
 def point_table(sweep: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
-    """One row per point: inputs, status, objective, stock cost, total stock."""
+    """One row per point: inputs, status, objective, stock cost, total stock, and why a point has no answer."""
     return (sweep.groupby("point", sort=True)
             .agg({**{lb: "first" for lb in labels}, "status": "first", "objective_usd_per_yr": "first",
-                  "stock_cost_usd_per_yr": "first", "stock_t": "sum"})
+                  "stock_cost_usd_per_yr": "first", "stock_t": "sum", "message": "first"})
             .reset_index())
 
 
@@ -449,7 +449,7 @@ def tornado_table(sweep: pd.DataFrame) -> pd.DataFrame:
             if a is not None and b is not None:
                 rows.append({"input": inp, "measure": f"coverage_months:{mineral}", "low_multiplier": lo,
                              "high_multiplier": hi, "at_low": a, "at_high": b, "swing": b - a})
-    frame = pd.DataFrame(rows)
-    if len(frame):
-        frame["abs_swing"] = frame.swing.abs()
+    frame = pd.DataFrame(rows, columns=["input", "measure", "status", "low_multiplier", "high_multiplier", "at_low",
+                                        "at_high", "at_base", "swing"])
+    frame["abs_swing"] = frame.swing.abs()
     return frame

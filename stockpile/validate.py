@@ -106,6 +106,8 @@ def _fallback(col: Column):
         return col.choices[0]
     if col.kind in (schema.ID, schema.TEXT, schema.ID_LIST):
         return ""
+    if col.kind == schema.NUMBER_LIST:
+        return (1.0,)
     return 1 if col.kind in (schema.POSITIVE, schema.RATE) else 0
 
 

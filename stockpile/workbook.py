@@ -272,9 +272,14 @@ def scale_value(book: RawBook, path: str, factor: float) -> None:
 
 def with_changes(book: RawBook, changes) -> RawBook:
     """A copy of the book with (path, value, scale) changes applied: the one place cells are overridden
-    (run specifications and sweep points alike). ValueError names an unknown sheet, row or column."""
+    (run specifications and sweep points alike). ValueError names an unknown sheet, row or column, or a
+    column that is the row's id (an override changes a row's values, never which row it is)."""
     book = copy.deepcopy(book)
     for path, value, scale in changes:
+        sheet, _, column = parse_path(path)
+        if sheet in SHEETS and column in SHEETS[sheet].key:
+            raise ValueError(f"'{path}' would change the id column '{column}' of sheet '{sheet}'; an override sets "
+                             "a row's values, not which row it is (edit the workbook to rename a row)")
         if scale:
             scale_value(book, path, value)
         else:

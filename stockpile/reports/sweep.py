@@ -43,7 +43,8 @@ def sweep_summary(data_name: str, run, points: pd.DataFrame, labels: list[str],
     bad = points[~points.status.isin(["optimal"])]
     if len(bad):
         out += ["Points without a proven optimum (kept in sweep.csv with their status):", ""]
-        out += [f"- point {int(r.point)}: {r.status}" for r in bad.head(20).itertuples()]
+        out += [f"- point {int(r.point)}: {r.status}" + (f": {r.message}" if isinstance(r.message, str) and r.message
+                                                          else "") for r in bad.head(20).itertuples()]
         out.append("")
     if tornado is not None and len(tornado):
         cost = tornado[tornado.measure == "stock_cost_usd_per_yr"].dropna(subset=["swing"])
