@@ -85,7 +85,8 @@ def parse_vary(spec: str, book: RawBook) -> Vary:
                if parse_number(cells.get(column)) is None]
         if bad:
             rows = ", ".join(f"row {n} ({row_id(sheet, c) or 'event'}: {'a blank cell' if v is None else repr(v)})"
-                             for n, v in bad[:5] for c in [_cells_of(book, sheet, n)]) + (" ..." if len(bad) > 5 else "")
+                             for n, v in bad[:5] for c in [_cells_of(book, sheet, n)])
+            rows += " ..." if len(bad) > 5 else ""
             raise ValueError(f"--vary '{spec}': cannot scale {book.path}, sheet '{sheet}', column '{column}': expected "
                              f"a number to multiply; found {rows} (give the values instead, =A,B,C)")
     return Vary(path, tuple(vals), scale)

@@ -205,7 +205,8 @@ def suspicious_frames() -> dict[str, pd.DataFrame]:
                                   "holding_rate_per_yr": [0.1, 0.1], "acquisition_price_usd_per_t": [None, 0.0]})
     f["events"] = pd.DataFrame({"scenario": ["s_a", "s_b", "s_b"], "supplier": ["CN"] * 3, "minerals": ["X"] * 3,
                                 "targets": ["A", "B", "B"], "start_month": [1, 1, 1],
-                                "duration_months": ["3", "8,12", "3"], "duration_probabilities": [None, "0.5,0.5", None],
+                                "duration_months": ["3", "8,12", "3"],
+                                "duration_probabilities": [None, "0.5,0.5", None],
                                 "cut": [1.0, 1.0, 0.0]})
     return f
 
@@ -272,7 +273,8 @@ def test_a_rule_that_releases_late_is_said_from_its_first_release_never_as_an_em
 def test_the_pools_share_is_of_every_members_gap_not_of_those_that_drew():
     # month 1: A's gap 10 t, B's 30 t; the pool draws 4 t for A only: 4 / (10 + 30) = 10% of the gap, not 40%
     data = data_of(two_parties())
-    rules = rules_table([("A", "X", 1, "m1", 0.0, 4.0, 10.0, "s_a+s_b"), ("B", "X", 1, "m1", 0.0, 0.0, 30.0, "s_a+s_b")])
+    rules = rules_table([("A", "X", 1, "m1", 0.0, 4.0, 10.0, "s_a+s_b"),
+                         ("B", "X", 1, "m1", 0.0, 0.0, 30.0, "s_a+s_b")])
     stock = pd.DataFrame({"holder": ["JOINT"], "mineral": ["X"], "stock_t": [4.0], "release_option": ["any"]})
     res = type("R", (), {"__getitem__": lambda self, k: {"stock": stock, "release_rules": rules}[k]})()
     [line] = release_rules_in_words(data, res)
