@@ -16,8 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, wherever this is run from
 
 import stockpile  # noqa: E402
-from stockpile.validate import build_model_data  # noqa: E402
-from stockpile.workbook import book_from_frames  # noqa: E402
+from stockpile.io.validate import build_model_data  # noqa: E402
+from stockpile.io.workbook import book_from_frames  # noqa: E402
 
 from synthetic import synthetic  # noqa: E402  (bench/synthetic.py)
 
@@ -43,8 +43,8 @@ def sample(data, sizes: list[int]) -> None:
     is about the sum over sizes of C(n, k) x these."""
     from math import comb
 
-    from stockpile.game import _coalition
-    from stockpile.scenario_tree import build_tree
+    from stockpile.analyses.game import _coalition
+    from stockpile.model.scenario_tree import build_tree
 
     game_data = data.only_parties(data.eligible_members())
     tree, players = build_tree(game_data), list(game_data.parties)

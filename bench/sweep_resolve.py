@@ -12,8 +12,8 @@ import argparse
 import time
 from pathlib import Path
 
-from stockpile.sweeps import PointSolver, grid_points, parse_vary
-from stockpile.workbook import read_book
+from stockpile.analyses.sweeps import PointSolver, grid_points, parse_vary
+from stockpile.io.workbook import read_book
 
 ROOT = Path(__file__).resolve().parents[1]
 

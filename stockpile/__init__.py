@@ -5,11 +5,11 @@ DataFrames. The command line (`stockpile ...`) is a thin layer over these functi
 """
 
 from .api import Sharing, Sweep, load, share, solve, sweep
-from .data import ModelData
-from .pipeline import Infeasible, NoSolution
-from .problems import InputError, Problem
-from .results import Results
-from .sharing import RULES
+from .io.data import ModelData
+from .solver.pipeline import Infeasible, NoSolution
+from .io.problems import InputError, Problem
+from .solver.results import Results
+from .analyses.sharing import RULES
 
 __all__ = ["RULES", "Infeasible", "InputError", "ModelData", "NoSolution", "Problem", "Results", "Sharing", "Sweep",
            "load", "share", "solve", "sweep"]

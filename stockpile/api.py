@@ -19,20 +19,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import ModelData
-from .game import Game, play
-from .results import Results
-from .sharing import RULES, least_core_slack, unusable_rules
-from .verdicts import compare, core_existence, uncertainty
-from .sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
-from .workbook import RawBook
+from .io.data import ModelData
+from .analyses.game import Game, play
+from .solver.results import Results
+from .analyses.sharing import RULES, least_core_slack, unusable_rules
+from .analyses.verdicts import compare, core_existence, uncertainty
+from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
+from .io.workbook import RawBook
 
 Source = str | Path | ModelData
 
 
 def load(source: str | Path) -> ModelData:
     """A workbook (.xlsx or a folder of CSVs) or a run specification (.toml) -> validated ModelData."""
-    from .runspec import load_run
+    from .io.runspec import load_run
 
     return load_run(str(source))[1]
 
@@ -44,11 +44,11 @@ def _data(source: Source) -> ModelData:
 def solve(source: Source, write_model: str | None = None, workers: int = 1) -> Results:
     """Size national and joint stocks: tables (coverage, stock, costs, ...) with the solver's facts.
     `workers`: HiGHS runs side by side (threads; the answer does not depend on it)."""
-    from .pipeline import run
+    from .solver.pipeline import run
 
-    from .acquisition import cap_costs
-    from .information import has_branches, pooling_saving, value_of_information
-    from .scenario_tree import build_tree, tree_size
+    from .analyses.purchase_caps import cap_costs
+    from .analyses.information import has_branches, pooling_saving, value_of_information
+    from .model.scenario_tree import build_tree, tree_size
 
     t0 = time.perf_counter()
     data = _data(source)
@@ -109,7 +109,7 @@ def share_game(path: str | Path, data: ModelData | None = None, rules=RULES, ref
     """The rules on coalition costs from a file (the coalitions.csv `share` writes, or external values)."""
     import hashlib
 
-    from .game import game_from_file
+    from .analyses.game import game_from_file
 
     game = game_from_file(path, data)
     out = sharing_of(data, game, list(rules), reference)
@@ -155,8 +155,8 @@ def sweep(source: str | Path | RawBook, vary=(), tornado: str | None = None, wor
           scheduler=None, progress: bool = False) -> Sweep:
     """Every point of the --vary grid (or a tornado), on local processes or a Dask cluster
     (`scheduler`: an address or a distributed.Client). Vary paths default to a RUN.toml's [sweep]."""
-    from .runspec import load_book
-    from .validate import build_model_data
+    from .io.runspec import load_book
+    from .io.validate import build_model_data
 
     book = source
     if not isinstance(source, RawBook):

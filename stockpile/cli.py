@@ -16,9 +16,9 @@ from pathlib import Path
 
 import click
 
-from .outdir import OutputError, check_output
-from .problems import InputError
-from .sharing import RULES
+from .reports.outdir import OutputError, check_output
+from .io.problems import InputError
+from .analyses.sharing import RULES
 
 EXIT_NO_SOLUTION, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL = 1, 2, 3, 70
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -38,8 +38,8 @@ def guarded(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from .pipeline import Infeasible, NoSolution
-        from .signals import Terminated
+        from .solver.pipeline import Infeasible, NoSolution
+        from .common.signals import Terminated
 
         try:
             return command(*args, **kwargs)
@@ -95,7 +95,7 @@ def _source(source: str | None) -> str:
 
 def _load_run(source: str | None):
     """Workbook or run specification -> (RunSpec, ModelData), warnings printed; InputError on bad input."""
-    from .runspec import load_run
+    from .io.runspec import load_run
 
     spec, data = load_run(_source(source))
     for w in data.warnings:
@@ -165,8 +165,8 @@ report it); 130 Ctrl-C; 143 SIGTERM. No results folder is written unless the wor
 @click.version_option(package_name="stockpile")
 def main() -> None:
     """Size strategic stockpiles of critical minerals (Pyomo + HiGHS)."""
-    from .progress import enable
-    from .signals import install
+    from .common.progress import enable
+    from .common.signals import install
 
     install()  # SIGTERM cleans up like Ctrl-C
     enable()  # long work says what it is doing, on stderr
@@ -200,7 +200,7 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
     import time
 
     from .api import solve as solve_data
-    from .highs import gap_words
+    from .solver.highs import gap_words
     from .reports import write_results
     from .reports.common import solver_line
 
@@ -271,7 +271,7 @@ def _share_from_file(source, game_file, out, overwrite, rules, reference):
 
 def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, workers):
     from .api import sharing_of
-    from .game import CoalitionUnsolved, check_players, play
+    from .analyses.game import CoalitionUnsolved, check_players, play
 
     spec, data = _load_run(source)
     if mip_rel_gap is not None:
@@ -290,7 +290,7 @@ def _coalition_progress():
     """A line per coalition on stderr, with the time left at the pace so far (never a carriage-return frame)."""
     import time
 
-    from .progress import step
+    from .common.progress import step
 
     t0 = time.perf_counter()
 
@@ -302,7 +302,7 @@ def _coalition_progress():
 
 def _check_reference(data, rules: list[str], reference: str) -> None:
     """Before the work: `optimised` cannot stay close to a proportional rule whose weights are all 0."""
-    from .sharing import weights
+    from .analyses.sharing import weights
 
     w = weights(data, data.eligible_members())
     if "optimised" in rules and reference in w and sum(w[reference].values()) <= 0:
@@ -328,9 +328,9 @@ def sweep(source, varies, tornado, out, overwrite, workers, scheduler) -> None:
     """Sensitivity sweep over --vary values (full grid) or a --tornado, re-solving one model per worker."""
     from .api import sweep_of
     from .reports import write_sweep
-    from .runspec import load_book
-    from .sweeps import SchedulerError, connect, plan_points, run_sweep
-    from .validate import build_model_data
+    from .io.runspec import load_book
+    from .analyses.sweeps import SchedulerError, connect, plan_points, run_sweep
+    from .io.validate import build_model_data
 
     spec, book = load_book(_source(source))
     for w in build_model_data(book).warnings:  # the base case must be valid before any point is tried
@@ -373,7 +373,7 @@ def sweep(source, varies, tornado, out, overwrite, workers, scheduler) -> None:
 @guarded
 def validate(source: str) -> None:
     """Check a workbook (xlsx or CSV folder) or run specification; list every problem at once."""
-    from .checks import exposure_warnings
+    from .solver.exposure import exposure_warnings
 
     _, data = _load_run(source)
     for w in exposure_warnings(data):
@@ -391,7 +391,7 @@ def validate(source: str) -> None:
 @guarded
 def template(out: str) -> None:
     """Write an empty, documented workbook to OUT (.xlsx)."""
-    from .template import write_template
+    from .io.template import write_template
 
     path = Path(out)
     if path.exists():

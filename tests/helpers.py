@@ -7,8 +7,8 @@ from click.testing import CliRunner
 
 from stockpile.cli import main
 
-from stockpile.validate import build_model_data
-from stockpile.workbook import book_from_frames
+from stockpile.io.validate import build_model_data
+from stockpile.io.workbook import book_from_frames
 
 
 def tiny(**changes) -> dict[str, pd.DataFrame]:

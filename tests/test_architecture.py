@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import stockpile
-from stockpile import schema
+from stockpile.io import schema
 from stockpile.model import build_model, coefficients, structure_key
 from stockpile.model.sets import build_sets
-from stockpile.scenario_tree import build_tree
+from stockpile.model.scenario_tree import build_tree
 
 from .helpers import data_of, two_parties
 
@@ -181,8 +181,8 @@ def test_an_optional_coefficient_appearing_is_structural():
 
 
 def test_resolver_rebuilds_only_for_structure_and_matches_a_fresh_build():
-    from stockpile.pipeline import run
-    from stockpile.resolver import Resolver
+    from stockpile.solver.pipeline import run
+    from stockpile.solver.resolver import Resolver
 
     resolver = Resolver()
     cases = [base_frames(), _set("minerals", "price_usd_per_t", 300.0)(base_frames()),
@@ -199,7 +199,7 @@ def test_resolver_rebuilds_only_for_structure_and_matches_a_fresh_build():
 def test_objective_is_the_sum_of_the_cost_terms():
     import pyomo.environ as pyo
 
-    from stockpile.highs import solve_direct
+    from stockpile.solver.highs import solve_direct
     from stockpile.model import cost_table
 
     data = data_of(base_frames())

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from stockpile.acquisition import binding_caps, cap_costs
-from stockpile.pipeline import run
+from stockpile.analyses.purchase_caps import binding_caps, cap_costs
+from stockpile.solver.pipeline import run
 
 from .helpers import data_of, run_cli, tiny, two_parties, write_xlsx
 
@@ -144,7 +144,7 @@ def test_a_coalition_buys_only_its_share_of_a_cap():
     # Together: a pool of 2 t serves whoever is hit: 2 x $10 + 2 x 0.4 x 1 t unmet x $1,000 = $820/yr.
     # Alone, each may buy its consumption share of the cap, 1 t: $10 + 0.4 x 2 t x $1,000 = $810/yr.
     # (With the whole cap to itself each would hold 2 t for $420/yr, and pooling would look like a loss.)
-    from stockpile.game import play
+    from stockpile.analyses.game import play
 
     frames = two_parties(minerals={"world_supply_t_per_yr": 20.0, "max_purchase_share_per_yr": 0.1})
     game = play(data_of(frames))

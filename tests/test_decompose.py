@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from stockpile.pipeline import _monolithic, run
+from stockpile.solver.pipeline import _monolithic, run
 
 from .helpers import data_of
 from .test_architecture import base_frames

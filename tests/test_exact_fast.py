@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from stockpile import decompose
-from stockpile.pipeline import _monolithic, run
-from stockpile.validate import build_model_data
-from stockpile.workbook import book_from_frames
+from stockpile.solver import decompose
+from stockpile.solver.pipeline import _monolithic, run
+from stockpile.io.validate import build_model_data
+from stockpile.io.workbook import book_from_frames
 
 from .helpers import data_of
 from .test_decompose import _same, two_minerals
@@ -57,7 +57,7 @@ def test_aggregate_lots_agree_with_branch_and_bound(seed):
 
 def test_threads_give_the_serial_answer_on_the_v01_workbook():
     # 12 minerals at 1e-6: two at a time in threads, the same stock, coverage and objective, bit for bit
-    from stockpile.runspec import load_run
+    from stockpile.io.runspec import load_run
 
     data = load_run(str(V01))[1].with_settings(mip_rel_gap=1e-6)
     serial, threaded = run(data, workers=1), run(data, workers=2)

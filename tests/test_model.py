@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from stockpile.pipeline import Infeasible, run
+from stockpile.solver.pipeline import Infeasible, run
 
 from .helpers import data_of, tiny, two_parties
 
@@ -165,7 +165,7 @@ def test_replenishment_premium_is_charged_on_releases():
 
 
 def test_recovery_ramp_and_overlapping_events_do_not_add_up():
-    from stockpile.scenario_tree import scenario_gaps
+    from stockpile.model.scenario_tree import scenario_gaps
 
     # two overlapping 80% cuts from one supplier lose 80%, not 160%;
     # recovery 50% over 2 months: months 1..3 lose 0.8, 0.8 x 0.75, 0.8 x 0.5

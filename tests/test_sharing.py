@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from stockpile.cli import main
-from stockpile.game import game_from_values, play
-from stockpile.sharing import RULES, equal_saving, least_core_slack, nucleolus, shapley
-from stockpile.verdicts import compare, core_check, core_existence
+from stockpile.analyses.game import game_from_values, play
+from stockpile.analyses.sharing import RULES, equal_saving, least_core_slack, nucleolus, shapley
+from stockpile.analyses.verdicts import compare, core_check, core_existence
 
 from .helpers import data_of, two_parties, write_xlsx
 
@@ -144,7 +144,7 @@ def test_optimised_can_take_any_rule_as_reference():
     # least-core point closest to equal saving (15, 15), and optimised referenced on it is the same point
     data = data_of(two_parties())
     game = play(data)
-    from stockpile.sharing import allocate
+    from stockpile.analyses.sharing import allocate
 
     x = allocate(game, data, rules=("optimised",), reference="least_core")["optimised"]
     assert x["A"] == pytest.approx(15) and x["B"] == pytest.approx(15)

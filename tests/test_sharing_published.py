@@ -11,9 +11,9 @@ from itertools import combinations, permutations
 import pandas as pd
 import pytest
 
-from stockpile.game import Game, coalition_name, game_from_values
-from stockpile.highs import SolverFacts
-from stockpile.sharing import (
+from stockpile.analyses.game import Game, coalition_name, game_from_values
+from stockpile.solver.highs import SolverFacts
+from stockpile.analyses.sharing import (
     allocate,
     equal_saving,
     least_core,
@@ -23,7 +23,7 @@ from stockpile.sharing import (
     shapley,
     unusable_rules,
 )
-from stockpile.verdicts import BLOCKED, IN_CORE, UNDETERMINED, core_existence, excess_intervals, rule_verdict
+from stockpile.analyses.verdicts import BLOCKED, IN_CORE, UNDETERMINED, core_existence, excess_intervals, rule_verdict
 
 from .helpers import run_cli, two_parties, write_xlsx
 

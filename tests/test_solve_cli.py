@@ -10,8 +10,8 @@ import highspy
 import pandas as pd
 import pytest
 
-from stockpile.pipeline import run
-from stockpile.validate import load
+from stockpile.solver.pipeline import run
+from stockpile.io.validate import load
 
 from .helpers import run_cli as invoke, tiny, write_xlsx
 
@@ -111,7 +111,7 @@ def test_time_limit_is_stated_not_passed_off(tmp_path, tiny_xlsx, monkeypatch):
     # reports when its time limit stops it with an incumbent of $30/yr and a bound of $27/yr (gap 10%)
     from dataclasses import replace
 
-    import stockpile.highs as adapter
+    import stockpile.solver.highs as adapter
 
     real, calls = adapter.facts_from, []
 
@@ -136,7 +136,7 @@ def test_time_limit_is_stated_not_passed_off(tmp_path, tiny_xlsx, monkeypatch):
 
 
 def test_a_solve_without_a_bound_says_the_gap_is_unknown():
-    from stockpile.highs import SolverFacts, gap_words
+    from stockpile.solver.highs import SolverFacts, gap_words
 
     facts = SolverFacts("time_limit", "kTimeLimit", True, 30.0, None, None, 1e-6, 1.0)
     assert gap_words(facts) == "no lower bound yet, so the gap is unknown"  # never 'inf%' or 'nan%'

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from stockpile.sweeps import PointSolver, grid_points, parse_vary, run_sweep, sweep_table
-from stockpile.workbook import book_from_frames
+from stockpile.analyses.sweeps import PointSolver, grid_points, parse_vary, run_sweep, sweep_table
+from stockpile.io.workbook import book_from_frames
 
 from .helpers import run_cli as invoke, tiny, write_xlsx
 
@@ -45,7 +45,7 @@ def test_sweep_answers_known_by_hand(tiny_xlsx, tmp_path):
 def test_grid_of_two_inputs_with_range_and_scaling(tiny_xlsx):
     # price 100..300 (holding 20%: $20, $40, $60/t) x probability scaled x1, x0.02 (0.5 -> 0.01):
     # p = 0.5 holds 3 t: 60, 120, 180; p = 0.01 saves $10/t < holding: no stock, $30 each
-    from stockpile.workbook import read_book
+    from stockpile.io.workbook import read_book
 
     book = read_book(tiny_xlsx)
     varies = [parse_vary("minerals.X.price_usd_per_t=100:300:100", book),
@@ -100,8 +100,8 @@ def test_tornado_swing_known_by_hand(tiny_xlsx, tmp_path):
 
 
 def test_default_tornado_inputs_cover_prices_probabilities_tiers_holding(tiny_xlsx):
-    from stockpile.sweeps import default_tornado_inputs
-    from stockpile.workbook import read_book
+    from stockpile.analyses.sweeps import default_tornado_inputs
+    from stockpile.io.workbook import read_book
 
     assert default_tornado_inputs(read_book(tiny_xlsx)) == [
         "minerals.X.price_usd_per_t", "minerals.X.holding_rate_per_yr", "scenarios.s1.probability_per_yr",
@@ -119,7 +119,7 @@ def test_ctrl_c_writes_a_partial_sweep(tiny_xlsx, tmp_path, monkeypatch):
         return original(self, point)
 
     monkeypatch.setattr(PointSolver, "solve", interrupted)
-    monkeypatch.setattr("stockpile.sweeps._chunks", lambda points, workers: [[p] for p in points])
+    monkeypatch.setattr("stockpile.analyses.sweeps._chunks", lambda points, workers: [[p] for p in points])
     out = tmp_path / "sw"
     result = invoke("sweep", tiny_xlsx, "--vary", "scenarios.s1.probability_per_yr=0.01,0.05,0.5",
                     "--workers", 1, "-o", out)
@@ -144,7 +144,7 @@ def test_resolve_equals_fresh_build():
 def test_local_processes_and_dask_give_identical_tables(tiny_xlsx):
     from distributed import LocalCluster
 
-    from stockpile.workbook import read_book
+    from stockpile.io.workbook import read_book
 
     book = read_book(tiny_xlsx)
     varies = [parse_vary("scenarios.s1.probability_per_yr=0.01,0.05,0.2,0.5", book),
@@ -175,7 +175,7 @@ def test_run_spec_sweep_table(tiny_xlsx, tmp_path):
 def test_infeasible_point_does_not_spoil_the_reused_model():
     # target 3 months = 3 t at $100/t: a budget of $200 or $250 cannot buy it (infeasible); $300+ can, and the
     # optimum is then 3 t x $10/t/yr = $30. The budget is a coefficient, so all points share one model.
-    from stockpile.sweeps import PointSolver
+    from stockpile.analyses.sweeps import PointSolver
 
     book = book_from_frames(tiny(demand={"target_months": [3.0]}, parties={"budget_usd": [400.0]}))
     solver = PointSolver(book)

@@ -8,7 +8,7 @@ import os
 import pandas as pd
 import pytest
 
-from stockpile.highs import SolverFacts
+from stockpile.solver.highs import SolverFacts
 from stockpile.reports.common import solver_line
 from stockpile.reports.solve import (_family_rule, largest_purchase_sentence, release_rules_in_words,
                                      thrift_sentence, uncertainty_section)

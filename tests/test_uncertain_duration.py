@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import stockpile
-from stockpile.information import expected_value_data
-from stockpile.scenario_tree import build_tree, tree_size
+from stockpile.analyses.information import expected_value_data
+from stockpile.model.scenario_tree import build_tree, tree_size
 
 from .helpers import data_of, run_cli, tiny, write_xlsx
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from stockpile.cli import DEFAULT_WORKBOOK, main
-from stockpile.validate import load
+from stockpile.io.validate import load
 
 from .helpers import tiny, write_xlsx
 
@@ -32,7 +32,7 @@ def test_default_workbook_data_is_defensible():
     assumed; published figures where they exist; every key cited has a URL in docs/sources.md."""
     from pathlib import Path
 
-    from stockpile.validate import load
+    from stockpile.io.validate import load
 
     sources = pd.read_excel(DEFAULT_WORKBOOK, sheet_name="sources")
     demand = sources[sources.sheet == "demand"]

@@ -14,9 +14,9 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from .. import schema
-from ..data import ModelData
-from ..scenario_tree import ScenarioTree, build_tree
+from ..io import schema
+from ..io.data import ModelData
+from .scenario_tree import ScenarioTree, build_tree
 from . import joint_pool, national_stock, policy, purchases, release, release_capacity, replenishment, shortage
 from .core import JOINT, KINDS, MARKET, Context, CostTerm
 from .sets import SparseSets, build_sets

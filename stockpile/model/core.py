@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
-from ..data import ModelData
-from ..scenario_tree import ScenarioTree
+from ..io.data import ModelData
+from .scenario_tree import ScenarioTree
 from .sets import SparseSets
 
 JOINT = "JOINT"  # the holder of the joint pool in cost terms and tables (party ids are never JOINT)

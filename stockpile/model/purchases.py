@@ -8,7 +8,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from ..scenario_tree import payment_weights
+from .scenario_tree import payment_weights
 from .core import MARKET, Context
 
 UPLIFT_SEGMENTS = 10  # chords of the quadratic uplift: exact at 11 points, at most 1/400 of it too high between

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..data import ModelData
-from ..scenario_tree import ScenarioTree
+from ..io.data import ModelData
+from .scenario_tree import ScenarioTree
 
 EPS = 1e-9
 

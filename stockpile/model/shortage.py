@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from ..scenario_tree import node_probability
+from .scenario_tree import node_probability
 from .core import Context
 
 

@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..data import ModelData  # noqa: E402
+from ..io.data import ModelData  # noqa: E402
 
 COLOURS = plt.get_cmap("tab20").colors  # 20 distinct colours (a 10-colour cycle gave Co and W the same)
 MARKERS = "osD^v<>ph*"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..game import coalition_name
-from ..outdir import results_folder
+from ..analyses.game import coalition_name
+from .outdir import results_folder
 from .html import write_report
 from .common import _md, _usd, draw, plt, solver_line, warnings_section, write_tables
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data import DAYS_PER_MONTH, ModelData
-from ..highs import gap_words
-from ..information import has_branches
-from ..outdir import results_folder
-from ..results import Results
+from ..io.data import DAYS_PER_MONTH, ModelData
+from ..solver.highs import gap_words
+from ..analyses.information import has_branches
+from .outdir import results_folder
+from ..solver.results import Results
 from .html import write_report
 from .common import (COLOURS, _bar_chart, _md, _t, _usd,
                      draw, plt, provenance, solver_line, warnings_section, write_tables)
@@ -150,7 +150,7 @@ def uncertainty_section(facts, branched: bool) -> list[str]:
 
 def buying_section(data: ModelData, res: Results) -> list[str]:
     """Years to reach the recommended stock, the caps and budgets that bind, and what each cap costs."""
-    from ..acquisition import binding_budgets
+    from ..analyses.purchase_caps import binding_budgets
 
     acq, caps = res["acquisition"], res.tables.get("purchase_caps", pd.DataFrame())
     if acq.empty:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..outdir import results_folder
+from .outdir import results_folder
 from .html import write_report
 from .common import COLOURS, MARKERS, _md, _usd, draw, plt, warnings_section, write_tables
 

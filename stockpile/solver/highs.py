@@ -19,7 +19,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from .data import ModelData
+from ..io.data import ModelData
 
 # HiGHS prints its banner when the process creates its first Highs: swallow it here, once, at import,
 # because swapping sys.stdout later (capture_output) races with threads writing progress to stderr

@@ -9,8 +9,8 @@ import time
 
 from pyomo.common.gc_manager import PauseGC
 
-from .data import ModelData
-from .model import build_model, structure_key, update_coefficients
+from ..io.data import ModelData
+from ..model import build_model, structure_key, update_coefficients
 from .results import Results, extract
 from .highs import SolverFacts, make_solver, solve_model
 

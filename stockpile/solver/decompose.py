@@ -26,14 +26,14 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .data import ModelData
-from .canonical import earliest_releases
+from ..io.data import ModelData
+from .earliest_releases import earliest_releases
 from .highs import SolverFacts, pyomo_turn, relative_gap, thread_map
-from .lots import solve_by_lots
-from .progress import step
-from .model import JOINT, MARKET, build_model
+from .aggregate_lots import solve_by_lots
+from ..common.progress import step
+from ..model import JOINT, MARKET, build_model
 from .results import Results, extract
-from .scenario_tree import Node, ScenarioTree, build_tree
+from ..model.scenario_tree import Node, ScenarioTree, build_tree
 
 FIRST_PASS_NODES = 200  # a subproblem not proved within this many B&B nodes gets leftover gap (deterministic)
 FIRST_PASS_GAP = 0.1  # x mip_rel_gap in the first pass: what finishes there leaves most of its share to the rest
@@ -216,7 +216,7 @@ def budgets_hold(data: ModelData, stock: pd.DataFrame, acquisition: pd.DataFrame
 def _annual_budgets_hold(data: ModelData, acquisition: pd.DataFrame, tol: float) -> bool:
     """Each build year's purchases within settings.budget_usd_per_yr, and each party's (its own plus
     its claim share of the pool's) within its budget_usd_per_yr (formulation, "Annual_Budget")."""
-    from .acquisition import annual_spend  # it builds on this module
+    from ..analyses.purchase_caps import annual_spend  # it builds on this module
 
     for (holder, _year), usd in annual_spend(data, acquisition).items():
         cap = data.settings.budget_usd_per_yr if holder == "*" else data.parties[holder].budget_usd_per_yr

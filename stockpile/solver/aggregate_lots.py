@@ -20,7 +20,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
-from .data import ModelData
+from ..io.data import ModelData
 from .highs import SolverFacts, compile_model, loaded, new_highs, relative_gap, run_interruptibly
 
 def lot_groups(model: pyo.ConcreteModel, columns) -> tuple[list[list[int]], set[int]]:

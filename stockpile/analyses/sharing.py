@@ -15,7 +15,7 @@ from math import factorial
 import highspy
 import numpy as np
 
-from .data import ModelData
+from ..io.data import ModelData
 from .game import Coalition, Game
 
 RULES = ("equal_saving", "consumption", "exposed_demand", "gdp", "standalone", "shapley", "nucleolus",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .paths import why_missing
+from ..common.paths import why_missing
 from .problems import InputError, Problem
 from .schema import SHEETS
 

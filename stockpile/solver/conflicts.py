@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .data import ModelData
-from .model import purchases
+from ..io.data import ModelData
+from ..model import purchases
 
 TOL_USD, TOL_T = 1e-6, 1e-9
 

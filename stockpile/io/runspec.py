@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .data import ModelData
-from .paths import resolved, why_missing
+from ..common.paths import resolved, why_missing
 from .problems import InputError, Problem
 from .schema import SETTINGS
 from .validate import _closest, build_model_data

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .data import Event, ModelData
+from ..io.data import Event, ModelData
 
 
 def recovered(event: Event, month: int) -> float:

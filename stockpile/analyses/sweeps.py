@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .problems import InputError
-from .resolver import Resolver
-from .progress import step
-from .signals import Terminated
-from .validate import build_model_data, parse_number
-from .workbook import RawBook, matching_rows, parse_path, row_id, with_changes
+from ..io.problems import InputError
+from ..solver.resolver import Resolver
+from ..common.progress import step
+from ..common.signals import Terminated
+from ..io.validate import build_model_data, parse_number
+from ..io.workbook import RawBook, matching_rows, parse_path, row_id, with_changes
 
 
 # ---- grammar: SHEET.ROW.COLUMN=LO:HI:STEP | =A,B,C | =xLO:HI:STEP | =xA,B ------------------------
@@ -215,8 +215,8 @@ class PointSolver:
         """(Results or None, facts, built anew?): by mineral where the model separates (pipeline.run, exact
         and fast; every point builds its small models), else one model re-solved while its structure
         stays the same (Resolver)."""
-        from .decompose import why_not_separable
-        from .pipeline import Infeasible, NoSolution, run
+        from ..solver.decompose import why_not_separable
+        from ..solver.pipeline import Infeasible, NoSolution, run
 
         if why_not_separable(data) is None:
             try:
@@ -231,7 +231,7 @@ class PointSolver:
 
 def _unsolved_message(data, facts) -> str:
     """Why a point has no answer: the conflicting requirements when it is infeasible, else HiGHS's word."""
-    from .diagnose import conflicts
+    from ..solver.conflicts import conflicts
 
     if facts.status == "infeasible":
         reasons = conflicts(data)
@@ -349,7 +349,7 @@ def process_pool(workers: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from .signals import ignore_interrupts_in_worker
+    from ..common.signals import ignore_interrupts_in_worker
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=ignore_interrupts_in_worker)
@@ -365,7 +365,7 @@ def _run_processes(base, chunks, workers, take) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from .signals import ignore_interrupts_in_worker
+    from ..common.signals import ignore_interrupts_in_worker
 
     # spawn: HiGHS keeps threads, and forking a process with threads is unsafe
     ctx = multiprocessing.get_context("spawn")

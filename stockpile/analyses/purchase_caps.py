@@ -7,14 +7,14 @@ from dataclasses import replace
 
 import pandas as pd
 
-from .data import ModelData
-from .decompose import only_mineral, solve_subproblem, with_dominant_membership
-from .highs import thread_map
-from .model import JOINT
-from .progress import step
-from .model.sets import entitlements
-from .results import Results
-from .scenario_tree import build_tree
+from ..io.data import ModelData
+from ..solver.decompose import only_mineral, solve_subproblem, with_dominant_membership
+from ..solver.highs import thread_map
+from ..model import JOINT
+from ..common.progress import step
+from ..model.sets import entitlements
+from ..solver.results import Results
+from ..model.scenario_tree import build_tree
 
 TOL = 1e-6
 CAP_COLUMNS = ["mineral", "cap_t_per_yr", "binding_years", "cap_cost_usd_per_yr", "cost_precision_usd_per_yr"]
@@ -64,7 +64,7 @@ def _one_cap(data: ModelData, res: Results, mineral: str) -> tuple[str, float, f
 
 
 def _all_caps(data: ModelData, res: Results, minerals: list[str], workers: int) -> tuple[str, float, float]:
-    from .pipeline import run
+    from ..solver.pipeline import run
 
     free = run(without_caps(data, minerals), warnings=False, detail=False, workers=workers).facts
     return "+".join(minerals), *_difference(res.facts, free)

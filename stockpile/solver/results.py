@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from .data import DAYS_PER_MONTH, ModelData
-from .model import JOINT, MARKET, coefficients, cost_table
+from ..io.data import DAYS_PER_MONTH, ModelData
+from ..model import JOINT, MARKET, coefficients, cost_table
 from .highs import SolverFacts
 
 TOL_T = 1e-6

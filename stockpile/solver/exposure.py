@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import ModelData
-from .scenario_tree import scenario_gaps
+from ..io.data import ModelData
+from ..model.scenario_tree import scenario_gaps
 
 TOL_T = 1e-6
 

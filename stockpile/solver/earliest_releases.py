@@ -10,7 +10,7 @@ import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.core.util import quicksum
 
-from .data import ModelData
+from ..io.data import ModelData
 from .highs import SolverFacts, solve_direct
 
 FIRST_STAGE = ("Lots", "Open", "Option", "JointLots", "JointOpen", "JointOption", "Member")

@@ -17,7 +17,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .paths import resolved, why_unusable
+from ..common.paths import resolved, why_unusable
 
 MARKER = ".stockpile-results"
 

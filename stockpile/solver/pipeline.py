@@ -7,14 +7,14 @@ import time
 
 from pyomo.common.gc_manager import PauseGC
 
-from .checks import exposure_warnings, zero_coverage_reasons
-from .data import ModelData
-from .progress import step
-from .canonical import earliest_releases
+from .exposure import exposure_warnings, zero_coverage_reasons
+from ..io.data import ModelData
+from ..common.progress import step
+from .earliest_releases import earliest_releases
 from .decompose import budgets_hold, merge, solve_by_mineral, why_not_separable, with_dominant_membership
-from .diagnose import conflicts
-from .model import build_model
-from .scenario_tree import ScenarioTree
+from .conflicts import conflicts
+from ..model import build_model
+from ..model.scenario_tree import ScenarioTree
 from .results import Results, extract
 from .highs import SolverFacts, solve_direct
 
