@@ -26,8 +26,8 @@ SIZES = ["2x4x10x12", "4x8x25x24", "4x12x50x24", "8x20x100x36", "8x20x200x36"]
 
 def measure(folder: str, mps: str, gap: float, threads: int) -> dict:
     """One size, end to end through the pipeline (runs in its own process)."""
-    from stockpile.solver.pipeline import run
     from stockpile.io.validate import load
+    from stockpile.solver.pipeline import run
 
     t0 = time.perf_counter()
     data = load(folder).with_settings(mip_rel_gap=gap, time_limit_s=1200)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, wherever this is run from
 
+from synthetic import synthetic  # noqa: E402  (bench/synthetic.py)
+
 import stockpile  # noqa: E402
 from stockpile.io.validate import build_model_data  # noqa: E402
 from stockpile.io.workbook import book_from_frames  # noqa: E402
-
-from synthetic import synthetic  # noqa: E402  (bench/synthetic.py)
 
 
 def _row(label: str, seconds: float, facts, extra: str = "") -> str:

@@ -4,12 +4,12 @@ The public Python API (see the README): load, solve, share, sweep; their results
 DataFrames. The command line (`stockpile ...`) is a thin layer over these functions.
 """
 
+from .analyses.sharing import RULES
 from .api import Sharing, Sweep, load, share, solve, sweep
 from .io.data import ModelData
-from .solver.pipeline import Infeasible, NoSolution
 from .io.problems import InputError, Problem
+from .solver.pipeline import Infeasible, NoSolution
 from .solver.results import Results
-from .analyses.sharing import RULES
 
 __all__ = ["RULES", "Infeasible", "InputError", "ModelData", "NoSolution", "Problem", "Results", "Sharing", "Sweep",
            "load", "share", "solve", "sweep"]

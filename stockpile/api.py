@@ -13,26 +13,33 @@ stockpile.Infeasible (`.reasons`); no solution in time stockpile.NoSolution.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from .io.data import ModelData
-from .analyses.game import Game, play
-from .solver.results import Results
-from .analyses.sharing import RULES, least_core_slack, unusable_rules
-from .analyses.verdicts import compare, core_existence, uncertainty
+from .analyses.game import Game, check_players, game_from_file, play
+from .analyses.information import has_branches, pooling_saving, value_of_information
+from .analyses.purchase_caps import cap_costs
+from .analyses.sharing import RULES, unusable_rules, weights
 from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
+from .analyses.verdicts import compare, core_existence, uncertainty
+from .io.data import ModelData
+from .io.runspec import load_book, load_run
+from .io.validate import build_model_data
 from .io.workbook import RawBook
+from .model.scenario_tree import build_tree, tree_size
+from .reports.common import provenance
+from .solver.pipeline import run
+from .solver.results import Results
 
 Source = str | Path | ModelData
 
 
 def load(source: str | Path) -> ModelData:
     """A workbook (.xlsx or a folder of CSVs) or a run specification (.toml) -> validated ModelData."""
-    from .io.runspec import load_run
 
     return load_run(str(source))[1]
 
@@ -44,11 +51,6 @@ def _data(source: Source) -> ModelData:
 def solve(source: Source, write_model: str | None = None, workers: int = 1) -> Results:
     """Size national and joint stocks: tables (coverage, stock, costs, ...) with the solver's facts.
     `workers`: HiGHS runs side by side (threads; the answer does not depend on it)."""
-    from .solver.pipeline import run
-
-    from .analyses.purchase_caps import cap_costs
-    from .analyses.information import has_branches, pooling_saving, value_of_information
-    from .model.scenario_tree import build_tree, tree_size
 
     t0 = time.perf_counter()
     data = _data(source)
@@ -80,16 +82,11 @@ class Sharing:
 
     @property
     def provenance(self) -> list[str]:
-        from .reports.common import provenance
 
         lines = provenance(self.data) if self.data is not None else []
         if self.game_file:
             lines.append(f"Coalition values from `{self.game_file}`, sha256 `{self.game_file_sha256}`.")
         return lines
-
-    @property
-    def least_core_slack(self) -> float:
-        return least_core_slack(self.game)
 
     @property
     def core(self):
@@ -107,9 +104,6 @@ class Sharing:
 
 def share_game(path: str | Path, data: ModelData | None = None, rules=RULES, reference: str = "shapley") -> Sharing:
     """The rules on coalition costs from a file (the coalitions.csv `share` writes, or external values)."""
-    import hashlib
-
-    from .analyses.game import game_from_file
 
     game = game_from_file(path, data)
     out = sharing_of(data, game, list(rules), reference)
@@ -119,12 +113,23 @@ def share_game(path: str | Path, data: ModelData | None = None, rules=RULES, ref
 
 def share(source: Source, rules=RULES, reference: str = "shapley", mip_rel_gap: float | None = None,
           progress=None, workers: int = 1) -> Sharing:
-    """v(C) for every coalition of the parties that may join the pool, and the rules side by side."""
+    """v(C) for every coalition of the parties that may join the pool, and the rules side by side.
+    InputError when fewer than two parties may join; ValueError when `reference` has nothing to split by."""
     data = _data(source)
     if mip_rel_gap is not None:
         data = data.with_settings(mip_rel_gap=mip_rel_gap)
+    check_share(data, list(rules), reference)
     game = play(data, progress=progress, workers=workers)
     return sharing_of(data, game, list(rules), reference)
+
+
+def check_share(data: ModelData, rules: list[str], reference: str) -> None:
+    """Before the work: two or more players, and a reference for `optimised` with something to split by."""
+    check_players(data)
+    w = weights(data, data.eligible_members())
+    if "optimised" in rules and reference in w and sum(w[reference].values()) <= 0:
+        raise ValueError(f"--reference {reference}: every eligible party's {reference} weight is 0, so the rule has "
+                         "nothing to split by; choose another reference")
 
 
 def sharing_of(data: ModelData | None, game: Game, rules: list[str], reference: str) -> Sharing:
@@ -151,23 +156,41 @@ class Sweep:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # sweep, sweep_points (and tornado)
 
 
-def sweep(source: str | Path | RawBook, vary=(), tornado: str | None = None, workers: int = 1,
+@dataclass
+class SweepPlan:
+    """What a sweep will solve, checked before any work: the workbook after overrides, the points, their labels."""
+
+    name: str  # the run specification's or workbook's name (results/NAME-sweep)
+    book: RawBook
+    points: list[Point]
+    labels: list[str]
+    tornado: bool
+    warnings: tuple[str, ...]  # the base case's warnings
+
+
+def plan_sweep(source: str | Path | RawBook, vary=(), tornado: str | None = None) -> SweepPlan:
+    """The points of the --vary grid (or a tornado); vary paths default to a RUN.toml's [sweep]. InputError when
+    the base case is bad (it must be valid before any point is tried), ValueError for a bad --vary or --tornado."""
+    name, book = "sweep", source
+    if not isinstance(source, RawBook):
+        spec, book = load_book(str(source))
+        name, vary = spec.name, vary or tuple(spec.options.get("sweep", {}).get("vary", ()))
+    base = build_model_data(book)
+    if not vary and not tornado:
+        raise ValueError("give at least one --vary SHEET.ROW.COLUMN=VALUES or --tornado LO:HI")
+    points, labels = plan_points(book, vary, tornado)
+    return SweepPlan(name, book, points, labels, bool(tornado), base.warnings)
+
+
+def sweep(source: str | Path | RawBook | SweepPlan, vary=(), tornado: str | None = None, workers: int = 1,
           scheduler=None, progress: bool = False) -> Sweep:
     """Every point of the --vary grid (or a tornado), on local processes or a Dask cluster
     (`scheduler`: an address or a distributed.Client). Vary paths default to a RUN.toml's [sweep]."""
-    from .io.runspec import load_book
-    from .io.validate import build_model_data
-
-    book = source
-    if not isinstance(source, RawBook):
-        spec, book = load_book(str(source))
-        vary = vary or tuple(spec.options.get("sweep", {}).get("vary", ()))
-    build_model_data(book)  # the base case must be valid before any point is tried
-    points, labels = plan_points(book, vary, tornado)
+    plan = source if isinstance(source, SweepPlan) else plan_sweep(source, vary, tornado)
     client = scheduler if scheduler is not None and not isinstance(scheduler, str) else None
-    run = run_sweep(book, points, workers=workers, scheduler=scheduler if client is None else None,
+    run = run_sweep(plan.book, plan.points, workers=workers, scheduler=scheduler if client is None else None,
                     client=client, progress=progress)
-    return sweep_of(run, labels, bool(tornado))
+    return sweep_of(run, plan.labels, plan.tornado)
 
 
 def sweep_of(run: SweepRun, labels: list[str], tornado: bool) -> Sweep:
@@ -178,4 +201,5 @@ def sweep_of(run: SweepRun, labels: list[str], tornado: bool) -> Sweep:
     return Sweep(run, labels, tornado, tables)
 
 
-__all__ = ["Point", "Results", "Sharing", "Sweep", "load", "share", "share_game", "solve", "sweep"]
+__all__ = ["Point", "Results", "Sharing", "Sweep", "SweepPlan", "check_share", "load", "plan_sweep", "share",
+           "share_game", "solve", "sweep"]

@@ -9,16 +9,34 @@ written), 3 infeasible model (the conflicting requirements are named), 70 intern
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
 import re
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
 
-from .reports.outdir import OutputError, check_output
-from .io.problems import InputError
+from .analyses.game import CoalitionUnsolved
 from .analyses.sharing import RULES
+from .analyses.sweeps import SchedulerError, connect
+from .api import check_share, plan_sweep, share_game
+from .api import share as share_data
+from .api import solve as solve_data
+from .api import sweep as sweep_data
+from .common.progress import enable, step
+from .common.signals import Terminated, install
+from .io.problems import InputError
+from .io.runspec import load_run
+from .io.template import write_template
+from .reports import write_results, write_share, write_sweep
+from .reports.common import solver_line
+from .reports.outdir import OutputError, check_output
+from .solver.exposure import exposure_warnings
+from .solver.highs import gap_words
+from .solver.pipeline import Infeasible, NoSolution
 
 EXIT_NO_SOLUTION, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL = 1, 2, 3, 70
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -38,8 +56,6 @@ def guarded(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from .solver.pipeline import Infeasible, NoSolution
-        from .common.signals import Terminated
 
         try:
             return command(*args, **kwargs)
@@ -95,7 +111,6 @@ def _source(source: str | None) -> str:
 
 def _load_run(source: str | None):
     """Workbook or run specification -> (RunSpec, ModelData), warnings printed; InputError on bad input."""
-    from .io.runspec import load_run
 
     spec, data = load_run(_source(source))
     for w in data.warnings:
@@ -165,8 +180,6 @@ report it); 130 Ctrl-C; 143 SIGTERM. No results folder is written unless the wor
 @click.version_option(package_name="stockpile")
 def main() -> None:
     """Size strategic stockpiles of critical minerals (Pyomo + HiGHS)."""
-    from .common.progress import enable
-    from .common.signals import install
 
     install()  # SIGTERM cleans up like Ctrl-C
     enable()  # long work says what it is doing, on stderr
@@ -197,12 +210,6 @@ OVERWRITE = click.option("--overwrite", is_flag=True,
 def solve(source: str | None, out: str | None, overwrite: bool, write_model: str | None,
           workers: int | None) -> None:
     """Size national and joint stockpiles; write the results folder and print coverage."""
-    import time
-
-    from .api import solve as solve_data
-    from .solver.highs import gap_words
-    from .reports import write_results
-    from .reports.common import solver_line
 
     t0 = time.perf_counter()
     spec, data = _load_run(source)
@@ -244,7 +251,6 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
 def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None, workers: int,
           game_file) -> None:
     """Coalition game and cost-sharing comparison for the joint stockpile."""
-    from .reports import write_share
 
     if game_file:
         sharing, folder = _share_from_file(source, game_file, out, overwrite, rules, reference)
@@ -259,7 +265,6 @@ def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap:
 
 
 def _share_from_file(source, game_file, out, overwrite, rules, reference):
-    from .api import share_game
 
     spec, data = _load_run(source) if source else (None, None)
     folder = _output(out, Path("results") / f"{Path(game_file).stem}-share", overwrite)
@@ -270,44 +275,28 @@ def _share_from_file(source, game_file, out, overwrite, rules, reference):
 
 
 def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, workers):
-    from .api import sharing_of
-    from .analyses.game import CoalitionUnsolved, check_players, play
-
     spec, data = _load_run(source)
     if mip_rel_gap is not None:
         data = data.with_settings(mip_rel_gap=mip_rel_gap)
-    check_players(data)
-    _check_reference(data, rules, reference)
+    try:
+        check_share(data, rules, reference)
+    except ValueError as err:
+        raise Stop(str(err)) from None
     folder = _output(out, Path("results") / f"{spec.name}-share", overwrite)
     try:
-        game = play(data, progress=_coalition_progress(), workers=workers)
+        return share_data(data, rules, reference, progress=_coalition_progress(), workers=workers), folder
     except CoalitionUnsolved as err:
         raise Stop(f"{err}; nothing was written", EXIT_NO_SOLUTION) from None
-    return sharing_of(data, game, rules, reference), folder
 
 
 def _coalition_progress():
     """A line per coalition on stderr, with the time left at the pace so far (never a carriage-return frame)."""
-    import time
-
-    from .common.progress import step
-
     t0 = time.perf_counter()
 
     def report(done: int, total: int, name: str) -> None:
         pace = (time.perf_counter() - t0) / done
         step(f"coalition {done}/{total} {name} solved; ~{pace * (total - done):.0f} s left at this pace")
     return report
-
-
-def _check_reference(data, rules: list[str], reference: str) -> None:
-    """Before the work: `optimised` cannot stay close to a proportional rule whose weights are all 0."""
-    from .analyses.sharing import weights
-
-    w = weights(data, data.eligible_members())
-    if "optimised" in rules and reference in w and sum(w[reference].values()) <= 0:
-        raise Stop(f"--reference {reference}: every eligible party's {reference} weight is 0, so the rule has "
-                   "nothing to split by; choose another reference")
 
 
 @main.command()
@@ -326,35 +315,27 @@ def _check_reference(data, rules: list[str], reference: str) -> None:
 @guarded
 def sweep(source, varies, tornado, out, overwrite, workers, scheduler) -> None:
     """Sensitivity sweep over --vary values (full grid) or a --tornado, re-solving one model per worker."""
-    from .api import sweep_of
-    from .reports import write_sweep
-    from .io.runspec import load_book
-    from .analyses.sweeps import SchedulerError, connect, plan_points, run_sweep
-    from .io.validate import build_model_data
-
-    spec, book = load_book(_source(source))
-    for w in build_model_data(book).warnings:  # the base case must be valid before any point is tried
-        click.echo(w, err=True)
-    varies = varies or tuple(spec.options.get("sweep", {}).get("vary", ()))
-    if not varies and not tornado:
-        raise Stop("give at least one --vary SHEET.ROW.COLUMN=VALUES or --tornado LO:HI")
     try:
-        points, labels = plan_points(book, varies, tornado)
+        plan = plan_sweep(_source(source), varies, tornado)
     except ValueError as err:
         raise Stop(str(err)) from None
-    folder = _output(out, Path("results") / f"{spec.name}-sweep", overwrite)
+    for w in plan.warnings:
+        click.echo(w, err=True)
+    folder = _output(out, Path("results") / f"{plan.name}-sweep", overwrite)
     try:
         client = connect(scheduler) if scheduler else None
     except SchedulerError as err:
         raise Stop(str(err)) from None
     workers = workers or os.cpu_count() or 1
-    click.echo(f"{len(points)} points" + (f" on {scheduler}" if scheduler else f", {workers} worker(s)"), err=True)
+    click.echo(f"{len(plan.points)} points" + (f" on {scheduler}" if scheduler else f", {workers} worker(s)"),
+               err=True)
     try:
-        run = run_sweep(book, points, workers=workers, client=client)
+        result = sweep_data(plan, workers=workers, scheduler=client, progress=True)
     finally:
         if client is not None:
             client.close()
-    for note in write_sweep(folder, spec.name, sweep_of(run, labels, bool(tornado)), overwrite):
+    run = result.run
+    for note in write_sweep(folder, plan.name, result, overwrite):
         click.echo(f"warning: {note}", err=True)
     if run.partial:
         click.echo(f"warning: PARTIAL sweep: {run.done} of {run.total} points finished", err=True)
@@ -373,7 +354,6 @@ def sweep(source, varies, tornado, out, overwrite, workers, scheduler) -> None:
 @guarded
 def validate(source: str) -> None:
     """Check a workbook (xlsx or CSV folder) or run specification; list every problem at once."""
-    from .solver.exposure import exposure_warnings
 
     _, data = _load_run(source)
     for w in exposure_warnings(data):
@@ -391,7 +371,6 @@ def validate(source: str) -> None:
 @guarded
 def template(out: str) -> None:
     """Write an empty, documented workbook to OUT (.xlsx)."""
-    from .io.template import write_template
 
     path = Path(out)
     if path.exists():
@@ -408,8 +387,6 @@ def run() -> None:
     """The `stockpile` command: main(), then leave without tearing the interpreter down when nothing is
     left to wait for (freeing every module and model took ~0.4 s after the folder was written and
     closed). Any thread or worker process still alive gets the normal exit, which waits for it."""
-    import multiprocessing
-    import threading
 
     try:
         main()

@@ -6,7 +6,6 @@ import pandas as pd
 from click.testing import CliRunner
 
 from stockpile.cli import main
-
 from stockpile.io.validate import build_model_data
 from stockpile.io.workbook import book_from_frames
 

@@ -11,8 +11,8 @@ import pytest
 import stockpile
 from stockpile.io import schema
 from stockpile.model import build_model, coefficients, structure_key
-from stockpile.model.sets import build_sets
 from stockpile.model.scenario_tree import build_tree
+from stockpile.model.sets import build_sets
 
 from .helpers import data_of, two_parties
 
@@ -199,8 +199,8 @@ def test_resolver_rebuilds_only_for_structure_and_matches_a_fresh_build():
 def test_objective_is_the_sum_of_the_cost_terms():
     import pyomo.environ as pyo
 
-    from stockpile.solver.highs import solve_direct
     from stockpile.model import cost_table
+    from stockpile.solver.highs import solve_direct
 
     data = data_of(base_frames())
     model = build_model(data)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from stockpile.solver import decompose
-from stockpile.solver.pipeline import _monolithic, run
 from stockpile.io.validate import build_model_data
 from stockpile.io.workbook import book_from_frames
+from stockpile.solver import decompose
+from stockpile.solver.pipeline import _monolithic, run
 
 from .helpers import data_of
 from .test_decompose import _same, two_minerals

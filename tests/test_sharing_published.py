@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from stockpile.analyses.game import Game, coalition_name, game_from_values
-from stockpile.solver.highs import SolverFacts
 from stockpile.analyses.sharing import (
     allocate,
     equal_saving,
@@ -24,6 +23,7 @@ from stockpile.analyses.sharing import (
     unusable_rules,
 )
 from stockpile.analyses.verdicts import BLOCKED, IN_CORE, UNDETERMINED, core_existence, excess_intervals, rule_verdict
+from stockpile.solver.highs import SolverFacts
 
 from .helpers import run_cli, two_parties, write_xlsx
 

@@ -88,8 +88,8 @@ def _workers(proc, n: int) -> list:
 def test_two_run_specifications_on_one_dask_cluster_get_their_own_numbers(tmp_path):
     from distributed import LocalCluster
 
-    from stockpile.io.runspec import load_book
     from stockpile.analyses.sweeps import grid_points, parse_vary, run_sweep, sweep_table
+    from stockpile.io.runspec import load_book
 
     write_xlsx(tiny(), tmp_path / "tiny.xlsx")
     books = []

@@ -10,10 +10,11 @@ import highspy
 import pandas as pd
 import pytest
 
-from stockpile.solver.pipeline import run
 from stockpile.io.validate import load
+from stockpile.solver.pipeline import run
 
-from .helpers import run_cli as invoke, tiny, write_xlsx
+from .helpers import run_cli as invoke
+from .helpers import tiny, write_xlsx
 
 FILES = {"summary.md", "results.xlsx", "solver.json", "coverage.csv", "stock.csv", "release_rules.csv",
          "scenario_outcomes.csv", "scenarios.csv", "survival.csv", "costs.csv", "coverage.png", "shortfall_paths.png",
@@ -277,6 +278,7 @@ def test_solve_says_what_pooling_saves():
     # two_parties: A and B hit apart (p = 0.4 each), 1 t/month for 3 months. One pool of 3 t serves both:
     # 3 x $10 = $30/yr; on their own each holds 3 t: 6 x $10 = $60/yr. Pooling saves $30/yr, exactly.
     import stockpile
+
     from .helpers import data_of, two_parties
 
     res = stockpile.solve(data_of(two_parties()))

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from stockpile.model import build_model
-from stockpile.solver.results import extract
-from stockpile.solver.highs import solve_direct, solve_model
 from stockpile.io.validate import build_model_data
 from stockpile.io.workbook import book_from_frames
+from stockpile.model import build_model
+from stockpile.solver.highs import solve_direct, solve_model
+from stockpile.solver.results import extract
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from synthetic import synthetic  # noqa: E402

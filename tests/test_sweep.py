@@ -10,7 +10,8 @@ import pytest
 from stockpile.analyses.sweeps import PointSolver, grid_points, parse_vary, run_sweep, sweep_table
 from stockpile.io.workbook import book_from_frames
 
-from .helpers import run_cli as invoke, tiny, write_xlsx
+from .helpers import run_cli as invoke
+from .helpers import tiny, write_xlsx
 
 TIMING = ["highs_s", "seconds", "rebuilt"]
 

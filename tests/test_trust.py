@@ -13,8 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-
-from .helpers import run_cli as invoke, tiny, two_parties, write_xlsx
+from .helpers import run_cli as invoke
+from .helpers import tiny, two_parties, write_xlsx
 
 EVENTS_NONE = pd.DataFrame({"scenario": [], "supplier": [], "minerals": [], "targets": [], "start_month": [],
                             "duration_months": [], "cut": []})
@@ -87,8 +87,8 @@ def test_output_location_is_checked_before_any_solving(tmp_path, tiny_xlsx, monk
     def no_solve(*args, **kwargs):
         raise AssertionError("solved before the output location was checked")
 
-    monkeypatch.setattr("stockpile.solver.pipeline.run", no_solve)
-    monkeypatch.setattr("stockpile.analyses.game.play", no_solve)
+    monkeypatch.setattr("stockpile.api.run", no_solve)
+    monkeypatch.setattr("stockpile.api.play", no_solve)
     blocker = tmp_path / "a_file"
     blocker.write_text("x")
     assert_clean_failure(invoke("solve", tiny_xlsx, "-o", blocker), 2, "is an existing file")
@@ -105,7 +105,7 @@ def test_unwritable_location_is_refused_before_solving(tmp_path, tiny_xlsx, monk
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr("stockpile.reports.outdir.tempfile.mkdtemp", denied)
-    monkeypatch.setattr("stockpile.solver.pipeline.run", lambda *a, **k: pytest.fail("solved first"))
+    monkeypatch.setattr("stockpile.api.run", lambda *a, **k: pytest.fail("solved first"))
     assert_clean_failure(invoke("solve", tiny_xlsx, "-o", tmp_path / "res"), 2,
                          f"{tmp_path} is not writable (Permission denied)")
 
@@ -126,7 +126,7 @@ def test_ctrl_c_in_share_writes_nothing(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("stockpile.analyses.game.play", interrupted)
+    monkeypatch.setattr("stockpile.api.play", interrupted)
     assert_clean_failure(invoke("share", two, "-o", tmp_path / "sh"), 130, "interrupted (Ctrl-C)")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["two.xlsx"]
 
@@ -158,8 +158,8 @@ def test_results_record_the_run_specification(tmp_path, tiny_xlsx):
 
 
 def test_two_run_specs_on_one_workbook_never_share_a_cached_model(tmp_path, tiny_xlsx):
-    from stockpile.io.runspec import load_book
     from stockpile.analyses.sweeps import grid_points, parse_vary, solve_chunk
+    from stockpile.io.runspec import load_book
 
     # same file, different cells: the first lot 1 t (gap 3 t -> 3 t, $30), the second lot 2 t (4 t, $40)
     specs = []
@@ -352,8 +352,8 @@ def test_tiny_time_limits_end_in_the_right_advice(tmp_path, tiny_xlsx):
 
 
 def test_no_solution_that_is_not_a_time_limit_gives_other_advice():
-    from stockpile.solver.pipeline import advice
     from stockpile.solver.highs import SolverFacts
+    from stockpile.solver.pipeline import advice
 
     facts = SolverFacts("error", "kSolveError", False, None, None, None, 1e-4, 600)
     assert "raise time_limit_s" not in advice(facts) and "extreme magnitudes" in advice(facts)
@@ -363,7 +363,7 @@ def test_a_bug_is_reported_as_one_without_a_traceback(tmp_path, tiny_xlsx, monke
     def broken(*args, **kwargs):
         raise TypeError("unsupported operand")
 
-    monkeypatch.setattr("stockpile.solver.pipeline.run", broken)
+    monkeypatch.setattr("stockpile.api.run", broken)
     result = invoke("solve", tiny_xlsx, "-o", tmp_path / "res")
     assert result.exit_code == 70
     assert "internal error (TypeError: unsupported operand)" in result.output and "Traceback" not in result.output

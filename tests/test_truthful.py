@@ -8,12 +8,18 @@ import os
 import pandas as pd
 import pytest
 
-from stockpile.solver.highs import SolverFacts
 from stockpile.reports.common import solver_line
-from stockpile.reports.solve import (_family_rule, largest_purchase_sentence, release_rules_in_words,
-                                     thrift_sentence, uncertainty_section)
+from stockpile.reports.solve import (
+    _family_rule,
+    largest_purchase_sentence,
+    release_rules_in_words,
+    thrift_sentence,
+    uncertainty_section,
+)
+from stockpile.solver.highs import SolverFacts
 
-from .helpers import data_of, run_cli as invoke, tiny, two_parties, write_xlsx
+from .helpers import data_of, tiny, two_parties, write_xlsx
+from .helpers import run_cli as invoke
 
 DEFAULT_GAP = pd.DataFrame({"key": ["horizon_months", "time_limit_s"], "value": [6, 60]})  # mip_rel_gap 1e-6
 

@@ -8,10 +8,17 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 
 import pandas as pd
+
 from ..io.data import ModelData
-from ..solver.results import Results
+from ..io.problems import InputError, Problem
+from ..io.validate import parse_number
+from ..io.workbook import read_csv_sheet
 from ..model.scenario_tree import build_tree
+from ..solver.decompose import restrict_tree
 from ..solver.highs import SolverFacts
+from ..solver.pipeline import Infeasible, NoSolution, run
+from ..solver.results import Results
+from .sweeps import process_pool
 
 Coalition = frozenset[str]
 
@@ -73,7 +80,6 @@ def game_from_values(values: dict[str, float]) -> Game:
 def check_players(data: ModelData) -> list[str]:
     """The game's players (the parties that may join the pool), or an InputError naming the parties sheet:
     a cost can be shared only among two or more."""
-    from ..io.problems import InputError, Problem
 
     players = data.eligible_members()
     if len(players) < 2:
@@ -95,7 +101,6 @@ def play(data: ModelData, threads: int | None = None, progress=None, workers: in
     order = all_coalitions(players)
     jobs = [(game_data, tree, c) for c in order]
     if workers > 1:
-        from .sweeps import process_pool
 
         with process_pool(workers) as pool:
             results = _collect(pool.map(_coalition, *zip(*jobs, strict=True)), order, players, progress)
@@ -107,8 +112,6 @@ def play(data: ModelData, threads: int | None = None, progress=None, workers: in
 
 def _coalition(game_data: ModelData, tree, coalition: frozenset[str]) -> Results:
     """One coalition's optimum: its parties only, every one in the pool, the full tree restricted to it."""
-    from ..solver.decompose import restrict_tree
-    from ..solver.pipeline import Infeasible, NoSolution, run
 
     data = game_data.only_parties(sorted(coalition)).with_parties(**{p: {"joint_member": "yes"} for p in coalition})
     data = with_cap_shares(data, game_data, coalition)
@@ -156,7 +159,6 @@ def game_from_file(path, data: ModelData | None = None) -> Game:
     """Coalition costs from a CSV file (coalitions.csv as `stockpile share` writes it: `coalition` with
     members joined by '+', `cost_usd_per_yr`, optional `best_bound_usd_per_yr` and `status`); every
     problem at once as an InputError naming the row and column."""
-    from ..io.problems import InputError, Problem
 
     rows, problems = _game_rows(path)
     shown = str(path)
@@ -187,9 +189,6 @@ def game_from_file(path, data: ModelData | None = None) -> Game:
 def _game_rows(path):
     from pathlib import Path
 
-    from ..io.problems import InputError, Problem
-    from ..io.workbook import read_csv_sheet
-
     f = Path(path)
     if not f.is_file():
         raise InputError([Problem(str(f), None, None, None, "a CSV file of coalition costs", "no such file")])
@@ -204,7 +203,6 @@ def _game_rows(path):
 
 def _parse_game_row(cells):
     """((members, cost, bound, status), None) or (None, (column, expected, found))."""
-    from ..io.validate import parse_number
 
     text = str(cells.get("coalition") or "").strip()
     parts = [p.strip() for p in text.split("+")]
@@ -221,7 +219,6 @@ def _parse_game_row(cells):
 
 
 def _completeness(shown: str, players: list[str], value: dict, data: ModelData | None) -> list:
-    from ..io.problems import Problem
 
     out = []
     if not value:  # no usable row: each bad row is reported already

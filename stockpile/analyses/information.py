@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..io.data import ModelData, Scenario
 from ..common.progress import step
-from ..solver.results import Results
+from ..io.data import ModelData, Scenario
 from ..model.scenario_tree import build_tree
+from ..solver.pipeline import run
+from ..solver.results import Results
 
 
 def has_branches(data: ModelData) -> bool:
@@ -20,7 +21,6 @@ def value_of_information(data: ModelData, res: Results, workers: int = 1) -> dic
     future from month 1 (same stock for all branches); vss = EEV - RP: the plan made for each scenario's
     expected duration, run under the real uncertainty, minus the stochastic optimum. Precisions: the
     solves' gaps summed."""
-    from ..solver.pipeline import run
 
     rp = res.facts
     step("value of information 1/3: releases that know each branch's future (EVPI)")
@@ -40,7 +40,6 @@ def value_of_information(data: ModelData, res: Results, workers: int = 1) -> dic
 def pooling_saving(data: ModelData, res: Results, workers: int = 1) -> dict[str, float] | None:
     """What the joint pool saves: the optimum with every party on its own (joint_member no) minus this
     one, with its precision (both gaps); None when no party may join the pool."""
-    from ..solver.pipeline import run
 
     if not data.eligible_members():
         return None

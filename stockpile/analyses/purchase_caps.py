@@ -7,14 +7,13 @@ from dataclasses import replace
 
 import pandas as pd
 
+from ..common.progress import step
 from ..io.data import ModelData
+from ..model.scenario_tree import build_tree
 from ..solver.decompose import only_mineral, solve_subproblem, with_dominant_membership
 from ..solver.highs import thread_map
-from ..model import JOINT
-from ..common.progress import step
-from ..model.sets import entitlements
+from ..solver.pipeline import run
 from ..solver.results import Results
-from ..model.scenario_tree import build_tree
 
 TOL = 1e-6
 CAP_COLUMNS = ["mineral", "cap_t_per_yr", "binding_years", "cap_cost_usd_per_yr", "cost_precision_usd_per_yr"]
@@ -64,7 +63,6 @@ def _one_cap(data: ModelData, res: Results, mineral: str) -> tuple[str, float, f
 
 
 def _all_caps(data: ModelData, res: Results, minerals: list[str], workers: int) -> tuple[str, float, float]:
-    from ..solver.pipeline import run
 
     free = run(without_caps(data, minerals), warnings=False, detail=False, workers=workers).facts
     return "+".join(minerals), *_difference(res.facts, free)
@@ -74,37 +72,3 @@ def _difference(capped, free) -> tuple[float, float]:
     """Incumbents' difference, and how far the true difference may lie from it (both gaps)."""
     return (capped.objective_usd_per_yr - free.objective_usd_per_yr,
             capped.gap_usd_per_yr + free.gap_usd_per_yr)
-
-
-def binding_budgets(data: ModelData, res: Results) -> list[str]:
-    """One line per budget that the purchases reach (one-off and annual)."""
-    stock, acq = res["stock"], res["acquisition"]
-    out = []
-    if data.settings.budget_usd is not None and stock.acquisition_usd.sum() >= data.settings.budget_usd * (1 - TOL):
-        out.append(f"the total one-off budget (settings budget_usd, ${data.settings.budget_usd:,.0f})")
-    for p, party in data.parties.items():
-        own = stock[stock.holder == p].acquisition_usd.sum()
-        if party.budget_usd is not None and own >= party.budget_usd * (1 - TOL):
-            out.append(f"{p}'s one-off budget (budget_usd, ${party.budget_usd:,.0f})")
-    spend = annual_spend(data, acq)
-    for (holder, year), usd in spend.items():
-        cap = data.settings.budget_usd_per_yr if holder == "*" else data.parties[holder].budget_usd_per_yr
-        if cap is not None and usd >= cap * (1 - TOL):
-            who = "all holders'" if holder == "*" else f"{holder}'s"
-            out.append(f"{who} annual budget in build year {year} (${cap:,.0f}/yr)")
-    return out
-
-
-def annual_spend(data: ModelData, acq: pd.DataFrame) -> dict[tuple[str, int], float]:
-    """(party or '*', year) -> USD of purchases charged to it that year (the pool's by claim share)."""
-    claim = entitlements(data, data.eligible_members(), list(data.minerals))
-    out: dict[tuple[str, int], float] = {}
-    for row in acq.itertuples():
-        out[("*", row.year)] = out.get(("*", row.year), 0.0) + row.usd
-        if row.holder == JOINT:
-            for p in data.eligible_members():
-                share = claim.get((p, row.mineral), 0.0)
-                out[(p, row.year)] = out.get((p, row.year), 0.0) + share * row.usd
-        else:
-            out[(row.holder, row.year)] = out.get((row.holder, row.year), 0.0) + row.usd
-    return out

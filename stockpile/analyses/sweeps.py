@@ -9,23 +9,26 @@ it rebuilds only when the structure changes.
 from __future__ import annotations
 
 import itertools
-from collections import Counter
-import threading
-from contextlib import contextmanager
+import multiprocessing
 import sys
+import threading
 import time
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ..io.problems import InputError
-from ..solver.resolver import Resolver
 from ..common.progress import step
-from ..common.signals import Terminated
-from ..io.validate import build_model_data, parse_number
-from ..io.workbook import RawBook, matching_rows, parse_path, row_id, with_changes
-
+from ..common.signals import Terminated, ignore_interrupts_in_worker
+from ..io.problems import InputError
+from ..io.validate import build_model_data
+from ..io.workbook import RawBook, matching_rows, parse_number, parse_path, row_id, with_changes
+from ..solver.conflicts import conflicts
+from ..solver.decompose import why_not_separable
+from ..solver.pipeline import Infeasible, NoSolution, run
+from ..solver.resolver import Resolver
 
 # ---- grammar: SHEET.ROW.COLUMN=LO:HI:STEP | =A,B,C | =xLO:HI:STEP | =xA,B ------------------------
 
@@ -210,13 +213,10 @@ class PointSolver:
                  "stock_t": r.national_t + r.joint_t, "national_t": r.national_t, "joint_t": r.joint_t}
                 for r in res["coverage"].itertuples()]
 
-
     def _solve(self, data):
         """(Results or None, facts, built anew?): by mineral where the model separates (pipeline.run, exact
         and fast; every point builds its small models), else one model re-solved while its structure
         stays the same (Resolver)."""
-        from ..solver.decompose import why_not_separable
-        from ..solver.pipeline import Infeasible, NoSolution, run
 
         if why_not_separable(data) is None:
             try:
@@ -231,7 +231,6 @@ class PointSolver:
 
 def _unsolved_message(data, facts) -> str:
     """Why a point has no answer: the conflicting requirements when it is infeasible, else HiGHS's word."""
-    from ..solver.conflicts import conflicts
 
     if facts.status == "infeasible":
         reasons = conflicts(data)
@@ -346,10 +345,7 @@ def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: s
 def process_pool(workers: int):
     """Local worker processes (spawned: HiGHS keeps threads, and forking a process with threads is
     unsafe), one HiGHS thread each; on Ctrl-C, SIGTERM or a failure none outlives the caller."""
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-
-    from ..common.signals import ignore_interrupts_in_worker
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=ignore_interrupts_in_worker)
@@ -362,10 +358,7 @@ def process_pool(workers: int):
 
 
 def _run_processes(base, chunks, workers, take) -> None:
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from ..common.signals import ignore_interrupts_in_worker
 
     # spawn: HiGHS keeps threads, and forking a process with threads is unsafe
     ctx = multiprocessing.get_context("spawn")

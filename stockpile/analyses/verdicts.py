@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .game import Coalition, Game, coalition_name
-from .sharing import allocate, least_core_slack, tolerance
+from .sharing import RULES, allocate, least_core_slack, tolerance
 
 IN_CORE, BLOCKED, UNDETERMINED = "in the core (proved)", "blocked (proved)", "undetermined at this gap"
 
@@ -67,7 +67,6 @@ def rule_verdict(game: Game, x: dict[str, float]) -> tuple[str, list[tuple[Coali
 
 def compare(game: Game, data, rules=None, reference: str = "shapley") -> dict[str, pd.DataFrame]:
     """sharing.csv (rule x party) and core_check.csv (rule x coalition); every rule by default."""
-    from .sharing import RULES
 
     allocations = allocate(game, data, RULES if rules is None else rules, reference)
     own = {}

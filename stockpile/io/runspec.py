@@ -20,8 +20,8 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .data import ModelData
 from ..common.paths import resolved, why_missing
+from .data import ModelData
 from .problems import InputError, Problem
 from .schema import SETTINGS
 from .validate import _closest, build_model_data

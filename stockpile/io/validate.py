@@ -3,6 +3,7 @@ InputError listing every problem (file, sheet, row, column, expected, found)."""
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 from collections import defaultdict
@@ -13,7 +14,7 @@ from .data import Demand, Event, Mineral, ModelData, Party, ReleaseOption, Scena
 from .problems import InputError, Problem
 from .schema import SETTINGS, SHEETS, Column
 from .suspicious import row_of, warn_suspicious
-from .workbook import Cell, RawBook
+from .workbook import Cell, RawBook, parse_number, read_book
 
 TOL = 1e-9
 MAX_MAGNITUDE = 1e12  # no tonnage, price or cost is larger; a larger cell is a typo (or units of the wrong size)
@@ -124,7 +125,6 @@ def _hint(raw: Cell, col: Column) -> str:
 
 def _closest(name: str, known) -> str:
     """' (did you mean 'x'?)' for a near miss, else ''."""
-    import difflib
 
     match = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
     if not match:
@@ -136,17 +136,6 @@ def _text(raw: Cell) -> str:
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     return str(raw)
-
-
-def parse_number(raw: Cell) -> float | None:
-    """A cell as a finite number, or None (text, blank, inf, nan)."""
-    if isinstance(raw, float):
-        return raw
-    try:
-        value = float(str(raw).replace("_", ""))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _show(x: float) -> str:
@@ -505,6 +494,4 @@ def _tiers(ck: _Checker, minerals: dict) -> dict[str, tuple[Tier, ...]]:
 
 def load(path) -> ModelData:
     """Read and validate a workbook: the one entry point for the rest of the package."""
-    from .workbook import read_book
-
     return build_model_data(read_book(path))

@@ -65,6 +65,17 @@ def _cell(value: object) -> Cell:
     return text or None
 
 
+def parse_number(raw: Cell) -> float | None:
+    """A cell as a finite number, or None (text, blank, inf, nan)."""
+    if isinstance(raw, float):
+        return raw
+    try:
+        value = float(str(raw).replace("_", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def _sheet_from_frame(name: str, frame: pd.DataFrame) -> RawSheet:
     # header is row 1, so the first data row is row 2
     return _sheet(name, list(frame.columns), enumerate(frame.itertuples(index=False, name=None), start=2))
@@ -263,8 +274,6 @@ def set_value(book: RawBook, path: str, value: Cell) -> None:
 
 def scale_value(book: RawBook, path: str, factor: float) -> None:
     """Multiply the number in every cell a path names (a sweep's =xLO:HI:STEP)."""
-    from .validate import parse_number
-
     column = parse_path(path)[2]
     for _, cells in matching_rows(book, path):
         cells[column] = parse_number(cells.get(column)) * factor

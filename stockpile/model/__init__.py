@@ -16,9 +16,9 @@ from pyomo.core.util import quicksum
 
 from ..io import schema
 from ..io.data import ModelData
-from .scenario_tree import ScenarioTree, build_tree
 from . import joint_pool, national_stock, policy, purchases, release, release_capacity, replenishment, shortage
 from .core import JOINT, KINDS, MARKET, Context, CostTerm
+from .scenario_tree import ScenarioTree, build_tree
 from .sets import SparseSets, build_sets
 
 # order matters only where a block uses another's variables (shortage balances releases and draws)

@@ -17,6 +17,7 @@ from .scenario_tree import ScenarioTree
 from .sets import SparseSets
 
 JOINT = "JOINT"  # the holder of the joint pool in cost terms and tables (party ids are never JOINT)
+TOTAL = "*"  # the key of a budget on all holders together (party ids are never "*")
 MARKET = "MARKET"  # the holder of costs all buyers of a mineral cause together (the purchase price uplift)
 KINDS = ("holding", "fixed", "shortage", "replenishment")  # the columns of party_costs.csv
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from .core import JOINT, Context
 from .buildup import add_purchases, held
+from .core import JOINT, Context
 from .holdings import add_holdings, fix_first_stage, release_capacity
 
 
@@ -92,4 +92,4 @@ def _allocation(ctx: Context) -> None:
         m.Entitlement = pyo.Constraint(
             m.LEAF_PARTY_MINERALS,
             rule=lambda _, li, p, mi: quicksum(q[n, p, mi] for n in sets.leaf_draw_party[li, p, mi])
-            <= sets.entitlement[p, mi] * stock_at[year(li), mi])
+            <= sets.claim[p, mi] * stock_at[year(li), mi])

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from .core import Context
 from .buildup import add_purchases, held
+from .core import Context
 from .holdings import add_holdings, fix_first_stage, release_capacity
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from .core import Context
-
-TOTAL = "*"  # BudgetMusd's index for the total budget (party ids are never "*")
+from .core import TOTAL, Context
 
 
 def budget_parties(data, sets) -> list[str]:

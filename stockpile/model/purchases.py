@@ -8,11 +8,10 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from .core import MARKET, TOTAL, Context
 from .scenario_tree import payment_weights
-from .core import MARKET, Context
 
 UPLIFT_SEGMENTS = 10  # chords of the quadratic uplift: exact at 11 points, at most 1/400 of it too high between
-TOTAL = "*"  # AnnualBudgetMusd's index for the all-holders budget
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:
@@ -100,7 +99,7 @@ def _annual_budgets(ctx: Context) -> None:
 
     def spend(y, p):
         own = [price[k[1]] * v for (yy, k), v in national.items() if yy == y and (p == TOTAL or k[0] == p)]
-        share = {mi: 1.0 if p == TOTAL else sets.entitlement.get((p, mi), 0.0) for mi in sets.joint_minerals}
+        share = {mi: 1.0 if p == TOTAL else sets.claim.get((p, mi), 0.0) for mi in sets.joint_minerals}
         pool = [share[mi] * price[mi] * v for (yy, mi), v in joint.items() if yy == y and share[mi] > 0]
         return own + pool
 

@@ -31,7 +31,7 @@ class SparseSets:
     leaf_release: dict[tuple[int, str, str], list[str]] = field(default_factory=dict)  # (leaf, p, m) -> nodes
     leaf_draw: dict[tuple[int, str], list[tuple[str, str]]] = field(default_factory=dict)  # (leaf, m) -> (node, p)
     leaf_draw_party: dict[tuple[int, str, str], list[str]] = field(default_factory=dict)
-    entitlement: dict[tuple[str, str], float] = field(default_factory=dict)  # (p, m) -> share of pool
+    claim: dict[tuple[str, str], float] = field(default_factory=dict)  # (p, m) -> share of the pool (claim_shares)
 
     def nodes_of(self, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str], list[str]]:
         """(party, mineral) -> its nodes among `keys` ((node, party, mineral) triples)."""
@@ -55,7 +55,7 @@ def build_sets(data: ModelData, tree: ScenarioTree) -> SparseSets:
     sets = SparseSets(stock_pairs, cap, lots_max, members, joint_minerals, cap_joint, joint_lots_max, gap_nodes,
                       gap_t, draws)
     _leaf_paths(sets, tree)
-    sets.entitlement = entitlements(data, members, joint_minerals)
+    sets.claim = claim_shares(data, members, joint_minerals)
     return sets
 
 
@@ -131,9 +131,10 @@ def _leaf_paths(sets: SparseSets, tree: ScenarioTree) -> None:
                     sets.leaf_draw_party.setdefault((li, p, m), []).append(node.id)
 
 
-def entitlements(data: ModelData, members: list[str], minerals: list[str]) -> dict[tuple[str, str], float]:
-    """Share of the pool of m each member may draw under `entitlement` allocation: the
-    party's entitlement_share where given, the rest split by coverage basis."""
+def claim_shares(data: ModelData, members: list[str], minerals: list[str]) -> dict[tuple[str, str], float]:
+    """A member's claim on the pool of m, the one definition: its entitlement_share where given, the rest split
+    by coverage basis. It is what the member may draw under `entitlement` allocation, the share of the pool
+    its coverage counts, and the share of the pool's purchases charged to its budgets."""
     out = {}
     given = {p: data.parties[p].entitlement_share for p in members if data.parties[p].entitlement_share is not None}
     rest = max(0.0, 1.0 - sum(given.values()))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from .scenario_tree import node_probability
 from .core import Context
+from .scenario_tree import node_probability
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:

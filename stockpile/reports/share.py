@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..analyses.game import coalition_name
-from .outdir import results_folder
-from .html import write_report
 from .common import _md, _usd, draw, plt, solver_line, warnings_section, write_tables
+from .html import write_report
+from .outdir import results_folder
 
 
 def write_share(out: str | Path, sharing, overwrite: bool = False) -> list[str]:

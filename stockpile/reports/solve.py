@@ -8,14 +8,26 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io.data import DAYS_PER_MONTH, ModelData
-from ..solver.highs import gap_words
 from ..analyses.information import has_branches
-from .outdir import results_folder
+from ..io.data import DAYS_PER_MONTH, ModelData
+from ..solver.budgets import binding_budgets
+from ..solver.highs import gap_words
 from ..solver.results import Results
+from .common import (
+    COLOURS,
+    _bar_chart,
+    _md,
+    _t,
+    _usd,
+    draw,
+    plt,
+    provenance,
+    solver_line,
+    warnings_section,
+    write_tables,
+)
 from .html import write_report
-from .common import (COLOURS, _bar_chart, _md, _t, _usd,
-                     draw, plt, provenance, solver_line, warnings_section, write_tables)
+from .outdir import results_folder
 
 JOGMEC_DAYS, KOMIR_DAYS = 60, 100
 
@@ -150,8 +162,6 @@ def uncertainty_section(facts, branched: bool) -> list[str]:
 
 def buying_section(data: ModelData, res: Results) -> list[str]:
     """Years to reach the recommended stock, the caps and budgets that bind, and what each cap costs."""
-    from ..analyses.purchase_caps import binding_budgets
-
     acq, caps = res["acquisition"], res.tables.get("purchase_caps", pd.DataFrame())
     if acq.empty:
         return ["Nothing new to buy."]
@@ -169,7 +179,7 @@ def buying_section(data: ModelData, res: Results) -> list[str]:
         cap = f" ({_t(row.cap_t_per_yr)} t/yr)" if pd.notna(row.cap_t_per_yr) else ""
         out.append(f"- The purchase cap on **{row.mineral}**{cap} binds in build year(s) {row.binding_years}; "
                    f"it {cost}.")
-    budgets = binding_budgets(data, res)
+    budgets = binding_budgets(data, res["stock"], res["acquisition"])
     out += [f"- Binds: {b}." for b in budgets]
     if caps.empty and not budgets:
         out.append("No purchase cap or budget binds.")

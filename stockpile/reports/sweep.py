@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .outdir import results_folder
-from .html import write_report
 from .common import COLOURS, MARKERS, _md, _usd, draw, plt, warnings_section, write_tables
+from .html import write_report
+from .outdir import results_folder
 
 
 def write_sweep(out: str | Path, name: str, sweep, overwrite: bool = False) -> list[str]:

@@ -23,6 +23,7 @@ import pyomo.environ as pyo
 from ..io.data import ModelData
 from .highs import SolverFacts, compile_model, loaded, new_highs, relative_gap, run_interruptibly
 
+
 def lot_groups(model: pyo.ConcreteModel, columns) -> tuple[list[list[int]], set[int]]:
     """Per mineral with a joint pool: the columns of the pool's lots and of its members' national lots
     (the holdings that can stand in for one another; a non-member's stock cannot); and the pool's columns."""

@@ -26,14 +26,14 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from ..common.progress import step
 from ..io.data import ModelData
+from ..model import JOINT, MARKET, build_model
+from ..model.scenario_tree import Node, ScenarioTree, build_tree
+from .aggregate_lots import solve_by_lots
 from .earliest_releases import earliest_releases
 from .highs import SolverFacts, pyomo_turn, relative_gap, thread_map
-from .aggregate_lots import solve_by_lots
-from ..common.progress import step
-from ..model import JOINT, MARKET, build_model
 from .results import Results, extract
-from ..model.scenario_tree import Node, ScenarioTree, build_tree
 
 FIRST_PASS_NODES = 200  # a subproblem not proved within this many B&B nodes gets leftover gap (deterministic)
 FIRST_PASS_GAP = 0.1  # x mip_rel_gap in the first pass: what finishes there leaves most of its share to the rest
@@ -199,32 +199,6 @@ def _bound(part) -> float:
     return bound if bound is not None and math.isfinite(bound) else 0.0
 
 
-def budgets_hold(data: ModelData, stock: pd.DataFrame, acquisition: pd.DataFrame | None = None) -> bool:
-    """Do the purchases of the decomposed optimum keep within every budget, one-off and annual? (If so it
-    is optimal for the coupled model too: it is the optimum of a relaxation and feasible.)"""
-    tol = 1e-6
-    total = stock.acquisition_usd.sum()
-    if data.settings.budget_usd is not None and total > data.settings.budget_usd * (1 + tol):
-        return False
-    by_party = stock[stock.holder != JOINT].groupby("holder").acquisition_usd.sum()
-    if not all(by_party.get(p, 0.0) <= party.budget_usd * (1 + tol) for p, party in data.parties.items()
-               if party.budget_usd is not None):
-        return False
-    return acquisition is None or _annual_budgets_hold(data, acquisition, tol)
-
-
-def _annual_budgets_hold(data: ModelData, acquisition: pd.DataFrame, tol: float) -> bool:
-    """Each build year's purchases within settings.budget_usd_per_yr, and each party's (its own plus
-    its claim share of the pool's) within its budget_usd_per_yr (formulation, "Annual_Budget")."""
-    from ..analyses.purchase_caps import annual_spend  # it builds on this module
-
-    for (holder, _year), usd in annual_spend(data, acquisition).items():
-        cap = data.settings.budget_usd_per_yr if holder == "*" else data.parties[holder].budget_usd_per_yr
-        if cap is not None and usd > cap * (1 + tol) + tol:
-            return False
-    return True
-
-
 def merge(data: ModelData, parts: list[Results]) -> Results:
     """One Results from the minerals' (tables concatenated or summed, facts summed)."""
     tables = {name: pd.concat([p.tables[name] for p in parts], ignore_index=True)
@@ -281,5 +255,5 @@ def _merge_facts(data: ModelData, facts: list[SolverFacts]) -> SolverFacts:
     return merged
 
 
-__all__ = ["budgets_hold", "merge", "solve_by_mineral", "why_not_separable",
+__all__ = ["merge", "solve_by_mineral", "why_not_separable",
            "with_dominant_membership"]

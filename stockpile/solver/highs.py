@@ -9,15 +9,15 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import highspy
-from highspy import _core
 import numpy as np
 import pyomo
 import pyomo.environ as pyo
 import scipy.sparse  # noqa: F401  imported here so a solve's hand-over time is not charged for it
+from highspy import _core
 from pyomo.common.tee import capture_output
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from ..io.data import ModelData
 

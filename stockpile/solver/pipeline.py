@@ -7,16 +7,17 @@ import time
 
 from pyomo.common.gc_manager import PauseGC
 
-from .exposure import exposure_warnings, zero_coverage_reasons
-from ..io.data import ModelData
 from ..common.progress import step
-from .earliest_releases import earliest_releases
-from .decompose import budgets_hold, merge, solve_by_mineral, why_not_separable, with_dominant_membership
-from .conflicts import conflicts
+from ..io.data import ModelData
 from ..model import build_model
 from ..model.scenario_tree import ScenarioTree
-from .results import Results, extract
+from .budgets import budgets_hold
+from .conflicts import conflicts
+from .decompose import merge, solve_by_mineral, why_not_separable, with_dominant_membership
+from .earliest_releases import earliest_releases
+from .exposure import exposure_warnings, zero_coverage_reasons
 from .highs import SolverFacts, solve_direct
+from .results import Results, extract
 
 
 class Infeasible(Exception):

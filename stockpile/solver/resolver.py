@@ -11,8 +11,8 @@ from pyomo.common.gc_manager import PauseGC
 
 from ..io.data import ModelData
 from ..model import build_model, structure_key, update_coefficients
-from .results import Results, extract
 from .highs import SolverFacts, make_solver, solve_model
+from .results import Results, extract
 
 
 class Resolver:

@@ -105,24 +105,8 @@ def _acquisition(data: ModelData, model) -> pd.DataFrame:
     return frame.sort_values(["year", "mineral", "holder"], ignore_index=True)
 
 
-def claim_shares(data: ModelData, sets, members: list[str]) -> dict[tuple[str, str], float]:
-    """A member's claim on the pool of m: its share of members' coverage basis
-    (its entitlement share under `entitlement` allocation)."""
-    out = {}
-    for m in sets.joint_minerals:
-        if data.settings.joint_allocation == "entitlement":
-            for p in members:
-                out[p, m] = sets.entitlement.get((p, m), 0.0)
-            continue
-        basis = {p: data.basis_t_per_month(p, m) for p in members if (p, m) in data.demand}
-        total = sum(basis.values())
-        for p, b in basis.items():
-            out[p, m] = b / total if total > 0 else 0.0
-    return out
-
-
 def _coverage(data, sets, stock, joint, members) -> pd.DataFrame:
-    claims = claim_shares(data, sets, members)
+    claims = sets.claim  # model.sets.claim_shares
     rows = []
     for p, m in data.pairs:
         basis = data.basis_t_per_month(p, m)
