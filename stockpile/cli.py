@@ -35,7 +35,7 @@ from .reports import write_results, write_share, write_sweep
 from .reports.common import solver_line
 from .reports.outdir import OutputError, check_output
 from .solver.exposure import exposure_warnings
-from .solver.highs import gap_words
+from .solver.facts import gap_words
 from .solver.pipeline import Infeasible, NoSolution
 
 EXIT_NO_SOLUTION, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL = 1, 2, 3, 70

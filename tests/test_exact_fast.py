@@ -12,7 +12,7 @@ import pytest
 
 from stockpile.io.validate import build_model_data
 from stockpile.io.workbook import book_from_frames
-from stockpile.solver import decompose
+from stockpile.solver import reuse
 from stockpile.solver.pipeline import _monolithic, run
 
 from .helpers import data_of
@@ -68,7 +68,7 @@ def test_threads_give_the_serial_answer_on_the_v01_workbook():
 
 
 def test_a_repeated_subproblem_is_reused_and_a_changed_one_is_not():
-    decompose._REUSE.clear()
+    reuse.forget()
     data = data_of(two_minerals())
     first = run(data, detail=False, independent=True)
     assert first.facts.reused_subproblems == 0

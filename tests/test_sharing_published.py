@@ -23,7 +23,7 @@ from stockpile.analyses.sharing import (
     unusable_rules,
 )
 from stockpile.analyses.verdicts import BLOCKED, IN_CORE, UNDETERMINED, core_existence, excess_intervals, rule_verdict
-from stockpile.solver.highs import SolverFacts
+from stockpile.solver.facts import SolverFacts
 
 from .helpers import run_cli, two_parties, write_xlsx
 

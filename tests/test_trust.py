@@ -352,7 +352,7 @@ def test_tiny_time_limits_end_in_the_right_advice(tmp_path, tiny_xlsx):
 
 
 def test_no_solution_that_is_not_a_time_limit_gives_other_advice():
-    from stockpile.solver.highs import SolverFacts
+    from stockpile.solver.facts import SolverFacts
     from stockpile.solver.pipeline import advice
 
     facts = SolverFacts("error", "kSolveError", False, None, None, None, 1e-4, 600)

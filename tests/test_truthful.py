@@ -16,7 +16,7 @@ from stockpile.reports.solve import (
     thrift_sentence,
     uncertainty_section,
 )
-from stockpile.solver.highs import SolverFacts
+from stockpile.solver.facts import SolverFacts
 
 from .helpers import data_of, tiny, two_parties, write_xlsx
 from .helpers import run_cli as invoke

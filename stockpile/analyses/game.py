@@ -15,7 +15,7 @@ from ..io.validate import parse_number
 from ..io.workbook import read_csv_sheet
 from ..model.scenario_tree import build_tree
 from ..solver.decompose import restrict_tree
-from ..solver.highs import SolverFacts
+from ..solver.facts import SolverFacts
 from ..solver.pipeline import Infeasible, NoSolution, run
 from ..solver.results import Results
 from .sweeps import process_pool

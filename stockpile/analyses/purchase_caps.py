@@ -11,9 +11,9 @@ from ..common.progress import step
 from ..io.data import ModelData
 from ..model.scenario_tree import build_tree
 from ..solver.decompose import only_mineral, solve_subproblem, with_dominant_membership
-from ..solver.highs import thread_map
 from ..solver.pipeline import run
 from ..solver.results import Results
+from ..solver.threads import thread_map
 
 TOL = 1e-6
 CAP_COLUMNS = ["mineral", "cap_t_per_yr", "binding_years", "cap_cost_usd_per_yr", "cost_precision_usd_per_yr"]

@@ -139,6 +139,12 @@ class ModelData:
     fixed_stock: dict = field(default_factory=dict)
 
     @property
+    def demanded_minerals(self) -> list[str]:
+        """Minerals some party consumes, in workbook order: the subproblems of a decomposed solve."""
+        demanded = {m for _, m in self.demand}
+        return [m for m in self.minerals if m in demanded]
+
+    @property
     def pairs(self) -> list[tuple[str, str]]:
         """(party, mineral) pairs with demand, in workbook order."""
         return list(self.demand)

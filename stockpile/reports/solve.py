@@ -11,7 +11,7 @@ import pandas as pd
 from ..analyses.information import has_branches
 from ..io.data import DAYS_PER_MONTH, ModelData
 from ..solver.budgets import binding_budgets
-from ..solver.highs import gap_words
+from ..solver.facts import gap_words
 from ..solver.results import Results
 from .common import (
     COLOURS,

@@ -21,7 +21,9 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..io.data import ModelData
-from .highs import SolverFacts, compile_model, loaded, new_highs, relative_gap, run_interruptibly
+from .facts import SolverFacts, relative_gap
+from .highs import compile_model, loaded, new_highs
+from .threads import run_interruptibly
 
 
 def lot_groups(model: pyo.ConcreteModel, columns) -> tuple[list[list[int]], set[int]]:

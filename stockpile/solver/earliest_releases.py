@@ -11,7 +11,8 @@ from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.core.util import quicksum
 
 from ..io.data import ModelData
-from .highs import SolverFacts, solve_direct
+from .facts import SolverFacts
+from .highs import solve_direct
 
 FIRST_STAGE = ("Lots", "Open", "Option", "JointLots", "JointOpen", "JointOption", "Member")
 

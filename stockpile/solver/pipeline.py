@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import time
 
-from pyomo.common.gc_manager import PauseGC
-
 from ..common.progress import step
 from ..io.data import ModelData
-from ..model import build_model
 from ..model.scenario_tree import ScenarioTree
 from .budgets import budgets_hold
 from .conflicts import conflicts
-from .decompose import merge, solve_by_mineral, why_not_separable, with_dominant_membership
-from .earliest_releases import earliest_releases
+from .decompose import solve_by_mineral, why_not_separable, with_dominant_membership
 from .exposure import exposure_warnings, zero_coverage_reasons
-from .highs import SolverFacts, solve_direct
-from .results import Results, extract
+from .facts import SolverFacts
+from .highs import solve_direct
+from .merge import merge
+from .one_model import solve_one_model
+from .results import Results
 
 
 class Infeasible(Exception):
@@ -77,20 +76,10 @@ def run(data: ModelData, write_model: str | None = None, threads: int | None = N
 
 def _monolithic(data: ModelData, write_model: str | None, threads: int | None,
                 tree: ScenarioTree | None = None, detail: bool = True) -> Results:
-    t0 = time.perf_counter()
-    with PauseGC():  # millions of small objects, no cycles worth collecting mid-build: ~30% faster
-        model = build_model(data, tree=tree)
-    build_s = time.perf_counter() - t0
-    facts = solve_direct(model, data, write_model=write_model, threads=threads)
-    facts.seconds = {"build": build_s, **facts.seconds}
-    _raise_unsolved(data, [facts])
-    t1 = time.perf_counter()
-    if detail:
-        earliest_releases(model, data, facts)  # the canonical schedule among equal-cost ones
-    with PauseGC():
-        res = extract(model, data, facts, detail)
-    facts.seconds["extract"] = time.perf_counter() - t1
-    return res
+    part = solve_one_model(data, tree, lambda model: solve_direct(model, data, write_model=write_model,
+                                                                  threads=threads), detail)
+    _raise_unsolved(data, [part.facts if isinstance(part, Results) else part])
+    return part
 
 
 def _by_mineral(data: ModelData, workers: int, tree: ScenarioTree | None,

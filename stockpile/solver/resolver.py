@@ -11,7 +11,8 @@ from pyomo.common.gc_manager import PauseGC
 
 from ..io.data import ModelData
 from ..model import build_model, structure_key, update_coefficients
-from .highs import SolverFacts, make_solver, solve_model
+from .facts import SolverFacts
+from .highs import configure, make_solver, solve_model
 from .results import Results, extract
 
 
@@ -39,8 +40,7 @@ class Resolver:
             self.build_s = time.perf_counter() - t0
         else:
             update_coefficients(self.model, data)
-            self._opt.config.time_limit = data.settings.time_limit_s
-            self._opt.config.rel_gap = data.settings.mip_rel_gap
+            configure(self._opt, data, self.threads)
         facts = solve_model(self.model, data, opt=self._opt)
         if self.rebuilt:
             facts.seconds["build"] = self.build_s

@@ -10,7 +10,7 @@ import pyomo.environ as pyo
 
 from ..io.data import DAYS_PER_MONTH, ModelData
 from ..model import JOINT, MARKET, coefficients, cost_table
-from .highs import SolverFacts
+from .facts import SolverFacts
 
 TOL_T = 1e-6
 

@@ -1,0 +1,86 @@
+"""What a solve found and how: status, objective, bound, gap, times and model size, kept with every result
+(solver.json), and the one mapping from HiGHS's model status to stockpile's statuses."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class SolverFacts:
+    status: str  # optimal | time_limit | infeasible | no_solution | error
+    termination: str
+    has_solution: bool
+    objective_usd_per_yr: float | None
+    best_bound_usd_per_yr: float | None
+    relative_gap: float | None
+    mip_rel_gap_setting: float
+    time_limit_s: float
+    seconds: dict[str, float] = field(default_factory=dict)  # read, build, handover, highs, load, extract, total
+    variables: int = 0
+    integer_variables: int = 0
+    constraints: int = 0
+    highs_version: str = ""
+    pyomo_version: str = ""
+    inputs_sha256: str = ""
+    inputs: str = ""
+    run_spec: str = ""  # the run specification (TOML) that named the workbook and its overrides, if any
+    run_spec_sha256: str = ""
+    decomposition: str = ""  # how the model was solved: monolithic, or by mineral (and why not, if not)
+    subproblems: list = field(default_factory=list)  # per subproblem: name, status, objective, bound, seconds
+    proof: str = ""  # how optimality was proved: branch and bound, or aggregate lots (lots.py)
+    reused_subproblems: int = 0  # subproblems answered by an identical one solved before (solver.reuse)
+    scenario_tree: dict = field(default_factory=dict)  # branches, nodes, nodes_in_month_1
+    evpi_usd_per_yr: float | None = None  # expected value of perfect information (branched workbooks)
+    evpi_precision_usd_per_yr: float | None = None
+    vss_usd_per_yr: float | None = None  # value of the stochastic solution
+    vss_precision_usd_per_yr: float | None = None
+    pooling_saving_usd_per_yr: float | None = None  # national-only optimum minus this one
+    pooling_saving_precision_usd_per_yr: float | None = None
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+    @property
+    def gap_usd_per_yr(self) -> float:
+        """incumbent - best bound: how far the true optimum may lie below the objective (0 without a bound)."""
+        if self.objective_usd_per_yr is None or self.best_bound_usd_per_yr is None:
+            return 0.0
+        return abs(self.objective_usd_per_yr - self.best_bound_usd_per_yr)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def gap_words(facts: SolverFacts) -> str:
+    """'gap 0.12%', or that there is no bound to measure a gap against."""
+    if facts.relative_gap is None or not np.isfinite(facts.relative_gap):
+        return "no lower bound yet, so the gap is unknown"
+    return f"gap {facts.relative_gap:.2%}"
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """HiGHS's definition: |objective - bound| / |objective| (0 when both are 0)."""
+    if objective is None or bound is None:
+        return None
+    diff = abs(objective - bound)
+    if diff <= 1e-9:
+        return 0.0
+    return diff / abs(objective) if abs(objective) > 1e-9 else float("inf")
+
+
+HIGHS_STATUS = {  # HiGHS's model status -> stockpile's (README, exit codes)
+    "kOptimal": "optimal", "kTimeLimit": "time_limit", "kInfeasible": "infeasible",
+    "kUnboundedOrInfeasible": "infeasible", "kSolutionLimit": "stopped", "kIterationLimit": "stopped",
+    "kInterrupt": "stopped", "kObjectiveBound": "stopped", "kObjectiveTarget": "stopped",
+}
+
+
+def status_of(model_status: str, has_solution: bool) -> str:
+    """stockpile's status for a HiGHS model status name (kOptimal, kTimeLimit, ...): a stop without a solution
+    is 'no_solution'; anything unknown is 'error'."""
+    status = HIGHS_STATUS.get(model_status, "error")
+    return "no_solution" if status == "stopped" and not has_solution else status
