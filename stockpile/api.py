@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from .analyses.game import Game, check_players, game_from_file, play
-from .analyses.information import has_branches, pooling_saving, value_of_information
+from .analyses.information import has_branches, value_of_information
+from .analyses.pooling import pooling_saving
 from .analyses.purchase_caps import cap_costs
 from .analyses.sharing import RULES, unusable_rules, weights
 from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table

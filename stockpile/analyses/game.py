@@ -9,6 +9,7 @@ from itertools import combinations
 
 import pandas as pd
 
+from ..common.processes import process_pool
 from ..io.data import ModelData
 from ..io.problems import InputError, Problem
 from ..io.validate import parse_number
@@ -18,7 +19,6 @@ from ..solver.decompose import restrict_tree
 from ..solver.facts import SolverFacts
 from ..solver.pipeline import Infeasible, NoSolution, run
 from ..solver.results import Results
-from .sweeps import process_pool
 
 Coalition = frozenset[str]
 

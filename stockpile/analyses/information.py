@@ -37,19 +37,6 @@ def value_of_information(data: ModelData, res: Results, workers: int = 1) -> dic
             "vss_precision_usd_per_yr": rp.gap_usd_per_yr + eev.gap_usd_per_yr}
 
 
-def pooling_saving(data: ModelData, res: Results, workers: int = 1) -> dict[str, float] | None:
-    """What the joint pool saves: the optimum with every party on its own (joint_member no) minus this
-    one, with its precision (both gaps); None when no party may join the pool."""
-
-    if not data.eligible_members():
-        return None
-    step("what pooling saves: solving with national stocks only")
-    national = data.with_parties(**{p: {"joint_member": "no"} for p in data.parties})
-    alone = run(national, warnings=False, detail=False, workers=workers).facts
-    return {"pooling_saving_usd_per_yr": alone.objective_usd_per_yr - res.facts.objective_usd_per_yr,
-            "pooling_saving_precision_usd_per_yr": alone.gap_usd_per_yr + res.facts.gap_usd_per_yr}
-
-
 def expected_value_data(data: ModelData) -> ModelData:
     """Each branched scenario back as one scenario whose uncertain durations are their expected value
     (rounded to a whole month, at least 1), with the scenario's probability."""

@@ -92,7 +92,7 @@ def _solve(h: highspy.Highs) -> np.ndarray:
     return np.array(h.getSolution().col_value)
 
 
-class _Game:
+class ScaledGame:
     """The game in scaled units (largest |v| = 1) as matrices: rows of coalition indicators."""
 
     def __init__(self, game: Game, individually_rational: bool = False):
@@ -135,7 +135,7 @@ class _Game:
 def _lexicographic_centre(game: Game, individually_rational: bool) -> dict[str, float]:
     """Sequential LPs (Maschler, Peleg and Shapley 1979): minimise the largest excess, fix the
     coalitions whose excess cannot fall below it in any optimum, repeat until x is unique."""
-    g = _Game(game, individually_rational)
+    g = ScaledGame(game, individually_rational)
     n = len(game.players)
     fixed: dict[int, float] = {}
     free = list(range(len(g.proper)))
@@ -166,7 +166,7 @@ def least_core_slack(game: Game, values: dict[Coalition, float] | None = None) -
     """t* = min over efficient x of the largest excess; <= 0 iff the core is non-empty."""
     if values is not None:
         game = Game(game.players, values, {})
-    g = _Game(game)
+    g = ScaledGame(game)
     return g.stage({}, list(range(len(g.proper))))[0] * g.scale
 
 
@@ -175,7 +175,7 @@ def closest_in_core(game: Game, reference: dict[str, float], slack: float) -> di
     argmin sum_p (x_p - r_p)^2 s.t. x(N) = v(N), x(C) - v(C) <= slack. A projection onto a convex
     set is unique, and symmetric and anonymous when the reference is. Solved by scipy's SLSQP; HiGHS's
     QP solver (which stalls on some near-degenerate least cores, seen on the bundled game) as fallback."""
-    g = _Game(game)
+    g = ScaledGame(game)
     n = len(game.players)
     r = np.array([reference[p] for p in game.players]) / g.scale
     slack_scaled = slack / g.scale + 1e-9  # room for t*'s own rounding, far below any amount shown
@@ -187,7 +187,7 @@ def closest_in_core(game: Game, reference: dict[str, float], slack: float) -> di
     return dict(zip(game.players, (x * g.scale).tolist(), strict=True))
 
 
-def _project_highs(g: _Game, r: np.ndarray, slack: float) -> np.ndarray:
+def _project_highs(g: ScaledGame, r: np.ndarray, slack: float) -> np.ndarray:
     n, inf = len(g.players), highspy.kHighsInf
     h = _highs(n, g.lower, g.upper, -r, tight=False)
     hessian = highspy.HighsHessian()
@@ -200,7 +200,7 @@ def _project_highs(g: _Game, r: np.ndarray, slack: float) -> np.ndarray:
     return _solve(h)
 
 
-def _project_slsqp(g: _Game, r: np.ndarray, slack: float) -> np.ndarray:
+def _project_slsqp(g: ScaledGame, r: np.ndarray, slack: float) -> np.ndarray:
     """argmin 1/2 ||x - r||^2 s.t. x(N) = v(N), rows x <= v + slack, from the least-core LP's point."""
     from scipy.optimize import minimize
 

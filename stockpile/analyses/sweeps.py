@@ -9,19 +9,19 @@ it rebuilds only when the structure changes.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import sys
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ..common.processes import process_pool
 from ..common.progress import step
-from ..common.signals import Terminated, ignore_interrupts_in_worker
+from ..common.signals import Terminated
 from ..io.problems import InputError
 from ..io.validate import build_model_data
 from ..io.workbook import RawBook, matching_rows, parse_number, parse_path, row_id, with_changes
@@ -341,58 +341,20 @@ def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: s
     return out
 
 
-@contextmanager
-def process_pool(workers: int):
-    """Local worker processes (spawned: HiGHS keeps threads, and forking a process with threads is
-    unsafe), one HiGHS thread each; on Ctrl-C, SIGTERM or a failure none outlives the caller."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=ignore_interrupts_in_worker)
-    try:
-        yield pool
-    except BaseException:
-        _stop_workers(pool)
-        raise
-    pool.shutdown()
-
-
 def _run_processes(base, chunks, workers, take) -> None:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    # spawn: HiGHS keeps threads, and forking a process with threads is unsafe
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=ignore_interrupts_in_worker)
-    try:
+    with process_pool(workers) as pool:
         futures = [pool.submit(solve_chunk, base, chunk, 1) for chunk in chunks]  # one HiGHS thread per worker
         for fut in as_completed(futures):
             take(fut.result())
-    except BaseException:  # Ctrl-C, SIGTERM or a failed task: no worker may outlive the sweep
-        _stop_workers(pool)
-        raise
-    pool.shutdown()
-
-
-def _stop_workers(pool) -> None:
-    """Cancel what has not started and end the worker processes now (a running HiGHS solve would
-    otherwise go on, holding its memory, until it finished)."""
-    processes = list((pool._processes or {}).values())  # the executor offers no public handle on them
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        proc.terminate()
-    for proc in processes:
-        proc.join(5)
-        if proc.is_alive():
-            proc.kill()
 
 
 def _run_dask(base, chunks, client, take) -> None:
-    from distributed import as_completed
+    from distributed import as_completed as dask_completed  # distributed is heavy: imported only for Dask
 
     shared = client.scatter(base, broadcast=True)  # the workbook travels once per worker
     futures = [client.submit(solve_chunk, shared, chunk, 1, pure=False) for chunk in chunks]
     try:
-        for fut in as_completed(futures):
+        for fut in dask_completed(futures):
             take(fut.result())
     except BaseException:
         client.cancel(futures)

@@ -49,11 +49,6 @@ def excess_intervals(game: Game, x: dict[str, float]) -> list[tuple[Coalition, f
             for c in game.coalitions(proper=True)]
 
 
-def core_check(game: Game, x: dict[str, float]) -> list[tuple[Coalition, float]]:
-    """(C, x(C) - v(C)) at the incumbent values: positive = C would do better alone."""
-    return [(c, low) for c, low, _ in excess_intervals(game, x)]
-
-
 def rule_verdict(game: Game, x: dict[str, float]) -> tuple[str, list[tuple[Coalition, float]], float, float]:
     """(verdict, proved blocking coalitions with their proved excess, largest excess at least / at most)."""
     tol = tolerance(game)

@@ -17,14 +17,15 @@ from pyomo.core.util import quicksum
 from ..io import schema
 from ..io.data import ModelData
 from . import joint_pool, national_stock, policy, purchases, release, release_capacity, replenishment, shortage
-from .core import JOINT, KINDS, MARKET, Context, CostTerm
+from .core import JOINT, KINDS, MARKET, Block, Context, CostTerm
 from .scenario_tree import ScenarioTree, build_tree
 from .sets import SparseSets, build_sets
 
-# order matters only where a block uses another's variables (shortage balances releases and draws)
-BLOCKS = (national_stock, release, joint_pool, release_capacity, shortage, replenishment, purchases, policy)
+# each after the blocks it NEEDS (tests/test_blocks.py holds the order to the declarations)
+BLOCKS: tuple[Block, ...] = (national_stock, release, joint_pool, release_capacity, shortage, replenishment,
+                             purchases, policy)
 
-__all__ = ["BLOCKS", "JOINT", "KINDS", "MARKET", "CostTerm", "SparseSets", "build_model", "coefficients", "cost_table",
+__all__ = ["BLOCKS", "JOINT", "Block", "KINDS", "MARKET", "CostTerm", "SparseSets", "build_model", "coefficients", "cost_table",
            "structure_key", "update_coefficients"]
 
 
@@ -32,8 +33,7 @@ def coefficients(data: ModelData, sets: SparseSets, tree: ScenarioTree) -> dict[
     """Every block's re-solvable numbers: name -> {index: value}."""
     out: dict[str, dict] = {}
     for block in BLOCKS:
-        if hasattr(block, "coefficients"):
-            out.update(block.coefficients(data, sets, tree))
+        out.update(block.coefficients(data, sets, tree))
     return out
 
 
@@ -57,7 +57,7 @@ def build_model(data: ModelData, tree: ScenarioTree | None = None, mutable: bool
     ctx = Context(m, data, tree, sets, coef)
     for block in BLOCKS:
         block.add(ctx)
-    m._bought = {"Bought": ctx.var["Bought"], "JointBought": ctx.var["JointBought"]}  # for acquisition.csv
+    m._bought = {"Bought": ctx.var.bought, "JointBought": ctx.var.joint_bought}  # for acquisition.csv
     m.Expected_Annual_Cost = pyo.Objective(
         expr=quicksum(entry for term in m.cost_terms for entry in term.entries.values()), sense=pyo.minimize)
     return m

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
+from .core import as_key, as_tuple
+
 
 def add_purchases(m, prefix: str, index, stock, existing: dict, build_years: int):
     """{prefix}Bought[y, key] (t bought in build year y, y = 1..Y) and {prefix}_Bought_All (they add up
@@ -17,13 +19,13 @@ def add_purchases(m, prefix: str, index, stock, existing: dict, build_years: int
     stock_at = {(0, k): stock[k] for k in keys}
     if build_years == 1:
         return {(1, k): stock[k] - existing.get(k, 0.0) for k in keys}, stock_at
-    flat = [(y, *_tuple(k)) for y in years for k in keys]
+    flat = [(y, *as_tuple(k)) for y in years for k in keys]
     var = pyo.Var(flat, domain=pyo.NonNegativeReals)
     m.add_component(f"{prefix}Bought", var)
-    bought = {(y, k): var[(y, *_tuple(k))] for y in years for k in keys}
+    bought = {(y, k): var[(y, *as_tuple(k))] for y in years for k in keys}
     m.add_component(f"{prefix}_Bought_All".lstrip("_"), pyo.Constraint(
-        keys, rule=lambda _, *k: quicksum(bought[y, _key(k)] for y in years) == stock[_key(k)]
-        - existing.get(_key(k), 0.0)))
+        keys, rule=lambda _, *k: quicksum(bought[y, as_key(k)] for y in years) == stock[as_key(k)]
+        - existing.get(as_key(k), 0.0)))
     for k in keys:
         for y in range(1, build_years):
             stock_at[y, k] = existing.get(k, 0.0) + quicksum(bought[yy, k] for yy in range(1, y + 1))
@@ -35,11 +37,3 @@ def held(stock_at: dict, key, weights: dict[int, float]):
     if len(weights) == 1:
         return stock_at[0, key]
     return quicksum(w * stock_at[y, key] for y, w in weights.items())
-
-
-def _tuple(k) -> tuple:
-    return k if isinstance(k, tuple) else (k,)
-
-
-def _key(k: tuple):
-    return k if len(k) > 1 else k[0]

@@ -1,6 +1,16 @@
 """Feature: the joint pool. One stock per mineral, held like a national one, that members draw
 on against their gaps; membership is yes, no or optional (the optimiser decides). How a short
-pool is shared among members hit at once is settings.joint_allocation."""
+pool is shared among members hit at once is settings.joint_allocation.
+
+Equations (docs/formulation.md):
+
+    Joint_By_Option[m], Joint_Option_Capacity[m,k], Joint_One_Option[m]: as national stock, for the pool
+    Draw_Rate[n,m]:             sum_p Draw[n,p,m] <= sum_k rate[k] JointByOption[m,k]
+    Draw_Within_Pool[leaf,m]:   sum over the leaf's nodes and members of Draw <= S_pool[y(leaf),m]
+    Draw_Members[leaf,p,m]:     sum over the leaf's nodes of Draw[n,p,m] <= (sum of g[n,p,m] there) Member[p]
+    Pro_Rata_Upper/Lower, Entitlement: settings.joint_allocation (docs/formulation.md, "Constraints")
+    joint_holding[JOINT,m] = h[m] sum_y W[y] S_pool[y,m];  joint_fixed[JOINT,m] = Fj[m] JointOpen[m]
+"""
 
 from __future__ import annotations
 
@@ -10,6 +20,8 @@ from pyomo.core.util import quicksum
 from .buildup import add_purchases, held
 from .core import JOINT, Context
 from .holdings import add_holdings, fix_first_stage, release_capacity
+
+NEEDS = ("national_stock",)  # blocks whose variables (or coefficients) this one reads
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:
@@ -32,8 +44,8 @@ def add(ctx: Context) -> None:
     m.DRAWS = pyo.Set(initialize=sets.draws, dimen=3, ordered=True)
     m.Draw = pyo.Var(m.DRAWS, domain=pyo.NonNegativeReals)
     bought, stock_at = add_purchases(m, "Joint", sets.joint_minerals, m.JointStock, {}, data.settings.build_years)
-    ctx.var.update(JointLots=lots, JointByOption=by_option, Draw=dict(m.Draw.items()), JointBought=bought,
-                   joint_stock_at=stock_at)
+    ctx.var.joint_lots, ctx.var.joint_by_option, ctx.var.joint_bought = lots, by_option, bought
+    ctx.var.joint_stock_at, ctx.var.draw = stock_at, dict(m.Draw.items())
     _draw_limits(ctx, release_capacity(m, by_option, sets.joint_minerals, data.release_options))
     _allocation(ctx)
     holding, fixed = ctx.coef["HoldingCost"], ctx.coef["JointFixedCost"]
@@ -53,8 +65,8 @@ def draws_at(sets) -> dict[tuple[str, str], list[str]]:
 def _draw_limits(ctx: Context, capacity: dict) -> None:
     """Draw_Rate (the pool's release capacity), Draw_Within_Pool (its stock on any path) and
     Draw_Members (only members draw)."""
-    m, data, sets, q = ctx.m, ctx.data, ctx.sets, ctx.var["Draw"]
-    stock_at, year = ctx.var["joint_stock_at"], ctx.tree.year_of_leaf
+    m, data, sets, q = ctx.m, ctx.data, ctx.sets, ctx.var.draw
+    stock_at, year = ctx.var.joint_stock_at, ctx.tree.year_of_leaf
     at = draws_at(sets)
     m.DRAW_NODES = pyo.Set(initialize=sorted(at), dimen=2, ordered=True)
     m.Draw_Rate = pyo.Constraint(
@@ -76,8 +88,8 @@ def _draw_limits(ctx: Context, capacity: dict) -> None:
 
 def _allocation(ctx: Context) -> None:
     """How members hit at once share the pool (settings.joint_allocation; cooperative: no rule)."""
-    m, sets, q = ctx.m, ctx.sets, ctx.var["Draw"]
-    stock_at, year = ctx.var["joint_stock_at"], ctx.tree.year_of_leaf
+    m, sets, q = ctx.m, ctx.sets, ctx.var.draw
+    stock_at, year = ctx.var.joint_stock_at, ctx.tree.year_of_leaf
     mode = ctx.data.settings.joint_allocation
     if mode == "pro_rata":
         # every member hit gets the same share of its gap: q = phi g (big-M with g when optional)

@@ -1,6 +1,16 @@
 """Feature: national stock. Each party holds stock of a mineral in whole lots on top of its
 existing stock, under one release option; it pays holding (capital + storage + the option's
-cost) per tonne and the programme's fixed cost when it holds any."""
+cost) per tonne and the programme's fixed cost when it holds any.
+
+Equations (docs/formulation.md):
+
+    Stock_By_Option[p,m]:  sum_k StockByOption[p,m,k] = Stock[p,m] = x0[p,m] + lot[m] Lots[p,m]
+    Option_Capacity[p,m,k]: StockByOption[p,m,k] <= cap[p,m,k] Option[p,m,k]
+    One_Option[p,m]:       sum_k Option[p,m,k] = Open[p,m]       (Open = 1 when x0 > 0)
+    Bought_All[p,m]:       sum_y Bought[y,p,m] = lot[m] Lots[p,m]   (build years Y > 1)
+    national_holding[p,m]         = h[m] sum_y W[y] S[y,p,m]
+    national_programme_fixed[p,m] = F[p,m] Open[p,m]
+"""
 
 from __future__ import annotations
 
@@ -9,6 +19,8 @@ import pyomo.environ as pyo
 from .buildup import add_purchases, held
 from .core import Context
 from .holdings import add_holdings, fix_first_stage, release_capacity
+
+NEEDS = ()  # blocks whose variables (or coefficients) this one reads
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:
@@ -35,8 +47,9 @@ def add(ctx: Context) -> None:
     bought, stock_at = add_purchases(
         m, "", sets.stock_pairs, m.Stock, {(p, mi): dem[p, mi].existing_stock_t for p, mi in sets.stock_pairs},
         data.settings.build_years)
-    ctx.var.update(Lots=lots, Open=is_open, StockByOption=by_option, Bought=bought, stock_at=stock_at,
-                   capacity=release_capacity(m, by_option, sets.stock_pairs, data.release_options))
+    ctx.var.lots, ctx.var.is_open, ctx.var.stock_by_option, ctx.var.bought = lots, is_open, by_option, bought
+    ctx.var.stock_at = stock_at
+    ctx.var.capacity = release_capacity(m, by_option, sets.stock_pairs, data.release_options)
     holding, fixed, weights = ctx.coef["HoldingCost"], ctx.coef["ProgrammeFixedCost"], ctx.tree.year_weight
     ctx.add_cost("national_holding", "holding", {
         (p, mi): holding[mi] * held(stock_at, (p, mi), weights) for p, mi in sets.stock_pairs})

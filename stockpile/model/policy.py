@@ -1,5 +1,12 @@
 """Feature: budgets and coverage targets. Acquisitions (new lots, national and joint) within the
-total budget and each party's own; national stock at least each party's target in months."""
+total budget and each party's own; national stock at least each party's target in months.
+
+Equations (docs/formulation.md):
+
+    Acquisition_Budget:   sum a[m] lot[m] Lots[p,m] + sum a[m] JointStock[m] <= settings.budget_usd
+    Party_Budget[p]:      sum_m a[m] lot[m] Lots[p,m] <= budget_usd[p]
+    Coverage_Target[p,m]: Stock[p,m] >= target_months[p,m] b[p,m]
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from .core import TOTAL, Context
+
+NEEDS = ("national_stock", "joint_pool")  # blocks whose variables (or coefficients) this one reads
 
 
 def budget_parties(data, sets) -> list[str]:
@@ -27,7 +36,7 @@ def coefficients(data, sets, tree) -> dict[str, dict]:
 def add(ctx: Context) -> None:
     m, data, sets = ctx.m, ctx.data, ctx.sets
     lot_musd, budget_musd = ctx.coef["LotCostMusd"], ctx.coef["BudgetMusd"]
-    n_, nj = ctx.var["Lots"], ctx.var["JointLots"]
+    n_, nj = ctx.var.lots, ctx.var.joint_lots
 
     def acquisition_musd(p=None):
         national = quicksum(lot_musd[mi] * n_[pp, mi] for pp, mi in sets.stock_pairs if p is None or pp == p)

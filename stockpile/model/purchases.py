@@ -1,7 +1,16 @@
 """Feature: buyable stock. What all holders of a mineral buy in a build year stays within its cap
 (max_purchase_share_per_yr x world_supply_t_per_yr); buying a share s of world supply raises that
 year's price by price_uplift_per_share x s (a convex cost, in chords); annual budgets limit each
-year's purchases, the pool's charged to its members by their claim shares (formulation, "Build-up")."""
+year's purchases, the pool's charged to its members by their claim shares (formulation, "Build-up").
+
+Equations (docs/formulation.md):
+
+    Purchase_Cap[y,m]:   sum_p Bought[y,p,m] + JointBought[y,m] <= max_purchase_share_per_yr[m] world[m]
+    Uplift_Sum[y,m]:     sum_j Uplift[y,m,j] = the year's purchases of m
+    Annual_Budget[y,p]:  sum_m a[m] (Bought[y,p,m] + claim[p,m] JointBought[y,m]) <= budget_usd_per_yr[p]
+    Annual_Budget[y,*]:  all holders' purchases <= settings.budget_usd_per_yr
+    purchase_uplift[MARKET,m] = sum_(y,j) (1 - delta) delta^(y-1) (u[m] a[m] / world[m]) (2j + 1) w[m] Uplift[y,m,j]
+"""
 
 from __future__ import annotations
 
@@ -9,9 +18,11 @@ import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from .core import MARKET, TOTAL, Context
-from .scenario_tree import payment_weights
+from .discount import payment_weights
 
 UPLIFT_SEGMENTS = 10  # chords of the quadratic uplift: exact at 11 points, at most 1/400 of it too high between
+
+NEEDS = ("national_stock", "joint_pool")  # blocks whose variables (or coefficients) this one reads
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:
@@ -39,9 +50,9 @@ def annual_budget_parties(data) -> list[str]:
 def bought_by_mineral(ctx: Context) -> dict[tuple[int, str], list]:
     """(year, mineral) -> every holder's purchases that year (national and joint)."""
     out: dict[tuple[int, str], list] = {}
-    for (y, key), expr in ctx.var["Bought"].items():
+    for (y, key), expr in ctx.var.bought.items():
         out.setdefault((y, key[1]), []).append(expr)
-    for (y, mi), expr in ctx.var["JointBought"].items():
+    for (y, mi), expr in ctx.var.joint_bought.items():
         out.setdefault((y, mi), []).append(expr)
     return out
 
@@ -50,7 +61,6 @@ def add(ctx: Context) -> None:
     m, data = ctx.m, ctx.data
     m.BUILD_YEARS = pyo.Set(initialize=range(1, data.settings.build_years + 1), ordered=True)
     total = {k: quicksum(v) for k, v in bought_by_mineral(ctx).items()}
-    ctx.var["bought_total"] = total
     capped = [(y, mi) for (y, mi) in total if data.minerals[mi].purchase_cap_t_per_yr is not None]
     m.CAPPED = pyo.Set(initialize=capped, dimen=2, ordered=True)
     m.Purchase_Cap = pyo.Constraint(
@@ -95,7 +105,7 @@ def _annual_budgets(ctx: Context) -> None:
     pays its claim share (entitlement share, else coverage basis) of the pool's purchases."""
     m, data, sets = ctx.m, ctx.data, ctx.sets
     price, budget = ctx.coef["AcquisitionMusdPerT"], ctx.coef["AnnualBudgetMusd"]
-    national, joint = ctx.var["Bought"], ctx.var["JointBought"]
+    national, joint = ctx.var.bought, ctx.var.joint_bought
 
     def spend(y, p):
         own = [price[k[1]] * v for (yy, k), v in national.items() if yy == y and (p == TOTAL or k[0] == p)]

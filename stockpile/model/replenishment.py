@@ -1,11 +1,19 @@
 """Feature: replenishment. Released or drawn stock is bought back at a premium over the price
-(settings.replenish_premium), weighed by the node's probability."""
+(settings.replenish_premium), weighed by the node's probability.
+
+Equations (docs/formulation.md):
+
+    expected_replenishment[p,m]     = sum_n pi[n] premium price[m] Release[n,p,m]
+    expected_replenishment[JOINT,m] = sum_(n,p) pi[n] premium price[m] Draw[n,p,m]
+"""
 
 from __future__ import annotations
 
 from pyomo.core.util import quicksum
 
 from .core import JOINT, Context
+
+NEEDS = ("release", "joint_pool", "shortage")  # blocks whose variables (or coefficients) this one reads
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:
@@ -15,7 +23,7 @@ def coefficients(data, sets, tree) -> dict[str, dict]:
 
 def add(ctx: Context) -> None:
     sets, prob, refill = ctx.sets, ctx.coef["NodeProbability"], ctx.coef["ReplenishCost"]
-    r, q = ctx.var["Release"], ctx.var["Draw"]
+    r, q = ctx.var.release, ctx.var.draw
     entries = {(p, mi): quicksum(prob[n] * refill[mi] * r[n, p, mi] for n in nodes)
                for (p, mi), nodes in sets.nodes_of(sets.gap_nodes).items()}
     pool: dict[str, list] = {}

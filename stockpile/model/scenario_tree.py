@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..io.data import Event, ModelData
+from .discount import year_weights
 
 
 def recovered(event: Event, month: int) -> float:
@@ -113,21 +114,6 @@ def tree_size(data: ModelData, tree: ScenarioTree) -> dict[str, int]:
     nodes = [n for n in tree.nodes if n.year == 0]
     return {"branches": len(data.scenarios), "nodes": len(nodes),
             "nodes_in_month_1": sum(1 for n in nodes if n.month == 1)}
-
-
-def payment_weights(build_years: int, discount_rate: float) -> dict[int, float]:
-    """A one-off payment at the start of build year y as an equivalent annual cost: (1 - delta) delta^(y-1),
-    delta = 1 / (1 + r) (formulation, "Build-up")."""
-    delta = 1.0 / (1.0 + discount_rate)
-    return {y: (1.0 - delta) * delta ** (y - 1) for y in range(1, build_years + 1)}
-
-
-def year_weights(build_years: int, discount_rate: float) -> dict[int, float]:
-    """Equivalent-annual weights of the years: build year y < Y weighs as a payment in it, the full stock
-    from year Y on (key 0) the rest, delta^(Y-1); they sum to 1."""
-    weights = payment_weights(build_years - 1, discount_rate)
-    weights[0] = 1.0 - sum(weights.values())
-    return weights
 
 
 def with_build_years(tree: ScenarioTree, build_years: int, discount_rate: float) -> ScenarioTree:

@@ -1,5 +1,12 @@
 """Feature: shortages. In each tree node a party's gap is met by its releases, its draws on the
-pool, or goes unmet in convex tiers of rising cost; expected cost = node probability x tier cost."""
+pool, or goes unmet in convex tiers of rising cost; expected cost = node probability x tier cost.
+
+Equations (docs/formulation.md):
+
+    Supply_Balance[n,p,m]: Release[n,p,m] + Draw[n,p,m] + sum_l Unmet[n,p,m,l] = g[n,p,m]
+    0 <= Unmet[n,p,m,l] <= w[m,l] d[p,m]
+    expected_shortage[p,m] = sum_n pi[n] sum_l c[m,l] Unmet[n,p,m,l]
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,8 @@ from pyomo.core.util import quicksum
 
 from .core import Context
 from .scenario_tree import node_probability
+
+NEEDS = ("release", "joint_pool")  # blocks whose variables (or coefficients) this one reads
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:
@@ -32,7 +41,7 @@ def add(ctx: Context) -> None:
     m.GAP_TIERS = pyo.Set(initialize=gap_tiers, dimen=4, ordered=True)
     m.Unmet = pyo.Var(m.GAP_TIERS, domain=pyo.NonNegativeReals,
                       bounds=lambda _, n, p, mi, l: (0, tier_width(data, mi, l) * data.consumption_t_per_month(p, mi)))
-    u, r, q = dict(m.Unmet.items()), ctx.var["Release"], ctx.var["Draw"]
+    u, r, q = dict(m.Unmet.items()), ctx.var.release, ctx.var.draw
 
     def balance(_, n, p, mi):
         """r + q + sum_l u[l] = g: stock is released only against a gap."""

@@ -10,6 +10,7 @@ import pyomo.environ as pyo
 
 from ..io.data import DAYS_PER_MONTH, ModelData
 from ..model import JOINT, MARKET, coefficients, cost_table
+from ..model.core import as_tuple
 from .facts import SolverFacts
 
 TOL_T = 1e-6
@@ -93,7 +94,7 @@ def _acquisition(data: ModelData, model) -> pd.DataFrame:
     rows = []
     for name, holder_of in (("Bought", lambda k: k[0]), ("JointBought", lambda k: JOINT)):
         for (y, key), expr in getattr(model, "_bought", {}).get(name, {}).items():
-            mineral = key[1] if isinstance(key, tuple) else key
+            mineral = as_tuple(key)[-1]
             t = pyo.value(expr, exception=False) or 0.0
             if t > TOL_T:
                 rows.append({"year": y, "holder": holder_of(key), "mineral": mineral, "bought_t": t,
