@@ -79,7 +79,7 @@ class Sharing:
 
     @property
     def source_name(self) -> str:
-        return Path(self.game_file).name if self.game_file else Path(self.data.source).name
+        return Path(self.game_file).name if self.game_file or self.data is None else Path(self.data.source).name
 
     @property
     def provenance(self) -> list[str]:
@@ -172,10 +172,12 @@ class SweepPlan:
 def plan_sweep(source: str | Path | RawBook, vary=(), tornado: str | None = None) -> SweepPlan:
     """The points of the --vary grid (or a tornado); vary paths default to a RUN.toml's [sweep]. InputError when
     the base case is bad (it must be valid before any point is tried), ValueError for a bad --vary or --tornado."""
-    name, book = "sweep", source
-    if not isinstance(source, RawBook):
+    if isinstance(source, RawBook):
+        name, book = "sweep", source
+    else:
         spec, book = load_book(str(source))
-        name, vary = spec.name, vary or tuple(spec.options.get("sweep", {}).get("vary", ()))
+        sweep_table = spec.options.get("sweep", {})
+        name, vary = spec.name, vary or tuple(sweep_table.get("vary", ()) if isinstance(sweep_table, dict) else ())
     base = build_model_data(book)
     if not vary and not tornado:
         raise ValueError("give at least one --vary SHEET.ROW.COLUMN=VALUES or --tornado LO:HI")

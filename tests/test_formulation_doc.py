@@ -36,8 +36,8 @@ def component_names() -> set[str]:
 
     from stockpile.model import build_model
 
-    from .test_architecture import _setting, base_frames
     from .helpers import data_of
+    from .test_architecture import _setting, base_frames
 
     names = set()
     for allocation in ("cooperative", "pro_rata", "entitlement"):

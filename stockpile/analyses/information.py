@@ -31,9 +31,9 @@ def value_of_information(data: ModelData, res: Results, workers: int = 1) -> dic
     plan = {(r.holder, r.mineral): (float(r.stock_t), r.release_option) for r in ev["stock"].itertuples()}
     step("value of information 3/3: that plan under the real uncertainty")
     eev = run(replace(data, fixed_stock=plan), warnings=False, detail=False, workers=workers).facts
-    return {"evpi_usd_per_yr": rp.objective_usd_per_yr - pi.objective_usd_per_yr,
+    return {"evpi_usd_per_yr": rp.value - pi.value,
             "evpi_precision_usd_per_yr": rp.gap_usd_per_yr + pi.gap_usd_per_yr,
-            "vss_usd_per_yr": eev.objective_usd_per_yr - rp.objective_usd_per_yr,
+            "vss_usd_per_yr": eev.value - rp.value,
             "vss_precision_usd_per_yr": rp.gap_usd_per_yr + eev.gap_usd_per_yr}
 
 

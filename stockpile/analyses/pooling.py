@@ -18,5 +18,5 @@ def pooling_saving(data: ModelData, res: Results, workers: int = 1) -> dict[str,
     step("what pooling saves: solving with national stocks only")
     national = data.with_parties(**{p: {"joint_member": "no"} for p in data.parties})
     alone = run(national, warnings=False, detail=False, workers=workers).facts
-    return {"pooling_saving_usd_per_yr": alone.objective_usd_per_yr - res.facts.objective_usd_per_yr,
+    return {"pooling_saving_usd_per_yr": alone.value - res.facts.value,
             "pooling_saving_precision_usd_per_yr": alone.gap_usd_per_yr + res.facts.gap_usd_per_yr}

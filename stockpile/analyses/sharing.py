@@ -9,6 +9,8 @@ players renames their shares); docs/formulation.md, "The coalition game", gives 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from itertools import combinations
 from math import factorial
 
@@ -237,15 +239,16 @@ def allocate(game: Game, data: ModelData | None, rules=RULES, reference: str = "
     """Cost per party (USD/yr) under each rule; `optimised` is the core point (least-core point when
     the core is empty) nearest `reference` (any other rule)."""
     w = weights(data, game.players) if data is not None else {}
-    rule_of = {
+    rule_of: dict[str, Callable[[], dict[str, float]]] = {
         "equal_saving": lambda: equal_saving(game),
         "standalone": lambda: proportional(game, {p: game.value[frozenset([p])] for p in game.players}),
         "shapley": lambda: shapley(game),
         "nucleolus": lambda: nucleolus(game),
         "prenucleolus": lambda: prenucleolus(game),
         "least_core": lambda: least_core(game),
-        **{r: (lambda r=r: proportional(game, w[r])) for r in NEEDS_WORKBOOK},
     }
+    for r in NEEDS_WORKBOOK:  # one closure per weight
+        rule_of[r] = functools.partial(proportional, game, w.get(r, {}))
     rule_of["optimised"] = lambda: closest_in_core(game, out.get(reference) or rule_of[reference](),
                                                    max(0.0, least_core_slack(game)))
     out: dict[str, dict[str, float]] = {}

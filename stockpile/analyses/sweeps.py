@@ -250,7 +250,7 @@ def solve_chunk(base: RawBook, points: list[Point], threads: int | None = None) 
     if solver is None or getattr(_LOCAL, "key", None) != key:
         solver = _LOCAL.solver = PointSolver(base, threads)
         _LOCAL.key = key
-    rows = []
+    rows: list[dict] = []
     for p in points:
         rows.extend(solver.solve(p))
     return rows
@@ -318,8 +318,8 @@ def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: s
 
     own_client = client is None and scheduler is not None
     try:
-        if client is not None or scheduler:
-            client = client or connect(scheduler)
+        if client is not None or scheduler is not None:
+            client = client or connect(str(scheduler))
             out.backend = f"dask {client.scheduler.address}"
             _run_dask(base, chunks, client, take)
         elif workers <= 1:

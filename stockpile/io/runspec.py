@@ -61,7 +61,8 @@ class _Spec:
     """Collects every problem of one run specification."""
 
     def __init__(self, path: Path, text: str):
-        self.path, self.text, self.problems = path, text, []
+        self.path, self.text = path, text
+        self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
 
     def add(self, key: str, table: str | None, expected: str, found: str) -> None:
@@ -104,7 +105,7 @@ def read_spec(path: str | Path) -> RunSpec:
     if ck.problems:
         raise InputError(ck.problems)
     options = {k: v for k, v in spec.items() if k == "sweep"}
-    book_path = path.parent / workbook
+    book_path = path.parent / str(workbook)
     return RunSpec(path.stem, str(resolved(book_path) or book_path), overrides, options, str(path),
                    hashlib.sha256(raw).hexdigest(), ck.warnings)
 

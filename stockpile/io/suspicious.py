@@ -58,7 +58,7 @@ def _entitlements(ck, parties: dict[str, Party]) -> None:
             ck.add("parties", row_of(ck, "parties", p), "entitlement_share",
                    "an entitlement only for a party that may join the pool (joint_member yes or optional)",
                    f"{party.entitlement_share:g} for {p}, whose joint_member is 'no': it is ignored", "warning")
-    given = [parties[p].entitlement_share for p in members if parties[p].entitlement_share is not None]
+    given = [share for p in members if (share := parties[p].entitlement_share) is not None]
     if members and len(given) == len(members) and sum(given) < 1 - 1e-6:
         ck.add("parties", None, "entitlement_share", "the members' entitlement shares summing to 1 (every "
                "member has one, so nothing is left to split by coverage basis)",
@@ -102,7 +102,7 @@ def _scenarios(ck, scenarios: dict[str, Scenario], events: list[tuple[int, Event
 
 
 def _events(ck, settings: Settings, demand: dict, supply: dict, events: list[tuple[int, Event]]) -> None:
-    exposed = defaultdict(float)  # (supplier, party, mineral) -> share
+    exposed: dict[tuple[str, str, str], float] = defaultdict(float)  # (supplier, party, mineral) -> share
     for (p, m, s), share in supply.items():
         exposed[s, p, m] += share
     seen: dict[tuple, int] = {}

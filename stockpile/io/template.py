@@ -15,14 +15,14 @@ def readme_frame() -> pd.DataFrame:
         rows.append({"sheet": sheet.name, "column": "", "required": "", "unit": "", "default": "",
                      "meaning": sheet.doc})
         for c in sheet.columns:
-            default = "" if c.required else ("none" if c.default is None else c.default)
+            default = "" if c.required else ("none" if c.default is None else str(c.default))
             meaning = c.doc + (f" ({' | '.join(c.choices)})" if c.choices else "")
             rows.append({"sheet": sheet.name, "column": c.name, "required": "yes" if c.required else "no",
                          "unit": c.unit, "default": default, "meaning": meaning})
     for s in SETTINGS.values():
         choices = f" ({' | '.join(s.choices)})" if s.choices else ""
         rows.append({"sheet": "settings", "column": f"key = {s.key}", "required": "no", "unit": "",
-                     "default": "none" if s.default is None else s.default, "meaning": s.doc + choices})
+                     "default": "none" if s.default is None else str(s.default), "meaning": s.doc + choices})
     return pd.DataFrame(rows)
 
 

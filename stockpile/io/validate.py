@@ -75,7 +75,7 @@ class _Checker:
             self.add(sheet, row, col.name, "one number >= 0, or several separated by commas (e.g. 1,3)",
                      f"'{_text(raw)}'")
             return (1.0,) if col.required else ()
-        return tuple(float(n) for n in numbers)
+        return tuple(float(n) for n in numbers if n is not None)
 
     def check_number(self, sheet, row, column, number, kind, described):
         if kind == schema.SHARE and not (0 <= number <= 1):
@@ -116,8 +116,8 @@ def _hint(raw: Cell, col: Column) -> str:
     text = str(raw).strip()
     if len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit():
         return " (a date: the cell is formatted as a date in the workbook; type the number)"
-    if text.endswith("%") and parse_number(text[:-1]) is not None:
-        return f" (write {parse_number(text[:-1]) / 100:g}, not a percentage)"
+    if text.endswith("%") and (percent := parse_number(text[:-1])) is not None:
+        return f" (write {percent / 100:g}, not a percentage)"
     if col.unit and col.unit not in ("share", "1/yr", "1/month") and parse_number(text.split(" ")[0]) is not None:
         return f" (a plain number in {col.unit}, without units)"
     return ""
@@ -210,17 +210,19 @@ def _settings(ck: _Checker) -> Settings:
         if raw.lower() == "none" and spec.kind == "optional_number":
             values[key] = None
             continue
-        bad = number is None or number < spec.minimum or (spec.minimum > 0 and number <= 0)
-        bad = bad or number > spec.maximum
-        if spec.kind == "int" and number is not None and not float(number).is_integer():
-            bad = True
-        if bad:
+        if number is None or _out_of_range(number, spec):
             kind = "a whole number" if spec.kind == "int" else "a number"
             upper = f" and <= {spec.maximum:g}" if spec.maximum < float("inf") else ""
             ck.add("settings", row, "value", f"{key} {kind} >= {spec.minimum:g}{upper}", f"'{raw}'")
             continue
         values[key] = int(number) if spec.kind == "int" else number
     return Settings(**values)
+
+
+def _out_of_range(number: float, spec) -> bool:
+    """Below the setting's minimum (or not above 0 when the minimum is), above its maximum, or not whole."""
+    low = number < spec.minimum or (spec.minimum > 0 and number <= 0)
+    return low or number > spec.maximum or (spec.kind == "int" and not float(number).is_integer())
 
 
 def _expand(ck, sheet, row, column, text: str, known: dict, what: str, defined_in: str) -> tuple[str, ...]:
@@ -269,8 +271,8 @@ def build_model_data(book: RawBook) -> ModelData:
     errors = [p for p in ck.problems if p.severity == "error"]
     if errors:
         raise InputError(ck.problems)
-    scenarios, events = branches(scenarios, events)
-    return ModelData(settings, parties, minerals, demand, supply, tiers, options, scenarios, tuple(events),
+    branched, all_events = branches(scenarios, events)
+    return ModelData(settings, parties, minerals, demand, supply, tiers, options, branched, all_events,
                      source=book.path, sha256=book.sha256, run_spec=book.run_spec,
                      run_spec_sha256=book.run_spec_sha256, warnings=tuple(str(p) for p in ck.problems))
 

@@ -275,8 +275,11 @@ def set_value(book: RawBook, path: str, value: Cell) -> None:
 def scale_value(book: RawBook, path: str, factor: float) -> None:
     """Multiply the number in every cell a path names (a sweep's =xLO:HI:STEP)."""
     column = parse_path(path)[2]
-    for _, cells in matching_rows(book, path):
-        cells[column] = parse_number(cells.get(column)) * factor
+    for number, cells in matching_rows(book, path):
+        value = parse_number(cells.get(column))
+        if value is None:
+            raise ValueError(f"cannot scale '{path}': row {number} has no number in column '{column}'")
+        cells[column] = value * factor
 
 
 def with_changes(book: RawBook, changes) -> RawBook:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -25,8 +26,8 @@ from .sets import SparseSets, build_sets
 BLOCKS: tuple[Block, ...] = (national_stock, release, joint_pool, release_capacity, shortage, replenishment,
                              purchases, policy)
 
-__all__ = ["BLOCKS", "JOINT", "Block", "KINDS", "MARKET", "CostTerm", "SparseSets", "build_model", "coefficients", "cost_table",
-           "structure_key", "update_coefficients"]
+__all__ = ["BLOCKS", "JOINT", "KINDS", "MARKET", "Block", "CostTerm", "SparseSets", "build_model", "coefficients",
+           "cost_table", "structure_key", "update_coefficients"]
 
 
 def coefficients(data: ModelData, sets: SparseSets, tree: ScenarioTree) -> dict[str, dict]:
@@ -84,9 +85,9 @@ _OBJECTS = {"parties": "parties", "minerals": "minerals", "demand": "demand", "r
             "scenarios": "scenarios"}
 
 
-def _strip(obj, columns) -> object:
+def _strip(obj: Any, columns) -> Any:
     """obj with its coefficient and info fields blanked; an optional coefficient keeps only 'is it set'."""
-    changes = {}
+    changes: dict[str, object] = {}
     for col in columns:
         if col.role == schema.INFO:
             changes[col.name] = None
@@ -94,6 +95,11 @@ def _strip(obj, columns) -> object:
             value = getattr(obj, col.name)
             changes[col.name] = (value is None) if col.default is None and not col.required else None
     return replace(obj, **changes)
+
+
+def _stripped_tables(data: ModelData, cols: dict) -> dict[str, Any]:
+    return {attr: {k: _strip(v, cols[sheet]) for k, v in getattr(data, attr).items()}
+            for sheet, attr in _OBJECTS.items()}
 
 
 def structure_key(data: ModelData) -> str:
@@ -106,6 +112,5 @@ def structure_key(data: ModelData) -> str:
         data, source="", sha256="", warnings=(),
         settings=_strip(data.settings, schema.SETTING_COLUMNS),
         tiers={mi: tuple(_strip(t, cols["shortage_costs"]) for t in ts) for mi, ts in data.tiers.items()},
-        **{attr: {k: _strip(v, cols[sheet]) for k, v in getattr(data, attr).items()}
-           for sheet, attr in _OBJECTS.items()})
+        **_stripped_tables(data, cols))
     return hashlib.sha256(repr(stripped).encode()).hexdigest()

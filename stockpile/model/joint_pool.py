@@ -21,7 +21,7 @@ from .buildup import add_purchases, held
 from .core import JOINT, Context
 from .holdings import add_holdings, fix_first_stage, release_capacity
 
-NEEDS = ("national_stock",)  # blocks whose variables (or coefficients) this one reads
+NEEDS: tuple[str, ...] = ("national_stock",)  # the blocks it reads from
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:

@@ -20,7 +20,7 @@ from .buildup import add_purchases, held
 from .core import Context
 from .holdings import add_holdings, fix_first_stage, release_capacity
 
-NEEDS = ()  # blocks whose variables (or coefficients) this one reads
+NEEDS: tuple[str, ...] = ()  # the blocks it reads from
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:

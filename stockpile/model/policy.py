@@ -15,7 +15,7 @@ from pyomo.core.util import quicksum
 
 from .core import TOTAL, Context
 
-NEEDS = ("national_stock", "joint_pool")  # blocks whose variables (or coefficients) this one reads
+NEEDS: tuple[str, ...] = ("national_stock", "joint_pool")  # the blocks it reads from
 
 
 def budget_parties(data, sets) -> list[str]:
@@ -52,4 +52,4 @@ def add(ctx: Context) -> None:
                              dimen=2, ordered=True)
     m.Coverage_Target = pyo.Constraint(
         m.TARGET_PAIRS,
-        rule=lambda _, p, mi: m.Stock[p, mi] >= dem[p, mi].target_months * data.basis_t_per_month(p, mi))
+        rule=lambda _, p, mi: m.Stock[p, mi] >= (dem[p, mi].target_months or 0.0) * data.basis_t_per_month(p, mi))

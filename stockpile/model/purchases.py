@@ -22,7 +22,7 @@ from .discount import payment_weights
 
 UPLIFT_SEGMENTS = 10  # chords of the quadratic uplift: exact at 11 points, at most 1/400 of it too high between
 
-NEEDS = ("national_stock", "joint_pool")  # blocks whose variables (or coefficients) this one reads
+NEEDS: tuple[str, ...] = ("national_stock", "joint_pool")  # the blocks it reads from
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:

@@ -14,7 +14,7 @@ from pyomo.core.util import quicksum
 
 from .core import Context
 
-NEEDS = ("national_stock",)  # blocks whose variables (or coefficients) this one reads
+NEEDS: tuple[str, ...] = ("national_stock",)  # the blocks it reads from
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:

@@ -13,7 +13,7 @@ from pyomo.core.util import quicksum
 
 from .core import JOINT, Context
 
-NEEDS = ("national_stock", "joint_pool")  # blocks whose variables (or coefficients) this one reads
+NEEDS: tuple[str, ...] = ("national_stock", "joint_pool")  # the blocks it reads from
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:

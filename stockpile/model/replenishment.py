@@ -13,7 +13,7 @@ from pyomo.core.util import quicksum
 
 from .core import JOINT, Context
 
-NEEDS = ("release", "joint_pool", "shortage")  # blocks whose variables (or coefficients) this one reads
+NEEDS: tuple[str, ...] = ("release", "joint_pool", "shortage")  # the blocks it reads from
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:

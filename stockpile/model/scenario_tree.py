@@ -41,7 +41,7 @@ def scenario_gaps(data: ModelData) -> dict[str, np.ndarray]:
         for e in (e for e in data.events if e.scenario == s):
             last = min(horizon, e.start_month + e.duration_months - 1)
             months = np.arange(e.start_month, last + 1)
-            factor = np.array([e.cut * (1.0 - recovered(e, t)) for t in months])
+            factor = np.array([e.cut * (1.0 - recovered(e, int(t))) for t in months])
             for p in e.targets:
                 for m in e.minerals:
                     i = index.get((p, m))

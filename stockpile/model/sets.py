@@ -71,7 +71,7 @@ def _gap_nodes(data: ModelData, tree: ScenarioTree):
 
 def _worst_and_peak(tree: ScenarioTree) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: the largest total gap on any path, and the largest monthly gap."""
-    worst = np.max([sum(tree.nodes[n].gap_t for n in leaf) for leaf in tree.leaves], axis=0)
+    worst = np.max([np.sum([tree.nodes[n].gap_t for n in leaf], axis=0) for leaf in tree.leaves], axis=0)
     peak = np.max([node.gap_t for node in tree.nodes], axis=0)
     return worst, peak
 
@@ -105,7 +105,7 @@ def _pool_caps(data: ModelData, tree: ScenarioTree, members: list[str]):
         rows = [i for i, (p, m) in enumerate(data.pairs) if m == mi and p in member_set]
         if not rows:
             continue
-        worst_pool = max(float(sum(tree.nodes[n].gap_t for n in leaf)[rows].sum()) for leaf in tree.leaves)
+        worst_pool = max(float(np.sum([tree.nodes[n].gap_t[rows] for n in leaf])) for leaf in tree.leaves)
         peak_pool = max(float(node.gap_t[rows].sum()) for node in tree.nodes)
         if worst_pool <= EPS:
             continue
@@ -135,8 +135,8 @@ def claim_shares(data: ModelData, members: list[str], minerals: list[str]) -> di
     """A member's claim on the pool of m, the one definition: its entitlement_share where given, the rest split
     by coverage basis. It is what the member may draw under `entitlement` allocation, the share of the pool
     its coverage counts, and the share of the pool's purchases charged to its budgets."""
-    out = {}
-    given = {p: data.parties[p].entitlement_share for p in members if data.parties[p].entitlement_share is not None}
+    out: dict[tuple[str, str], float] = {}
+    given = {p: share for p in members if (share := data.parties[p].entitlement_share) is not None}
     rest = max(0.0, 1.0 - sum(given.values()))
     for m in minerals:
         basis = {p: data.basis_t_per_month(p, m) for p in members if p not in given and (p, m) in data.demand}

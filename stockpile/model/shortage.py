@@ -16,7 +16,7 @@ from pyomo.core.util import quicksum
 from .core import Context
 from .scenario_tree import node_probability
 
-NEEDS = ("release", "joint_pool")  # blocks whose variables (or coefficients) this one reads
+NEEDS: tuple[str, ...] = ("release", "joint_pool")  # the blocks it reads from
 
 
 def coefficients(data, sets, tree) -> dict[str, dict]:

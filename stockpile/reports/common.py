@@ -3,6 +3,7 @@ number formats, the warnings section and the provenance lines."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -13,12 +14,12 @@ import pandas as pd  # noqa: E402
 
 from ..io.data import ModelData  # noqa: E402
 
-COLOURS = plt.get_cmap("tab20").colors  # 20 distinct colours (a 10-colour cycle gave Co and W the same)
+COLOURS = plt.get_cmap("tab20").colors  # type: ignore[attr-defined]  # 20 distinct colours (a 10-colour cycle gave Co and W the same)
 MARKERS = "osD^v<>ph*"
 EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384  # an Excel sheet's limits, header row included
 
 
-def write_tables(folder: Path, tables: dict[str, pd.DataFrame], about: list[tuple[str, object]] = ()) -> list[str]:
+def write_tables(folder: Path, tables: dict[str, pd.DataFrame], about: Sequence[tuple[str, object]] = ()) -> list[str]:
     """Every table as CSV, and in results.xlsx where it fits an Excel sheet (formatted for people: a first
     sheet 'about' with `about`'s rows, bold frozen headers, number formats by unit, widths); returns
     what did not fit."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -62,7 +63,7 @@ def _negative_savings(game, coalitions: pd.DataFrame) -> list[str]:
     return lines
 
 
-def share_summary(sharing, notes: list[str] = ()) -> str:
+def share_summary(sharing, notes: Sequence[str] = ()) -> str:
     data, game, tables = sharing.data, sharing.game, sharing.tables
     coalitions, table = tables["coalitions"], tables["sharing"]
     players = list(dict.fromkeys(table.party))

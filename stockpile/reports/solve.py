@@ -274,7 +274,7 @@ def plot_buildup(res: Results, path: Path) -> None:
     by = acq.groupby(["year", "mineral"]).bought_t.sum().unstack("mineral").fillna(0.0).cumsum()
     share = by / by.iloc[-1].where(by.iloc[-1] > 0)
     fig, ax = plt.subplots(figsize=(7, 4))
-    colours = plt.get_cmap("tab20").colors
+    colours = COLOURS
     markers = "osD^v<>ph*"
     for i, mi in enumerate(share.columns):
         ax.plot(share.index, 100 * share[mi], color=colours[i % 20], marker=markers[i % len(markers)], label=mi)
@@ -317,7 +317,8 @@ def plot_shortfalls(res: Results, path: Path, worst: int = 3) -> None:
         ax.axis("off")
     if minerals:
         axes.flat[0].set_ylabel("unmet, t/month", fontsize=8)
-        fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=worst, fontsize=8)
+        fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=worst,  # type: ignore[call-overload]
+                   fontsize=8)  # matplotlib's stubs do not know its "outside" locations
     else:
         axes.flat[0].text(0.5, 0.5, "no unmet demand in any scenario", ha="center", transform=axes.flat[0].transAxes)
     fig.suptitle(f"Unmet demand month by month, {len(scen)} costliest branches\n(all parties; each mineral on "

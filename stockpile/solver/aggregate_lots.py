@@ -15,6 +15,7 @@ solved (branch and bound), with B's answer as its starting point.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence, Set
 
 import highspy
 import numpy as np
@@ -76,7 +77,7 @@ def _within(gap: float, objective: float, options: dict, data: ModelData) -> boo
     return gap <= max(float(options.get("mip_abs_gap", 1e-6)), rel * abs(objective))
 
 
-def _aggregate(h: highspy.Highs, groups: list[list[int]], relaxed=None) -> highspy.Highs:
+def _aggregate(h: highspy.Highs, groups: Sequence[list[int]], relaxed=None) -> highspy.Highs:
     """One integer total per mineral (sum of lots - total = 0), and the lots in `relaxed` continuous:
     stage A relaxes every holder's (default); the full model only the pool's, whose lots then follow
     from the total and the members' whole lots (the same model, branched on totals, not on the pool)."""
@@ -109,6 +110,7 @@ def _proven(form, lp, integer, data: ModelData, b: highspy.Highs, bound: float, 
     """B's answer, loaded, with A's bound: proven within the requested gap (else "stopped")."""
     facts = loaded(b, form, lp, integer, data, seconds)
     objective = facts.objective_usd_per_yr
+    assert objective is not None  # B had a primal solution (the caller checked)
     facts.best_bound_usd_per_yr = min(bound, objective)
     facts.relative_gap = relative_gap(objective, facts.best_bound_usd_per_yr)
     facts.status, facts.termination = ("optimal", "kOptimal") if proven else ("stopped", "kObjectiveBound")
@@ -117,7 +119,7 @@ def _proven(form, lp, integer, data: ModelData, b: highspy.Highs, bound: float, 
 
 
 def _full(form, lp, integer, data: ModelData, options: dict, start, seconds: dict,
-          groups: list[list[int]] = (), pool: set[int] = frozenset()) -> SolverFacts:
+          groups: Sequence[list[int]] = (), pool: Set[int] = frozenset()) -> SolverFacts:
     """The full model by branch and bound (no plateau to cut, or A and B left too wide a gap), from `start`:
     with a pool, its lots continuous and each mineral's total integer (`_aggregate`), which HiGHS proves
     several times faster (synthetic 8-party coalition: 16.5 s -> 2.6 s)."""

@@ -146,7 +146,7 @@ def reusable(sub: ModelData, tree: ScenarioTree, options: dict, detail: bool = T
 
 def _gap(part) -> float:
     f = _facts(part)
-    return (f.objective_usd_per_yr - _bound(part)) if f.has_solution else float("inf")
+    return ((f.objective_usd_per_yr or 0.0) - _bound(part)) if f.has_solution else float("inf")
 
 
 def _facts(part) -> SolverFacts:

@@ -45,6 +45,13 @@ class SolverFacts:
         return self.status == "optimal"
 
     @property
+    def value(self) -> float:
+        """The objective of a solve that found a solution (USD/yr); a solve without one has no value."""
+        if self.objective_usd_per_yr is None:
+            raise ValueError(f"a solve that stopped {self.status} ({self.termination}) has no objective value")
+        return self.objective_usd_per_yr
+
+    @property
     def gap_usd_per_yr(self) -> float:
         """incumbent - best bound: how far the true optimum may lie below the objective (0 without a bound)."""
         if self.objective_usd_per_yr is None or self.best_bound_usd_per_yr is None:

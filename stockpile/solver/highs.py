@@ -5,6 +5,7 @@ change. Every solve's facts (facts.py) come back with it."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import highspy
 import numpy as np
@@ -189,7 +190,7 @@ def _highs_lp(form) -> tuple[highspy.HighsLp, np.ndarray]:
     return lp, integer
 
 
-def _inputs(data: ModelData) -> dict[str, str]:
+def _inputs(data: ModelData) -> dict[str, Any]:
     """Provenance of a result: workbook and run specification, each with its sha256."""
     return {"inputs": data.source, "inputs_sha256": data.sha256, "run_spec": data.run_spec,
             "run_spec_sha256": data.run_spec_sha256}

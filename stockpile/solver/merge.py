@@ -17,7 +17,7 @@ from .results import Results
 
 def merge(data: ModelData, parts: list[Results]) -> Results:
     """One Results from the minerals' (tables concatenated or summed, facts summed)."""
-    tables = {name: pd.concat([p.tables[name] for p in parts], ignore_index=True)
+    tables: dict[str, pd.DataFrame] = {name: pd.concat([p.tables[name] for p in parts], ignore_index=True)
               for name in ("stock", "release_rules", "scenario_outcomes", "survival", "acquisition")
               if name in parts[0].tables}
     order = {pm: i for i, pm in enumerate(data.pairs)}
@@ -46,8 +46,8 @@ def _merge_scenarios(data: ModelData, frames: list[pd.DataFrame]) -> pd.DataFram
 
 
 def _merge_facts(data: ModelData, facts: list[SolverFacts]) -> SolverFacts:
-    objective = sum(f.objective_usd_per_yr for f in facts)
-    bound = sum(f.best_bound_usd_per_yr if f.best_bound_usd_per_yr is not None else f.objective_usd_per_yr
+    objective = sum(f.objective_usd_per_yr or 0.0 for f in facts)  # every part has a solution (pipeline.run)
+    bound = sum(f.best_bound_usd_per_yr if f.best_bound_usd_per_yr is not None else f.objective_usd_per_yr or 0.0
                 for f in facts)
     statuses = {f.status for f in facts}
     seconds: dict[str, float] = {}

@@ -79,6 +79,7 @@ def _monolithic(data: ModelData, write_model: str | None, threads: int | None,
     part = solve_one_model(data, tree, lambda model: solve_direct(model, data, write_model=write_model,
                                                                   threads=threads), detail)
     _raise_unsolved(data, [part.facts if isinstance(part, Results) else part])
+    assert isinstance(part, Results)  # _raise_unsolved raised otherwise
     return part
 
 
@@ -88,7 +89,7 @@ def _by_mineral(data: ModelData, workers: int, tree: ScenarioTree | None,
     joined = with_dominant_membership(data)
     parts = solve_by_mineral(joined, tree=tree, detail=detail, workers=workers, independent=independent)
     _raise_unsolved(data, [p.facts if isinstance(p, Results) else p for p in parts])
-    res = merge(joined, parts)
+    res = merge(joined, [p for p in parts if isinstance(p, Results)])  # every one, after _raise_unsolved
     if not budgets_hold(data, res["stock"], res["acquisition"]):
         return None, "a budget binds across minerals"
     return res, ""

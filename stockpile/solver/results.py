@@ -78,7 +78,7 @@ def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts, detai
 def _schedules(model, data: ModelData, stock: dict) -> dict[str, pd.DataFrame]:
     """release_rules, scenario_outcomes, survival and scenarios: what happens in each cut."""
     release, draw = _values(model.Release), _values(model.Draw)
-    unmet = {}
+    unmet: dict[tuple[str, str, str], float] = {}
     for (n, p, m, _tier), v in _values(model.Unmet).items():
         unmet[n, p, m] = unmet.get((n, p, m), 0.0) + v
     tables = {"release_rules": _release_rules(data, model.tree, model.sets, stock, release, draw)}
