@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from .analyses.core_verdicts import compare, core_existence, uncertainty
 from .analyses.game import Game, check_players, game_from_file, play
 from .analyses.information import has_branches, value_of_information
 from .analyses.pooling import pooling_saving
 from .analyses.purchase_caps import cap_costs
 from .analyses.sharing import RULES, unusable_rules, weights
 from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
-from .analyses.verdicts import compare, core_existence, uncertainty
 from .io.data import ModelData
 from .io.runspec import load_book, load_run
 from .io.validate import build_model_data
@@ -91,7 +91,7 @@ class Sharing:
 
     @property
     def core(self):
-        """verdicts.CoreExistence: non-empty / empty (each proved) or undetermined, with the slack interval."""
+        """core_verdicts.CoreExistence: non-empty / empty (each proved) or undetermined, with the slack interval."""
         return core_existence(self.game)
 
     @property

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from stockpile.analyses.core_verdicts import compare, core_existence, excess_intervals
 from stockpile.analyses.game import game_from_values, play
 from stockpile.analyses.sharing import RULES, equal_saving, least_core_slack, nucleolus, shapley
-from stockpile.analyses.verdicts import compare, core_existence, excess_intervals
 from stockpile.cli import main
 
 from .helpers import data_of, two_parties, write_xlsx

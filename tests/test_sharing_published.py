@@ -11,6 +11,14 @@ from itertools import combinations, permutations
 import pandas as pd
 import pytest
 
+from stockpile.analyses.core_verdicts import (
+    BLOCKED,
+    IN_CORE,
+    UNDETERMINED,
+    core_existence,
+    excess_intervals,
+    rule_verdict,
+)
 from stockpile.analyses.game import Game, coalition_name, game_from_values
 from stockpile.analyses.sharing import (
     allocate,
@@ -22,7 +30,6 @@ from stockpile.analyses.sharing import (
     shapley,
     unusable_rules,
 )
-from stockpile.analyses.verdicts import BLOCKED, IN_CORE, UNDETERMINED, core_existence, excess_intervals, rule_verdict
 from stockpile.solver.facts import SolverFacts
 
 from .helpers import run_cli, two_parties, write_xlsx
