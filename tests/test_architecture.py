@@ -26,7 +26,14 @@ def base_frames() -> dict[str, pd.DataFrame]:
                                   "value": [6, 0, 60, 1000, 900, 0.1]})
     f["minerals"] = pd.DataFrame({"mineral": ["X", "Z"], "price_usd_per_t": [100.0, 50.0],
                                   "holding_rate_per_yr": [0.1, 0.1], "lot_t": [1, 1],
-                                  "acquisition_price_usd_per_t": [110.0, 55.0]})
+                                  "acquisition_price_usd_per_t": [110.0, 55.0],
+                                  "long_run_price_usd_per_t": [100.0, 50.0]})
+    f["products"] = pd.DataFrame({"party": ["A"], "product": ["widget"], "lost_value_usd_per_month": [1000.0],
+                                  "notes": ["a widget"]})
+    f["product_inputs"] = pd.DataFrame({"party": ["A"], "product": ["widget"], "mineral": ["X"],
+                                        "share_of_demand": [0.5]})
+    f["world_supply"] = pd.DataFrame({"mineral": ["X", "X"], "supplier": ["CN", "AU"], "t_per_yr": [100.0, 50.0],
+                                      "sells_to_stockpiles": ["no", "yes"]})
     f["demand"] = pd.DataFrame({"party": ["A", "B", "A"], "mineral": ["X", "X", "Z"],
                                 "consumption_t_per_yr": [12.0, 12.0, 6.0]})
     f["supply"] = pd.DataFrame({"party": ["A", "B", "A"], "mineral": ["X", "X", "Z"], "supplier": ["CN"] * 3,
@@ -62,8 +69,8 @@ def _rename(columns, old, new):
 
 
 PARTY = _rename([("parties", "party"), ("demand", "party"), ("supply", "party"), ("events", "targets")], "B", "C")
-MINERAL = _rename([("minerals", "mineral"), ("demand", "mineral"), ("supply", "mineral"), ("events", "minerals")],
-                  "X", "Y")
+MINERAL = _rename([("minerals", "mineral"), ("demand", "mineral"), ("supply", "mineral"), ("events", "minerals"),
+                   ("product_inputs", "mineral"), ("world_supply", "mineral")], "X", "Y")
 SCENARIO = _rename([("scenarios", "scenario"), ("events", "scenario")], "s_a", "s_c")
 SUPPLIER = _rename([("supply", "supplier"), ("events", "supplier")], "CN", "RU")
 OPTION = _rename([("release_options", "option")], "any", "fast")
@@ -120,6 +127,21 @@ CHANGES = {
     ("events", "cut"): _set("events", "cut", 0.5),
     ("events", "recovery_months"): _set("events", "recovery_months", 2),
     ("events", "recovery_share"): _set("events", "recovery_share", 0.5),
+    ("minerals", "long_run_price_usd_per_t"): _set("minerals", "long_run_price_usd_per_t", 90.0),
+    ("products", "party"): lambda f: _set("product_inputs", "party", "B")(_set("products", "party", "B")(f)),
+    ("products", "product"): lambda f: _set("product_inputs", "product", "gadget")(
+        _set("products", "product", "gadget")(f)),
+    ("products", "lost_value_usd_per_month"): _set("products", "lost_value_usd_per_month", 2000.0),
+    ("products", "notes"): _set("products", "notes", "a gadget"),
+    ("product_inputs", "party"): lambda f: _set("product_inputs", "party", "B")(_set("products", "party", "B")(f)),
+    ("product_inputs", "product"): lambda f: _set("product_inputs", "product", "gadget")(
+        _set("products", "product", "gadget")(f)),
+    ("product_inputs", "mineral"): _set("product_inputs", "mineral", "Z"),
+    ("product_inputs", "share_of_demand"): _set("product_inputs", "share_of_demand", 0.3),
+    ("world_supply", "mineral"): _set("world_supply", "mineral", "Z"),
+    ("world_supply", "supplier"): lambda f: f.update(world_supply=f["world_supply"].assign(supplier=["RU", "AU"])) or f,
+    ("world_supply", "t_per_yr"): _set("world_supply", "t_per_yr", 60.0),
+    ("world_supply", "sells_to_stockpiles"): _set("world_supply", "sells_to_stockpiles", "yes"),
 }
 SETTING_CHANGES = {"horizon_months": 5, "coverage_basis": "net_imports", "joint_allocation": "pro_rata",
                    "replenish_premium": 0.2, "budget_usd": 2000, "mip_rel_gap": 0.01, "time_limit_s": 30,

@@ -10,7 +10,7 @@ import pandas as pd
 from ..common.progress import step
 from ..io.data import ModelData
 from ..model.scenario_tree import build_tree
-from ..solver.decompose import only_mineral, solve_subproblem, with_dominant_membership
+from ..solver.decompose import group_name, group_of, only_minerals, solve_subproblem, with_dominant_membership
 from ..solver.pipeline import run
 from ..solver.results import Results
 from ..solver.threads import thread_map
@@ -52,12 +52,13 @@ def without_caps(data: ModelData, minerals: list[str]) -> ModelData:
 
 
 def _one_cap(data: ModelData, res: Results, mineral: str) -> tuple[str, float, float]:
-    step(f"what the purchase cap on {mineral} costs: re-solving {mineral} without it")
-    s = next(s for s in res.facts.subproblems if s["mineral"] == mineral)
+    group = group_of(data, mineral)  # the minerals solved with it (products tie them together)
+    step(f"what the purchase cap on {mineral} costs: re-solving {group_name(group)} without it")
+    s = next(s for s in res.facts.subproblems if s["mineral"] == group_name(group))
     capped = replace(res.facts, objective_usd_per_yr=s["objective_usd_per_yr"],
                      best_bound_usd_per_yr=s["best_bound_usd_per_yr"])
     free = with_dominant_membership(without_caps(data, [mineral]))
-    sub, tree = only_mineral(free, build_tree(free), mineral)
+    sub, tree = only_minerals(free, build_tree(free), group)
     part = solve_subproblem(sub, tree, {"mip_rel_gap": data.settings.mip_rel_gap}, detail=False)
     return mineral, *_difference(capped, part.facts if isinstance(part, Results) else part)
 

@@ -50,6 +50,8 @@ class Mineral:
     max_purchase_share_per_yr: float | None = None
     acquisition_price_usd_per_t: float | None = None  # paid for new stock; None = price_usd_per_t
     price_uplift_per_share: float = 0.0
+    long_run_price_usd_per_t: float | None = None  # once the crisis premium is gone; None = no capital loss
+    seller_supply_t_per_yr: float | None = None  # world_supply sheet: suppliers that sell to stockpiles (None: no rows)
 
     @property
     def acquisition_usd_per_t(self) -> float:
@@ -61,11 +63,29 @@ class Mineral:
         return self.acquisition_usd_per_t * self.holding_rate_per_yr + self.storage_usd_per_t_yr
 
     @property
+    def buyable_supply_t_per_yr(self) -> float | None:
+        """The supply the holders can buy from in a year: the suppliers that sell to stockpiles where the world_supply
+        sheet lists them, else the world supply (None: unknown)."""
+        return self.seller_supply_t_per_yr if self.seller_supply_t_per_yr is not None else self.world_supply_t_per_yr
+
+    @property
     def purchase_cap_t_per_yr(self) -> float | None:
-        """Most all holders together may buy in one year (None: no cap)."""
-        if self.world_supply_t_per_yr is None or self.max_purchase_share_per_yr is None:
+        """Most all holders together may buy in one year (None: no cap): a share of the buyable supply."""
+        if self.buyable_supply_t_per_yr is None or self.max_purchase_share_per_yr is None:
             return None
-        return self.world_supply_t_per_yr * self.max_purchase_share_per_yr
+        return self.buyable_supply_t_per_yr * self.max_purchase_share_per_yr
+
+    @property
+    def market_t_per_yr(self) -> float | None:
+        """The market whose price the holders' purchases move (the uplift's base): world supply, else the sellers'."""
+        return self.world_supply_t_per_yr if self.world_supply_t_per_yr is not None else self.seller_supply_t_per_yr
+
+    @property
+    def capital_loss_usd_per_t(self) -> float:
+        """Expected loss on a tonne bought today if the price falls back to the long-run price (0 without one)."""
+        if self.long_run_price_usd_per_t is None:
+            return 0.0
+        return max(0.0, self.acquisition_usd_per_t - self.long_run_price_usd_per_t)
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,28 @@ class Demand:
     programme_fixed_usd_per_yr: float
     max_stock_t: float | None
     target_months: float | None
+
+
+@dataclass(frozen=True)
+class Product:
+    """A product of a party whose output needs minerals (products and product_inputs sheets)."""
+
+    party: str
+    product: str
+    lost_value_usd_per_month: float
+
+
+@dataclass(frozen=True)
+class ProductInput:
+    share_of_demand: float  # of the party's demand for the mineral that goes into the product
+
+
+@dataclass(frozen=True)
+class Seller:
+    """One supplier of a mineral (world_supply sheet)."""
+
+    t_per_yr: float
+    sells_to_stockpiles: str  # "yes" | "no"
 
 
 @dataclass(frozen=True)
@@ -137,6 +179,36 @@ class ModelData:
     # (holder, mineral) -> (stock t, release option): a first stage fixed from outside (the value of the
     # stochastic solution evaluates the expected-value plan this way); empty = the model chooses
     fixed_stock: dict = field(default_factory=dict)
+    products: dict[tuple[str, str], Product] = field(default_factory=dict)  # (party, product)
+    product_inputs: dict[tuple[str, str, str], ProductInput] = field(default_factory=dict)  # (party, product, mineral)
+    world_supply: dict[tuple[str, str], Seller] = field(default_factory=dict)  # (mineral, supplier)
+
+    def product_share(self, p: str, m: str) -> float:
+        """Share of p's demand for m that goes into products (costed through them, not the mineral's tiers)."""
+        return sum(i.share_of_demand for (pp, _k, mm), i in self.product_inputs.items() if (pp, mm) == (p, m))
+
+    @property
+    def mineral_groups(self) -> list[list[str]]:
+        """The demanded minerals in groups that products tie together (a product needs all its inputs at once),
+        in workbook order: the subproblems of a decomposed solve."""
+        group = {m: m for m in self.demanded_minerals}
+
+        def root(m: str) -> str:
+            while group[m] != m:
+                m = group[m]
+            return m
+
+        inputs: dict[tuple[str, str], list[str]] = {}
+        for (p, k, m) in self.product_inputs:
+            if m in group:
+                inputs.setdefault((p, k), []).append(m)
+        for ms in inputs.values():
+            for m in ms[1:]:
+                group[root(m)] = root(ms[0])
+        out: dict[str, list[str]] = {}
+        for m in self.demanded_minerals:
+            out.setdefault(root(m), []).append(m)
+        return list(out.values())
 
     @property
     def demanded_minerals(self) -> list[str]:
@@ -176,7 +248,9 @@ class ModelData:
         return replace(
             self, parties={p: v for p, v in self.parties.items() if p in keep_set},
             demand={k: v for k, v in self.demand.items() if k[0] in keep_set},
-            supply={k: v for k, v in self.supply.items() if k[0] in keep_set}, events=events)
+            supply={k: v for k, v in self.supply.items() if k[0] in keep_set}, events=events,
+            products={k: v for k, v in self.products.items() if k[0] in keep_set},
+            product_inputs={k: v for k, v in self.product_inputs.items() if k[0] in keep_set})
 
     def with_parties(self, **changes_by_party: dict) -> ModelData:
         parties = dict(self.parties)

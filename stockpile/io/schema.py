@@ -42,6 +42,7 @@ class Sheet:
     key: tuple[str, ...]  # columns that identify a row (duplicates are errors)
     columns: tuple[Column, ...]
     doc: str
+    optional: bool = False  # a workbook without this sheet means what it meant before the sheet existed
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -52,8 +53,8 @@ NONE = None  # "no limit" default for optional caps and budgets
 SHEETS: dict[str, Sheet] = {}
 
 
-def _sheet(name: str, key: tuple[str, ...], doc: str, *columns: Column) -> None:
-    SHEETS[name] = Sheet(name, key, columns, doc)
+def _sheet(name: str, key: tuple[str, ...], doc: str, *columns: Column, optional: bool = False) -> None:
+    SHEETS[name] = Sheet(name, key, columns, doc, optional)
 
 
 _sheet(
@@ -99,7 +100,10 @@ _sheet(
            role=COEFFICIENT),
     Column("price_uplift_per_share", NUMBER, False, 0.0, "1/share",
            "market impact: buying a share s of world supply in a year raises that year's price by "
-           "uplift x s (e.g. 2 = +20% at 10%; needs world_supply_t_per_yr)", maximum=100),
+           "uplift x s (e.g. 2 = +20% at 10%; needs world_supply_t_per_yr or world_supply rows)", maximum=100),
+    Column("long_run_price_usd_per_t", NUMBER, False, NONE, "USD/t",
+           "the price expected once the crisis premium is gone (blank = none): stock bought above it counts its "
+           "expected capital loss, acquisition price - long-run price, as a cost", role=COEFFICIENT),
 )
 _sheet(
     "demand", ("party", "mineral"), "One row per party and mineral it consumes.",
@@ -166,7 +170,43 @@ _sheet(
            "share of the lost supply replaced once recovered", example=0.3),
 )
 
-REQUIRED_SHEETS = tuple(SHEETS)
+_sheet(
+    "products", ("party", "product"),
+    "Optional. Products whose output is lost when an input is short: a month without the product's full output "
+    "costs lost_value_usd_per_month (the part of a mineral's demand that goes into products is costed only "
+    "through them).",
+    Column("party", ID, True, None, "", "party id", example="US"),
+    Column("product", ID, True, None, "", "product id, e.g. magnets, battery_cells", example="magnets"),
+    Column("lost_value_usd_per_month", NUMBER, True, None, "USD/month",
+           "what a month without the product's whole output costs the party", example=1e9, role=COEFFICIENT),
+    Column("notes", TEXT, False, "", "", "source or derivation", example="", role=INFO),
+    optional=True,
+)
+_sheet(
+    "product_inputs", ("party", "product", "mineral"),
+    "Optional. The minerals each product needs (Leontief: output falls to the share of its scarcest input).",
+    Column("party", ID, True, None, "", "party id", example="US"),
+    Column("product", ID, True, None, "", "product id (products sheet)", example="magnets"),
+    Column("mineral", ID, True, None, "", "mineral id", example="Ga"),
+    Column("share_of_demand", SHARE, True, None, "share",
+           "share of the party's demand for the mineral that goes into the product (a mineral's shares over its "
+           "products sum to at most 1)", example=0.5),
+    optional=True,
+)
+_sheet(
+    "world_supply", ("mineral", "supplier"),
+    "Optional. Who supplies each mineral and whether they sell to stockpiles: where a mineral has rows, its "
+    "purchase cap is max_purchase_share_per_yr x the supply of the suppliers that sell to stockpiles.",
+    Column("mineral", ID, True, None, "", "mineral id", example="Ga"),
+    Column("supplier", ID, True, None, "", "supplier id (country)", example="CN"),
+    Column("t_per_yr", NUMBER, True, None, "t/yr", "the supplier's output a year, in the stocked form",
+           example=760),
+    Column("sells_to_stockpiles", ID, False, "yes", "", "does it sell to its rivals' stockpiles: yes or no",
+           choices=("yes", "no"), example="no"),
+    optional=True,
+)
+
+REQUIRED_SHEETS = tuple(name for name, sheet in SHEETS.items() if not sheet.optional)
 # Sheets that document the workbook; read by people, not by the model.
 DOC_SHEETS = ("README", "sources")
 

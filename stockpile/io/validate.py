@@ -9,7 +9,7 @@ import math
 from collections import defaultdict
 from dataclasses import replace
 
-from . import schema
+from . import economics, schema
 from .data import Demand, Event, Mineral, ModelData, Party, ReleaseOption, Scenario, Settings, Tier
 from .problems import InputError, Problem
 from .schema import SETTINGS, SHEETS, Column
@@ -158,8 +158,9 @@ def _rows(ck: _Checker, sheet_name: str) -> list[tuple[int, dict]]:
     spec = SHEETS[sheet_name]
     sheet = ck.book.sheets.get(sheet_name)
     if sheet is None:
-        ck.add(sheet_name, None, None, f"a sheet named '{sheet_name}'", "no such sheet" + _closest(
-            sheet_name, ck.book.sheets))
+        if not spec.optional:
+            ck.add(sheet_name, None, None, f"a sheet named '{sheet_name}'", "no such sheet" + _closest(
+                sheet_name, ck.book.sheets))
         return []
     if not sheet.readable:
         return []
@@ -250,9 +251,15 @@ def build_model_data(book: RawBook) -> ModelData:
                                       v["holding_rate_per_yr"], v["storage_usd_per_t_yr"], v["lot_t"],
                                       v["joint_fixed_usd_per_yr"], v["world_supply_t_per_yr"],
                                       v["max_purchase_share_per_yr"], v["acquisition_price_usd_per_t"],
-                                      v["price_uplift_per_share"])
+                                      v["price_uplift_per_share"], v["long_run_price_usd_per_t"])
                 for _row, v in _minerals(ck)}
+    def rows(sheet: str) -> list[tuple[int, dict]]:
+        return _rows(ck, sheet)
+
+    world, minerals = economics.sellers(ck, rows, minerals)
+    _need_a_supply(ck, minerals)
     demand = _demand(ck, parties, minerals)
+    products, inputs = economics.products(ck, rows, parties, minerals, demand)
     supply, supply_rows = _supply(ck, parties, minerals, demand)
     tiers = _tiers(ck, minerals)
     options = {v["option"]: ReleaseOption(v["option"], v["max_release_share_per_month"], v["usd_per_t_yr"])
@@ -274,19 +281,24 @@ def build_model_data(book: RawBook) -> ModelData:
     branched, all_events = branches(scenarios, events)
     return ModelData(settings, parties, minerals, demand, supply, tiers, options, branched, all_events,
                      source=book.path, sha256=book.sha256, run_spec=book.run_spec,
-                     run_spec_sha256=book.run_spec_sha256, warnings=tuple(str(p) for p in ck.problems))
+                     run_spec_sha256=book.run_spec_sha256, warnings=tuple(str(p) for p in ck.problems),
+                     products=products, product_inputs=inputs, world_supply=world)
 
 
 def _minerals(ck: _Checker) -> list[tuple[int, dict]]:
-    """The minerals' rows; a purchase cap or a price uplift needs the world supply it is a share of."""
-    rows = _rows(ck, "minerals")
-    for row, v in rows:
-        for col, used in (("max_purchase_share_per_yr", v["max_purchase_share_per_yr"] is not None),
-                          ("price_uplift_per_share", (v["price_uplift_per_share"] or 0) > 0)):
-            if used and v["world_supply_t_per_yr"] is None:
-                ck.add("minerals", row, "world_supply_t_per_yr",
-                       f"a world supply in t/yr (the {col} of this row is a share of it)", "a blank cell")
-    return rows
+    return _rows(ck, "minerals")
+
+
+def _need_a_supply(ck: _Checker, minerals: dict[str, Mineral]) -> None:
+    """A purchase cap or a price uplift needs the supply it is a share of: world_supply_t_per_yr or world_supply
+    rows."""
+    for m, mineral in minerals.items():
+        for col, used in (("max_purchase_share_per_yr", mineral.max_purchase_share_per_yr is not None),
+                          ("price_uplift_per_share", mineral.price_uplift_per_share > 0)):
+            if used and mineral.buyable_supply_t_per_yr is None:
+                ck.add("minerals", row_of(ck, "minerals", m), "world_supply_t_per_yr",
+                       f"a world supply in t/yr (the {col} of this row is a share of it)",
+                       "a blank cell, and no world_supply rows for this mineral")
 
 
 def _parties(ck: _Checker) -> dict[str, Party]:

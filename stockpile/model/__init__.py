@@ -82,13 +82,14 @@ def update_coefficients(model: pyo.ConcreteModel, data: ModelData) -> None:
 # ---- the structure key, derived from the schema's column roles -----------------------------------------
 
 _OBJECTS = {"parties": "parties", "minerals": "minerals", "demand": "demand", "release_options": "release_options",
-            "scenarios": "scenarios"}
+            "scenarios": "scenarios", "products": "products", "product_inputs": "product_inputs",
+            "world_supply": "world_supply"}
 
 
 def _strip(obj: Any, columns) -> Any:
     """obj with its coefficient and info fields blanked; an optional coefficient keeps only 'is it set'."""
     changes: dict[str, object] = {}
-    for col in columns:
+    for col in (c for c in columns if hasattr(obj, c.name)):  # a column kept only in the sheet (notes) is no field
         if col.role == schema.INFO:
             changes[col.name] = None
         elif col.role == schema.COEFFICIENT:

@@ -5,11 +5,12 @@ year's purchases, the pool's charged to its members by their claim shares (formu
 
 Equations (docs/formulation.md):
 
-    Purchase_Cap[y,m]:   sum_p Bought[y,p,m] + JointBought[y,m] <= max_purchase_share_per_yr[m] world[m]
+    Purchase_Cap[y,m]:   sum_p Bought[y,p,m] + JointBought[y,m] <= max_purchase_share_per_yr[m] buyable[m]
     Uplift_Sum[y,m]:     sum_j Uplift[y,m,j] = the year's purchases of m
     Annual_Budget[y,p]:  sum_m a[m] (Bought[y,p,m] + claim[p,m] JointBought[y,m]) <= budget_usd_per_yr[p]
     Annual_Budget[y,*]:  all holders' purchases <= settings.budget_usd_per_yr
     purchase_uplift[MARKET,m] = sum_(y,j) (1 - delta) delta^(y-1) (u[m] a[m] / world[m]) (2j + 1) w[m] Uplift[y,m,j]
+    capital_loss[h,m] = sum_y (1 - delta) delta^(y-1) max(0, a[m] - long_run_price[m]) Bought[y,h,m]
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from .core import MARKET, TOTAL, Context
+from .core import JOINT, MARKET, TOTAL, Context
 from .discount import payment_weights
 
 UPLIFT_SEGMENTS = 10  # chords of the quadratic uplift: exact at 11 points, at most 1/400 of it too high between
@@ -34,13 +35,14 @@ def coefficients(data, sets, tree) -> dict[str, dict]:
         "AcquisitionMusdPerT": {mi: mins[mi].acquisition_usd_per_t / 1e6 for mi in mins},  # USD m/t
         # uplift of q t bought in a year: a x u x q^2 / W (USD); this is a x u / W in USD/t^2
         "UpliftUsdPerT2": {mi: mins[mi].acquisition_usd_per_t * mins[mi].price_uplift_per_share
-                           / mins[mi].world_supply_t_per_yr for mi in uplift_minerals(data)},
+                           / mins[mi].market_t_per_yr for mi in uplift_minerals(data)},
         "AnnualBudgetMusd": budget,
+        "CapitalLossUsdPerT": {mi: mins[mi].capital_loss_usd_per_t for mi in mins},  # USD/t, a - long-run price
     }
 
 
 def uplift_minerals(data) -> list[str]:
-    return [mi for mi, m in data.minerals.items() if m.price_uplift_per_share > 0 and m.world_supply_t_per_yr]
+    return [mi for mi, m in data.minerals.items() if m.price_uplift_per_share > 0 and m.market_t_per_yr]
 
 
 def annual_budget_parties(data) -> list[str]:
@@ -66,6 +68,7 @@ def add(ctx: Context) -> None:
     m.Purchase_Cap = pyo.Constraint(
         m.CAPPED, rule=lambda _, y, mi: total[y, mi] <= data.minerals[mi].purchase_cap_t_per_yr)
     _uplift(ctx, total)
+    _capital_loss(ctx)
     _annual_budgets(ctx)
 
 
@@ -88,6 +91,22 @@ def _uplift(ctx: Context, total: dict) -> None:
         entries.setdefault((MARKET, mi), []).append(weight[y] * slope * m.Uplift[y, mi, j])
     if entries:
         ctx.add_cost("purchase_uplift", "holding", {k: quicksum(v) for k, v in entries.items()})
+
+
+def _capital_loss(ctx: Context) -> None:
+    """capital_loss[h,m]: a tonne bought in build year y at the acquisition price a loses a - long-run price if the
+    price falls back; a one-off cost of the year it is bought, weighed as payments are (existing stock is sunk)."""
+    data, loss = ctx.data, ctx.coef["CapitalLossUsdPerT"]
+    weight = payment_weights(data.settings.build_years, data.settings.discount_rate)
+    entries: dict = {}
+    for (y, key), expr in ctx.var.bought.items():
+        if data.minerals[key[1]].long_run_price_usd_per_t is not None:
+            entries.setdefault(key, []).append(weight[y] * loss[key[1]] * expr)
+    for (y, mi), expr in ctx.var.joint_bought.items():
+        if data.minerals[mi].long_run_price_usd_per_t is not None:
+            entries.setdefault((JOINT, mi), []).append(weight[y] * loss[mi] * expr)
+    if entries:
+        ctx.add_cost("capital_loss", "holding", {k: quicksum(v) for k, v in entries.items()})
 
 
 def _largest_purchase(data, sets, mi: str) -> float:

@@ -4,6 +4,7 @@ shortfall plots."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -87,7 +88,9 @@ def summary(data: ModelData, res: Results) -> str:
             f"JOGMEC's 60 days; {int((days >= KOMIR_DAYS).sum())} reach KOMIR's 100 days "
             f"(1 month = {DAYS_PER_MONTH} days).", ""]
     out += ["## What pooling saves", "", pooling_line(res.facts), ""]
-    out += ["## Buying the stock", "", *buying_section(data, res), ""]
+    out += ["## Buying the stock", "", *buying_section(data, res), *sellers_lines(data, res), ""]
+    if data.products:
+        out += ["## Lost output by product", "", *product_lines(data, res), ""]
     out += ["## Release rules", "", *release_rules_in_words(data, res), ""]
     out += ["## Uncertainty: disruptions of unknown length", "", *uncertainty_section(facts, has_branches(data)), ""]
     scen = res["scenarios"].sort_values("shortage_cost_usd", ascending=False)
@@ -183,6 +186,53 @@ def buying_section(data: ModelData, res: Results) -> list[str]:
     out += [f"- Binds: {b}." for b in budgets]
     if caps.empty and not budgets:
         out.append("No purchase cap or budget binds.")
+    return out
+
+
+def sellers_lines(data: ModelData, res: Results) -> list[str]:
+    """Per mineral with world_supply rows: the stock against what the suppliers that sell to stockpiles can supply,
+    and how many build years the cap on that supply takes to buy it."""
+    held = res["stock"].groupby("mineral").stock_t.sum()
+    bought = res["acquisition"].groupby("mineral").bought_t.sum() if len(res["acquisition"]) else pd.Series(dtype=float)
+    out = []
+    for mi, mineral in data.minerals.items():
+        sellers = [u for (m, u), seller in data.world_supply.items() if m == mi and seller.sells_to_stockpiles == "yes"]
+        if not any(m == mi for m, _u in data.world_supply):
+            continue
+        supply = mineral.seller_supply_t_per_yr or 0.0
+        head = (f"- {mi}: {_t(float(held.get(mi, 0.0)))} t held; the suppliers that sell to stockpiles "
+                f"({', '.join(sellers) or 'none'}) supply {_t(supply)} t/yr")
+        cap, new = mineral.purchase_cap_t_per_yr, float(bought.get(mi, 0.0))
+        if cap is None:
+            share = f"{new / supply:.0%} of a year's supply" if supply > 0 else "more than they supply"
+            out.append(f"{head}; with no purchase cap, the new stock is {share}.")
+        elif cap <= 0:
+            out.append(f"{head}, of which the cap lets all holders buy nothing: no new stock can be bought.")
+        else:
+            years = max(1, math.ceil(new / cap - 1e-9))
+            out.append(f"{head}, of which the cap lets all holders buy {_t(cap)} t/yr: the stock takes {years} build "
+                       f"year{'s' if years > 1 else ''} ({data.settings.build_years} allowed).")
+    return out
+
+
+def product_lines(data: ModelData, res: Results) -> list[str]:
+    """One line per product: its inputs, its expected lost output a year, and its costliest branch."""
+    lost = res.tables.get("product_outcomes", pd.DataFrame(columns=["branch", "party", "product", "cost_usd"]))
+    out = []
+    for (p, k), product in data.products.items():
+        inputs = [m for (pp, kk, m) in data.product_inputs if (pp, kk) == (p, k)]
+        mine = lost[(lost.party == p) & (lost["product"] == k)]
+        costs = res.tables.get("product_costs", pd.DataFrame(columns=["party", "product"]))
+        expected = float(costs[(costs.party == p) & (costs["product"] == k)].expected_lost_output_usd_per_yr.sum())
+        head = (f"- **{p} {k}** (needs {', '.join(inputs)}; a month without it costs "
+                f"{_usd(product.lost_value_usd_per_month)}): expected lost output {_usd(expected)}/yr")
+        if mine.empty:
+            out.append(head + "; no branch loses any of its output.")
+            continue
+        worst = mine.groupby("branch").cost_usd.sum().idxmax()
+        w = mine[mine.branch == worst]
+        out.append(f"{head}; worst in {worst}: output lost in {w.month.nunique()} month(s), up to "
+                   f"{w.lost_share.max():.0%} of it, {_usd(float(w.cost_usd.sum()))} if it happens.")
     return out
 
 

@@ -27,9 +27,16 @@ def annual_spend(data: ModelData, acquisition: pd.DataFrame) -> dict[tuple[str, 
 
 
 def one_off_spend(data: ModelData, stock: pd.DataFrame) -> dict[str, float]:
-    """party or TOTAL -> USD of new stock charged to its one-off budget (a party's own purchases)."""
-    national = stock[stock.holder != JOINT].groupby("holder").acquisition_usd.sum()
-    return {TOTAL: float(stock.acquisition_usd.sum()), **{p: float(national.get(p, 0.0)) for p in data.parties}}
+    """party or TOTAL -> USD of new stock charged to its one-off budget: a party's own purchases and its claim share
+    of the pool's (the rule of the annual budgets too)."""
+    members = data.eligible_members()
+    claim = claim_shares(data, members, list(data.minerals))
+    out = {TOTAL: float(stock.acquisition_usd.sum()), **{p: 0.0 for p in data.parties}}
+    for row in stock.itertuples():
+        charged = {p: claim.get((p, row.mineral), 0.0) for p in members} if row.holder == JOINT else {row.holder: 1.0}
+        for p, share in charged.items():
+            out[p] = out.get(p, 0.0) + share * row.acquisition_usd
+    return out
 
 
 def _one_off_budget(data: ModelData, holder: str) -> float | None:

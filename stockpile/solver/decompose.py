@@ -38,6 +38,8 @@ def why_not_separable(data: ModelData) -> str | None:
     """None when the model separates by mineral, else the coupling that stops it."""
     if len(data.minerals) < 2:
         return "one mineral"
+    if len(data.mineral_groups) < 2:
+        return "one group of minerals that products need together"
     optional = [p for p, party in data.parties.items() if party.joint_member == "optional"]
     if optional and data.settings.joint_allocation == "pro_rata":
         return "optional members under pro_rata allocation: joining binds a member across minerals"
@@ -51,14 +53,29 @@ def with_dominant_membership(data: ModelData) -> ModelData:
                                 if party.joint_member == "optional"})
 
 
-def only_mineral(data: ModelData, tree: ScenarioTree, mineral: str) -> tuple[ModelData, ScenarioTree]:
-    """The data of one mineral and the full tree restricted to its pairs (same nodes, same paths)."""
-    sub = replace(data, minerals={mineral: data.minerals[mineral]},
-                  demand={k: v for k, v in data.demand.items() if k[1] == mineral},
-                  supply={k: v for k, v in data.supply.items() if k[1] == mineral},
-                  tiers={mineral: data.tiers[mineral]},
-                  events=tuple(replace(e, minerals=tuple(m for m in e.minerals if m == mineral)) for e in data.events))
+def only_minerals(data: ModelData, tree: ScenarioTree, group: list[str]) -> tuple[ModelData, ScenarioTree]:
+    """The data of a group of minerals (ModelData.mineral_groups: the products that need them all) and the full
+    tree restricted to its pairs (same nodes, same paths)."""
+    keep = set(group)
+    sub = replace(data, minerals={m: data.minerals[m] for m in group},
+                  demand={k: v for k, v in data.demand.items() if k[1] in keep},
+                  supply={k: v for k, v in data.supply.items() if k[1] in keep},
+                  tiers={m: data.tiers[m] for m in group},
+                  events=tuple(replace(e, minerals=tuple(m for m in e.minerals if m in keep)) for e in data.events),
+                  product_inputs={k: v for k, v in data.product_inputs.items() if k[2] in keep},
+                  products={k: v for k, v in data.products.items()
+                            if any((p, kk) == k and m in keep for p, kk, m in data.product_inputs)},
+                  world_supply={k: v for k, v in data.world_supply.items() if k[0] in keep})
     return sub, restrict_tree(tree, sub.pairs)
+
+
+def group_of(data: ModelData, mineral: str) -> list[str]:
+    """The group of minerals solved together with `mineral`."""
+    return next(g for g in data.mineral_groups if mineral in g)
+
+
+def group_name(group: list[str]) -> str:
+    return "+".join(group)
 
 
 def restrict_tree(tree: ScenarioTree, pairs: list[tuple[str, str]]) -> ScenarioTree:
@@ -88,8 +105,9 @@ def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: 
     its own inputs alone and is re-used wherever they recur (sweep points; see `reusable`)."""
     t0 = time.perf_counter()
     tree = build_tree(data) if tree is None else tree
-    subs = [only_mineral(data, tree, m) for m in data.demanded_minerals]
-    names = [next(iter(sub.minerals)) for sub, _ in subs]
+    groups = data.mineral_groups
+    subs = [only_minerals(data, tree, g) for g in groups]
+    names = [group_name(g) for g in groups]
     gap, limit = data.settings.mip_rel_gap, data.settings.time_limit_s  # the limit is for the whole solve
     first = ({"mip_rel_gap": gap} if independent else
              {"mip_rel_gap": gap * FIRST_PASS_GAP, "mip_max_nodes": FIRST_PASS_NODES})

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..io.data import ModelData
 from ..model import JOINT, MARKET
+from .decompose import group_name
 from .facts import SolverFacts, relative_gap
 from .results import Results
 
@@ -18,7 +19,8 @@ from .results import Results
 def merge(data: ModelData, parts: list[Results]) -> Results:
     """One Results from the minerals' (tables concatenated or summed, facts summed)."""
     tables: dict[str, pd.DataFrame] = {name: pd.concat([p.tables[name] for p in parts], ignore_index=True)
-              for name in ("stock", "release_rules", "scenario_outcomes", "survival", "acquisition")
+              for name in ("stock", "release_rules", "scenario_outcomes", "survival", "acquisition", "product_outcomes",
+                           "product_costs")
               if name in parts[0].tables}
     order = {pm: i for i, pm in enumerate(data.pairs)}
     cov = pd.concat([p.tables["coverage"] for p in parts], ignore_index=True)
@@ -63,9 +65,9 @@ def _merge_facts(data: ModelData, facts: list[SolverFacts]) -> SolverFacts:
                      reused_subproblems=sum(f.reused_subproblems for f in facts),
                      inputs_sha256=data.sha256, run_spec=data.run_spec, run_spec_sha256=data.run_spec_sha256)
     merged.decomposition = f"by mineral: {len(facts)} subproblems (the scenario tree of all minerals)"
-    minerals = data.demanded_minerals  # as solve_by_mineral
+    names = [group_name(g) for g in data.mineral_groups]  # as solve_by_mineral
     merged.subproblems = [{"mineral": m, "status": f.status, "objective_usd_per_yr": f.objective_usd_per_yr,
                            "best_bound_usd_per_yr": f.best_bound_usd_per_yr, "proof": f.proof,
                            "reused": bool(f.reused_subproblems), "seconds": round(sum(f.seconds.values()), 3)}
-                          for m, f in zip(minerals, facts, strict=True)]
+                          for m, f in zip(names, facts, strict=True)]
     return merged

@@ -70,6 +70,9 @@ def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts, detai
     if detail:
         tables.update(_schedules(model, data, stock))
     tables["party_costs"] = _party_costs(data, terms)
+    lost = terms[terms.term == "expected_lost_output"]
+    tables["product_costs"] = pd.DataFrame({"party": lost.holder, "product": lost.mineral,
+                                            "expected_lost_output_usd_per_yr": lost.usd_per_yr}).reset_index(drop=True)
     tables["costs"] = _costs(terms, [t.name for t in model.cost_terms])
     tables["acquisition"] = _acquisition(data, model)
     return Results(facts, tables)
@@ -81,11 +84,32 @@ def _schedules(model, data: ModelData, stock: dict) -> dict[str, pd.DataFrame]:
     unmet: dict[tuple[str, str, str], float] = {}
     for (n, p, m, _tier), v in _values(model.Unmet).items():
         unmet[n, p, m] = unmet.get((n, p, m), 0.0) + v
+    for (n, p, _k, m), v in _values(model.ProductUnmet).items():  # demand that went into products, unmet
+        unmet[n, p, m] = unmet.get((n, p, m), 0.0) + v
     tables = {"release_rules": _release_rules(data, model.tree, model.sets, stock, release, draw)}
     tables["scenario_outcomes"] = _outcomes(data, model.tree, release, draw, unmet)
     tables["survival"] = _survival(tables["scenario_outcomes"], data)
-    tables["scenarios"] = _scenarios(data, model, tables["survival"], release, draw)
+    tables["product_outcomes"] = _product_outcomes(data, model)
+    tables["scenarios"] = _scenarios(data, model, tables["survival"], release, draw, tables["product_outcomes"])
     return tables
+
+
+def _product_outcomes(data: ModelData, model) -> pd.DataFrame:
+    """product_outcomes.csv: per branch, party, product and month of a cut, the share of the product's output lost
+    (its scarcest input) and what that month costs (lost_value_usd_per_month x the share)."""
+    at: dict[str, list[tuple[str, str, float]]] = {}
+    for (n, p, k), share in _values(model.LostShare).items():
+        if share > TOL_T:
+            at.setdefault(n, []).append((p, k, share))
+    cols = ["branch", "scenario", "party", "product", "month", "lost_share", "cost_usd"]
+    rows = []
+    for s, sc in data.scenarios.items():
+        for n_i in model.tree.path[s]:
+            node = model.tree.nodes[n_i]
+            rows += [{"branch": s, "scenario": sc.scenario, "party": p, "product": k, "month": node.month,
+                      "lost_share": share, "cost_usd": share * data.products[p, k].lost_value_usd_per_month}
+                     for p, k, share in at.get(node.id, ())]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _acquisition(data: ModelData, model) -> pd.DataFrame:
@@ -247,10 +271,11 @@ def _survival(outcomes: pd.DataFrame, data) -> pd.DataFrame:
 def _thrift_t(data, p: str, m: str) -> float:
     """Tonnes a month the cheapest tier absorbs (0 when the mineral has one tier: any shortfall counts)."""
     tiers = data.tiers[m]
-    return tiers[0].up_to_share * data.consumption_t_per_month(p, m) if len(tiers) > 1 else 0.0
+    tiered = 1.0 - data.product_share(p, m)  # the demand that goes into products has no thrift tier
+    return tiers[0].up_to_share * tiered * data.consumption_t_per_month(p, m) if len(tiers) > 1 else 0.0
 
 
-def _scenarios(data, model, survival, release, draw) -> pd.DataFrame:
+def _scenarios(data, model, survival, release, draw, products: pd.DataFrame) -> pd.DataFrame:
     """What each scenario costs if it happens (shortage and refill, at the model's own coefficients)."""
     coef = coefficients(data, model.sets, model.tree)
     short, refill = coef["ShortageCost"], coef["ReplenishCost"]
@@ -266,6 +291,7 @@ def _scenarios(data, model, survival, release, draw) -> pd.DataFrame:
                 p, m = model.tree.pairs[i]
                 cost += unmet_usd.get((node.id, p, m), 0.0)
                 repl += refill[m] * (release.get((node.id, p, m), 0.0) + draw.get((node.id, p, m), 0.0))
+        cost += float(products[products.branch == s].cost_usd.sum())  # lost output is a shortage cost too
         surv = survival[survival.branch == s]
         rows.append({"scenario": sc.scenario, "branch": s, "probability_per_yr": sc.probability_per_yr,
                      "shortage_cost_usd": cost,
