@@ -161,6 +161,17 @@ PURCHASE_CAP = (0.10, "assumed", "NDS,CO2",
                 "all buyers together take at most 10% of a year's world supply: China's reserve bureau moved cobalt "
                 "prices 50% buying 5 kt (CO2); the US NDS has a statutory Market Impact Committee (NDS)")
 BUILD_YEARS = (5, "assumed", "", "stock may be bought over 5 fiscal years (an acquisition programme's horizon)")
+# The price our buying moves: China's State Reserve Bureau bought ~5 kt of cobalt and moved its price ~50% (CO2);
+# 5,000 t / 40,500 t of world cobalt metal a year = 12.3%, so uplift u = 0.50 / 0.123 = 4.05 per share of supply.
+UPLIFT = (4.05, "derived", "CO2,CO1", "SRB cobalt episode: +50% price for 5,000 t bought = 5,000 / 40,500 t (world "
+          "cobalt metal, CO1) = 12.3% of a year's supply: u = 0.50 / 0.123 = 4.05; taken for every mineral (assumed: "
+          "no other episode measured)")
+# Long-run price: what stock bought at today's crisis price is worth if the premium goes (the capital-loss term)
+LONG_RUN_NOTE = ("long-run price taken as the pre-control price (price_usd_per_t; assumed: the crisis premium is "
+                 "temporary, as after the 2010-11 rare-earth spike)")
+# Suppliers that sell to stockpiles: the controlling supplier does not sell to its rivals' stockpiles
+WITHHOLDER = {m: "CN" for m in ("NdPr", "Dy", "Tb", "Y", "Ga", "Ge", "Graphite", "Sb", "W", "Li2CO3", "NdFeB")}
+WITHHOLDER.update({"Co": "CD", "Ni": "ID"})
 
 # Acquisition prices today (late 2025); the pre-control prices stay in price_usd_per_t for comparison.
 TODAY = {
@@ -375,10 +386,14 @@ def build() -> dict[str, pd.DataFrame]:  # noqa: C901  one table after another, 
         today = fig(("minerals", m, "acquisition_price_usd_per_t"), *TODAY[m]) if m in TODAY else None
         world = fig(("minerals", m, "world_supply_t_per_yr"), *WORLD[m])
         cap = fig(("minerals", m, "max_purchase_share_per_yr"), *PURCHASE_CAP)
+        uplift = fig(("minerals", m, "price_uplift_per_share"), *UPLIFT)
+        long_run = fig(("minerals", m, "long_run_price_usd_per_t"), price, "assumed", key, LONG_RUN_NOTE) \
+            if m in TODAY else None
         minerals.append({"mineral": m, "name": name, "form": form, "price_usd_per_t": price,
                          "holding_rate_per_yr": rate, "storage_usd_per_t_yr": storage, "lot_t": lot,
                          "joint_fixed_usd_per_yr": 0, "world_supply_t_per_yr": world,
-                         "max_purchase_share_per_yr": cap, "acquisition_price_usd_per_t": today})
+                         "max_purchase_share_per_yr": cap, "acquisition_price_usd_per_t": today,
+                         "price_uplift_per_share": uplift, "long_run_price_usd_per_t": long_run})
         spike, sst, skey, snote = SPIKE[m]
         fig(("shortage_costs", f"{m}:1", "usd_per_t"), spike, sst, skey, "disruption premium (share of price): " + snote)
         t1 = round(price * max(spike, 0.5))
@@ -433,7 +448,25 @@ def build() -> dict[str, pd.DataFrame]:  # noqa: C901  one table after another, 
     scenarios, events = _scenarios()
     return {"settings": settings, "parties": pd.DataFrame(parties), "minerals": pd.DataFrame(minerals),
             "demand": pd.DataFrame(demand), "supply": pd.DataFrame(supply), "shortage_costs": pd.DataFrame(tiers),
-            "release_options": options, "scenarios": scenarios, "events": events}
+            "release_options": options, "scenarios": scenarios, "events": events, "world_supply": world_supply()}
+
+
+def world_supply() -> pd.DataFrame:
+    """Per mineral: the supplier that controls it (China's share of refining, or the DRC's of cobalt and Indonesia's
+    of nickel mine output), which does not sell to its rivals' stockpiles, and the rest of the world, which does."""
+    rows = []
+    for m, (world, _st, wkey, _note) in WORLD.items():
+        who = WITHHOLDER[m]
+        share, skey, snote = {"CD": DRC_CO, "ID": IDN_NI}.get(who) or CN_REFINING[m]
+        held = fig(("world_supply", f"{m}:{who}", "t_per_yr"), round(world * share), "derived", f"{wkey},{skey}",
+                   f"world {world:,} t/yr x {share:.1%} ({snote})")
+        rest = fig(("world_supply", f"{m}:ROW", "t_per_yr"), world - held, "derived", f"{wkey},{skey}",
+                   f"world {world:,} t/yr - {held:,} t/yr from {who}")
+        fig(("world_supply", f"{m}:{who}", "sells_to_stockpiles"), "no", "assumed", "",
+            f"{who} restricts exports of {m} (the events sheet): it does not sell to its rivals' stockpiles")
+        rows += [{"mineral": m, "supplier": who, "t_per_yr": held, "sells_to_stockpiles": "no"},
+                 {"mineral": m, "supplier": "ROW", "t_per_yr": rest, "sells_to_stockpiles": "yes"}]
+    return pd.DataFrame(rows)
 
 
 def _suppliers(p, m, nir):

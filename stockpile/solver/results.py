@@ -125,8 +125,10 @@ def _acquisition(data: ModelData, model) -> pd.DataFrame:
                              "usd": t * data.minerals[mineral].acquisition_usd_per_t})
     frame = pd.DataFrame(rows, columns=["year", "holder", "mineral", "bought_t", "usd"])
     world = frame.mineral.map(lambda mi: data.minerals[mi].world_supply_t_per_yr or np.nan)
+    buyable = frame.mineral.map(lambda mi: data.minerals[mi].buyable_supply_t_per_yr or np.nan)
     total = frame.groupby(["year", "mineral"]).bought_t.transform("sum")
     frame["all_holders_share_of_world_supply"] = (total / world).astype(float)
+    frame["all_holders_share_of_buyable_supply"] = (total / buyable).astype(float)  # what the cap is a share of
     return frame.sort_values(["year", "mineral", "holder"], ignore_index=True)
 
 
