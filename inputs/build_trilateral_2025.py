@@ -448,7 +448,38 @@ def build() -> dict[str, pd.DataFrame]:  # noqa: C901  one table after another, 
     scenarios, events = _scenarios()
     return {"settings": settings, "parties": pd.DataFrame(parties), "minerals": pd.DataFrame(minerals),
             "demand": pd.DataFrame(demand), "supply": pd.DataFrame(supply), "shortage_costs": pd.DataFrame(tiers),
-            "release_options": options, "scenarios": scenarios, "events": events, "world_supply": world_supply()}
+            "release_options": options, "scenarios": scenarios, "events": events, "world_supply": world_supply(),
+            **magnets(demand, tiers)}
+
+
+# Magnets: NdPr, Dy and Tb go into the same magnets, so a month without magnets is one loss, not three. Shares of
+# each party's demand that go into magnets (assumed: magnets are the main use of NdPr and nearly the only one of
+# Dy and Tb; no stored source gives the split by party).
+MAGNET_SHARES = {"NdPr": 0.9, "Dy": 1.0, "Tb": 1.0}
+
+
+def magnets(demand: list[dict], tiers: list[dict]) -> dict[str, pd.DataFrame]:
+    """products and product_inputs: per party, 'magnets' from NdPr, Dy and Tb, a month of which is valued at what the
+    workbook's lost-output tier (NdPr tier 3) gives a month of NdPr in magnets (no output value is published: see
+    docs/sources.md)."""
+    top = next(t["usd_per_t"] for t in tiers if t["mineral"] == "NdPr" and t["tier"] == 3)
+    use = {(d["party"], d["mineral"]): d["consumption_t_per_yr"] for d in demand}
+    products, inputs = [], []
+    for p in PARTIES:
+        if (p, "NdPr") not in use:
+            continue
+        share = MAGNET_SHARES["NdPr"]
+        value = fig(("products", f"{p}:magnets", "lost_value_usd_per_month"), round(share * use[p, "NdPr"] / 12 * top),
+                    "derived", "DMG1", f"{share:g} x {use[p, 'NdPr']:,.0f} t/yr NdPr / 12 x ${top:,}/t (NdPr's lost-output "
+                    "tier): a month of magnets lost costs what the workbook gives a month of their NdPr")
+        products.append({"party": p, "product": "magnets", "lost_value_usd_per_month": value,
+                         "notes": "NdPr, Dy and Tb go into the same magnets: one loss, not three"})
+        for m, s in MAGNET_SHARES.items():
+            if (p, m) in use:
+                fig(("product_inputs", f"{p}:magnets:{m}", "share_of_demand"), s, "assumed", "",
+                    f"share of {p}'s {m} demand that goes into magnets (no published split by party)")
+                inputs.append({"party": p, "product": "magnets", "mineral": m, "share_of_demand": s})
+    return {"products": pd.DataFrame(products), "product_inputs": pd.DataFrame(inputs)}
 
 
 def world_supply() -> pd.DataFrame:
@@ -587,7 +618,9 @@ NOT_FOUND = [
     "Japanese tonnages for Tb, Y, Ge and Ni; Korean tonnages for every mineral but lithium and graphite; EU "
     "tonnages for everything but gallium and magnets (searched: JOGMEC material flow, METI statistics, Korean "
     "customs by HS code, Eurostat Comext, JRC factsheets: no stored page gives them).",
-    "A magnet price (NdFeB) and the output or magnet content per vehicle needed to calibrate lost output.",
+    "A magnet price (NdFeB) and the output or magnet content per vehicle needed to calibrate lost output; the value of "
+    "a month of magnets is therefore derived from NdPr's lost-output tier, and the shares of NdPr, Dy and Tb demand that "
+    "go into magnets are assumed (0.9, 1, 1).",
     "EU import reliance for antimony and tungsten.",
     "A published cost-of-capital rate for public stockpiles (the holding rate is an assumed 5%/yr).",
 ]
