@@ -202,7 +202,7 @@ _sheet(
     Column("t_per_yr", NUMBER, True, None, "t/yr", "the supplier's output a year, in the stocked form",
            example=760),
     Column("sells_to_stockpiles", ID, False, "yes", "", "does it sell to its rivals' stockpiles: yes or no",
-           choices=("yes", "no"), example="no"),
+           choices=("yes", "no"), example="yes"),
     optional=True,
 )
 
