@@ -107,6 +107,19 @@ def test_the_cap_is_a_share_of_the_supply_that_sells_to_stockpiles(tmp_path):
             "holders buy 2 t/yr: the stock takes 1 build year (1 allowed).") in summary
 
 
+def test_a_target_the_sellers_cannot_supply_names_them(tmp_path):
+    # 10% of AU's 20 t/yr = 2 t a year, one build year; a 3-month target needs 3 t
+    f = tiny(minerals={"max_purchase_share_per_yr": [0.1]}, demand={"target_months": [3.0]})
+    f["world_supply"] = pd.DataFrame({"mineral": ["X", "X"], "supplier": ["CN", "AU"], "t_per_yr": [100.0, 20.0],
+                                      "sells_to_stockpiles": ["no", "yes"]})
+    write_xlsx(f, tmp_path / "w.xlsx")
+    out = run_cli("solve", tmp_path / "w.xlsx", "-o", tmp_path / "res")
+    assert out.exit_code == 3, out.output
+    assert ("the purchase cap on X (max_purchase_share_per_yr 0.1 x the 20 t/yr of its suppliers that sell to "
+            "stockpiles (world_supply sheet) = 2 t/yr, all holders together) allows 2 t over 1 build year"
+            ) in out.output
+
+
 def test_the_uplift_and_the_capital_loss_at_a_chord_end():
     # 12 months of a 10 t/month cut: 120 t held (each tonne saves P x 1,000 = $500). World supply 500 t, uplift 2:
     # 120 t is a chord end, so the uplift is a u q^2 / W = 150 x 2 x 120^2 / 500 = $8,640 one-off; the capital loss

@@ -121,8 +121,10 @@ def _purchase_caps(data: ModelData, needs: list[TargetNeed]) -> list[str]:
             continue
         parts = " + ".join(f"target {n.months:g} months of {mi} for {n.party} needs {n.buy_t:,.1f} t bought"
                            for n in mine)
+        sellers = mineral.seller_supply_t_per_yr
+        supply = (f"world_supply_t_per_yr {mineral.world_supply_t_per_yr:,.6g}" if sellers is None
+                  else f"the {sellers:,.6g} t/yr of its suppliers that sell to stockpiles (world_supply sheet)")
         out.append(f"{parts} = {bought:,.1f} t; the purchase cap on {mi} (max_purchase_share_per_yr "
-                   f"{mineral.max_purchase_share_per_yr:g} x world_supply_t_per_yr {mineral.world_supply_t_per_yr:,.6g}"
-                   f" = {cap:,.6g} t/yr, all holders together) allows {cap * years:,.6g} t over {years} build "
-                   f"year{'s' if years > 1 else ''}")
+                   f"{mineral.max_purchase_share_per_yr:g} x {supply} = {cap:,.6g} t/yr, all holders together) allows "
+                   f"{cap * years:,.6g} t over {years} build year{'s' if years > 1 else ''}")
     return out
