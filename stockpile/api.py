@@ -28,9 +28,10 @@ from .analyses.purchase_caps import cap_costs
 from .analyses.sharing import RULES, unusable_rules, weights
 from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
 from .io.data import ModelData
+from .io.problems import InputError, Problem
 from .io.runspec import load_book, load_run
 from .io.validate import build_model_data
-from .io.workbook import RawBook
+from .io.workbook import RawBook, with_changes
 from .model.scenario_tree import build_tree, tree_size
 from .reports.common import provenance
 from .solver.pipeline import run
@@ -39,10 +40,22 @@ from .solver.results import Results
 Source = str | Path | ModelData
 
 
-def load(source: str | Path) -> ModelData:
-    """A workbook (.xlsx or a folder of CSVs) or a run specification (.toml) -> validated ModelData."""
-
-    return load_run(str(source))[1]
+def load(source: str | Path, set: dict[str, object] | None = None) -> ModelData:
+    """A workbook (.xlsx or a folder of CSVs) or a run specification (.toml) -> validated ModelData. `set` overrides
+    cells as a run specification's [set] does: {"demand.KR:Dy.target_months": 3.3, "settings.build_years.value": 3}
+    (an unknown cell or a bad value is an InputError naming it)."""
+    if not set:
+        return load_run(str(source))[1]
+    _spec, book = load_book(str(source))
+    problems = []
+    for path, value in set.items():
+        try:
+            book = with_changes(book, [(path, value, False)])
+        except ValueError as exc:
+            problems.append(Problem("set=", None, None, None, "SHEET.ROW.COLUMN naming an existing cell", str(exc)))
+    if problems:
+        raise InputError(problems)
+    return build_model_data(book)
 
 
 def _data(source: Source) -> ModelData:

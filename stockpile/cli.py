@@ -186,9 +186,7 @@ def main() -> None:
 
 
 def _print_coverage(res) -> None:
-    cov = res["coverage"]
-    pivot = cov.pivot(index="mineral", columns="party", values="coverage_months")
-    pivot = pivot.reindex(list(dict.fromkeys(cov.mineral)))[list(dict.fromkeys(cov.party))]
+    pivot = res.coverage_table()
     click.echo("Coverage, months (national stock + claim on the joint pool):")
     click.echo(pivot.to_string(float_format=lambda x: f"{x:8.2f}", na_rep="     n/a"))
 

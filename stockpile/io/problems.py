@@ -35,8 +35,7 @@ class InputError(Exception):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} problem(s) in the input")
+        super().__init__(self.report())  # str(err) lists every problem (a notebook shows it whole)
 
     def report(self) -> str:
         errors = [p for p in self.problems if p.severity == "error"]

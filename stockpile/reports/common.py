@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from ..common.units import usd as _usd  # noqa: E402
 from ..io.data import ModelData  # noqa: E402
 
 COLOURS = plt.get_cmap("tab20").colors  # type: ignore[attr-defined]  # 20 distinct colours (a 10-colour cycle gave Co and W the same)
@@ -83,19 +84,6 @@ def draw(notes: list[str], plot, *args) -> None:
                      "complete")
     finally:
         plt.close("all")
-
-def _usd(x: float) -> str:
-    if abs(x) >= 1e9:
-        return f"${x / 1e9:,.2f} bn"
-    if abs(x) >= 1e6:
-        return f"${x / 1e6:,.1f} m"
-    return f"${x:,.0f}"
-
-
-def _t(tonnes: float) -> str:
-    """Tonnes to 3 significant figures, with thousands separators."""
-    return f"{tonnes:,.0f}" if abs(tonnes) >= 100 else f"{tonnes:.3g}"
-
 
 def _md(frame: pd.DataFrame, floatfmt: str = ",.1f") -> str:
     cols = list(frame.columns)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..analyses.game import coalition_name
-from .common import _md, _usd, draw, plt, solver_line, warnings_section, write_tables
+from ..common.units import usd as _usd
+from .common import _md, draw, plt, solver_line, warnings_section, write_tables
 from .html import write_report
 from .outdir import results_folder
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..analyses.information import has_branches
+from ..common.units import tonnes as _t
+from ..common.units import usd as _usd
 from ..io.data import DAYS_PER_MONTH, ModelData
 from ..solver.budgets import binding_budgets
 from ..solver.facts import gap_words
@@ -18,8 +20,6 @@ from .common import (
     COLOURS,
     _bar_chart,
     _md,
-    _t,
-    _usd,
     draw,
     plt,
     provenance,

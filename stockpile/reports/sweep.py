@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .common import COLOURS, MARKERS, _md, _usd, draw, plt, warnings_section, write_tables
+from ..common.units import usd as _usd
+from .common import COLOURS, MARKERS, _md, draw, plt, warnings_section, write_tables
 from .html import write_report
 from .outdir import results_folder
 

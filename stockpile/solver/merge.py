@@ -18,10 +18,11 @@ from .results import Results
 
 def merge(data: ModelData, parts: list[Results]) -> Results:
     """One Results from the minerals' (tables concatenated or summed, facts summed)."""
-    tables: dict[str, pd.DataFrame] = {name: pd.concat([p.tables[name] for p in parts], ignore_index=True)
-              for name in ("stock", "release_rules", "scenario_outcomes", "survival", "acquisition", "product_outcomes",
-                           "product_costs")
-              if name in parts[0].tables}
+    names = list(dict.fromkeys(name for p in parts for name in p.tables))  # products' tables only where they are
+    tables: dict[str, pd.DataFrame] = {
+        name: pd.concat([p.tables[name] for p in parts if name in p.tables], ignore_index=True)
+        for name in ("stock", "release_rules", "scenario_outcomes", "survival", "acquisition", "product_outcomes",
+                     "product_costs") if name in names}
     order = {pm: i for i, pm in enumerate(data.pairs)}
     cov = pd.concat([p.tables["coverage"] for p in parts], ignore_index=True)
     tables["coverage"] = cov.iloc[np.argsort([order[pm] for pm in zip(cov.party, cov.mineral, strict=True)])
@@ -33,7 +34,7 @@ def merge(data: ModelData, parts: list[Results]) -> Results:
     tables["party_costs"] = party.reindex(holders, fill_value=0.0).reset_index()
     costs = pd.concat([p.tables["costs"] for p in parts])
     tables["costs"] = costs.groupby("term", sort=False).usd_per_yr.sum().reset_index()
-    return Results(_merge_facts(data, [p.facts for p in parts]), {k: tables[k] for k in parts[0].tables})
+    return Results(_merge_facts(data, [p.facts for p in parts]), {k: tables[k] for k in names})
 
 
 def _merge_scenarios(data: ModelData, frames: list[pd.DataFrame]) -> pd.DataFrame:

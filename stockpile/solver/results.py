@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from ..common.units import usd
 from ..io.data import DAYS_PER_MONTH, ModelData
 from ..model import JOINT, MARKET, coefficients, cost_table
 from ..model.core import as_tuple
@@ -45,6 +46,30 @@ class Results:
         """Each holder's own expected annual cost by kind (holding, fixed, shortage, replenishment)."""
         return self.tables["party_costs"]
 
+    def headline(self) -> str:
+        """One line: status, expected annual cost with its gap, and what the new stock costs to buy."""
+        f = self.facts
+        cost = "no solution" if f.objective_usd_per_yr is None else f"{usd(f.objective_usd_per_yr)}/yr expected"
+        gap = "" if f.relative_gap is None or f.relative_gap == float("inf") else f" (gap {f.relative_gap:.3%})"
+        stock = self.tables.get("stock")
+        buy = "" if stock is None else f"; new stock {usd(float(stock.acquisition_usd.sum()))} to buy"
+        return f"{f.status}: {cost}{gap}{buy}"
+
+    def coverage_table(self) -> pd.DataFrame:
+        """Months of cover, mineral x party (national stock + claim on the pool)."""
+        cov = self.tables["coverage"]
+        pivot = cov.pivot(index="mineral", columns="party", values="coverage_months")
+        return pivot.reindex(list(dict.fromkeys(cov.mineral)))[list(dict.fromkeys(cov.party))]
+
+    def __repr__(self) -> str:
+        return f"<stockpile Results {self.headline()}; tables: {', '.join(self.tables)}>"
+
+    def _repr_html_(self) -> str:  # a notebook shows the answer, not 20,000 characters of tables
+        cover = self.coverage_table().to_html(float_format=lambda x: f"{x:.1f}", na_rep="n/a") \
+            if "coverage" in self.tables else ""
+        return (f"<p><b>stockpile</b>: {self.headline()}</p><p>Months of cover (national + claim on the pool):</p>"
+                f"{cover}<p>Tables: {', '.join(self.tables)} (e.g. <code>res.stock</code>)</p>")
+
 
 def _values(var) -> dict:
     return {k: (v.value or 0.0) for k, v in var.items()}
@@ -70,9 +95,11 @@ def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts, detai
     if detail:
         tables.update(_schedules(model, data, stock))
     tables["party_costs"] = _party_costs(data, terms)
-    lost = terms[terms.term == "expected_lost_output"]
-    tables["product_costs"] = pd.DataFrame({"party": lost.holder, "product": lost.mineral,
-                                            "expected_lost_output_usd_per_yr": lost.usd_per_yr}).reset_index(drop=True)
+    if data.products:
+        lost = terms[terms.term == "expected_lost_output"]
+        tables["product_costs"] = pd.DataFrame({"party": lost.holder, "product": lost.mineral,
+                                                "expected_lost_output_usd_per_yr": lost.usd_per_yr}
+                                               ).reset_index(drop=True)
     tables["costs"] = _costs(terms, [t.name for t in model.cost_terms])
     tables["acquisition"] = _acquisition(data, model)
     return Results(facts, tables)
@@ -89,8 +116,10 @@ def _schedules(model, data: ModelData, stock: dict) -> dict[str, pd.DataFrame]:
     tables = {"release_rules": _release_rules(data, model.tree, model.sets, stock, release, draw)}
     tables["scenario_outcomes"] = _outcomes(data, model.tree, release, draw, unmet)
     tables["survival"] = _survival(tables["scenario_outcomes"], data)
-    tables["product_outcomes"] = _product_outcomes(data, model)
-    tables["scenarios"] = _scenarios(data, model, tables["survival"], release, draw, tables["product_outcomes"])
+    products = _product_outcomes(data, model)
+    if data.products:
+        tables["product_outcomes"] = products
+    tables["scenarios"] = _scenarios(data, model, tables["survival"], release, draw, products)
     return tables
 
 
