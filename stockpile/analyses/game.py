@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from itertools import combinations
+from pathlib import Path
 
 import pandas as pd
 
@@ -187,7 +188,6 @@ def game_from_file(path, data: ModelData | None = None) -> Game:
 
 
 def _game_rows(path):
-    from pathlib import Path
 
     f = Path(path)
     if not f.is_file():

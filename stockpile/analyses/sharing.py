@@ -16,6 +16,7 @@ from math import factorial
 
 import highspy
 import numpy as np
+from scipy.optimize import minimize
 
 from ..io.data import ModelData
 from .game import Coalition, Game
@@ -204,7 +205,6 @@ def _project_highs(g: ScaledGame, r: np.ndarray, slack: float) -> np.ndarray:
 
 def _project_slsqp(g: ScaledGame, r: np.ndarray, slack: float) -> np.ndarray:
     """argmin 1/2 ||x - r||^2 s.t. x(N) = v(N), rows x <= v + slack, from the least-core LP's point."""
-    from scipy.optimize import minimize
 
     x0 = g.stage({}, list(range(len(g.proper))))[1]
     cons = [{"type": "eq", "fun": lambda x: x.sum() - g.vn, "jac": lambda x: np.ones_like(x)},

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from ..common.processes import process_pool
 from ..common.progress import step
@@ -284,7 +285,7 @@ class SchedulerError(Exception):
 
 def connect(address: str, timeout_s: float = 10.0):
     """A Dask client for `address`, or SchedulerError saying what to do."""
-    from distributed import Client
+    from distributed import Client  # distributed is heavy (~1 s to import): only when a cluster is asked for
 
     try:
         return Client(address, timeout=f"{timeout_s:g}s")
@@ -299,7 +300,6 @@ def connect(address: str, timeout_s: float = 10.0):
 def run_sweep(base: RawBook, points: list[Point], workers: int = 1, scheduler: str | None = None,
               progress: bool = True, client=None) -> SweepRun:
     """Solve every point; Ctrl-C stops cleanly and returns the finished points marked partial."""
-    from tqdm import tqdm
 
     out = SweepRun(total=len(points))
     t0 = time.perf_counter()

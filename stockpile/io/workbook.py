@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 
 from ..common.paths import why_missing
@@ -161,7 +162,6 @@ def read_csv_sheet(f: Path, problems: list[Problem]) -> RawSheet:
 
 def _read_xlsx(path: Path) -> tuple[dict[str, RawSheet], list[Problem]]:
     """Cached values of every sheet; a formula whose result was never saved is a problem, not a blank."""
-    import openpyxl
 
     values = openpyxl.load_workbook(path, data_only=True, read_only=True)
     formulas = openpyxl.load_workbook(path, data_only=False, read_only=True)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import xlsxwriter
 
 matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
@@ -24,7 +25,6 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], about: Sequence[
     """Every table as CSV, and in results.xlsx where it fits an Excel sheet (formatted for people: a first
     sheet 'about' with `about`'s rows, bold frozen headers, number formats by unit, widths); returns
     what did not fit."""
-    import xlsxwriter
 
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
