@@ -153,6 +153,16 @@ def test_a_bad_override_names_the_run_specification_line(tmp_path, tiny_xlsx):
             f"found -3 (set by the run specification over {tiny_xlsx})") in result.output
 
 
+def test_a_sum_broken_by_an_override_names_the_run_specification(tmp_path, two_xlsx):
+    # s_a 0.4 -> 0.7 beside s_b 0.4: 1.1 a year, more than certainty
+    spec = tmp_path / "run.toml"
+    spec.write_text(f'workbook = "{two_xlsx.name}"\n[set]\n"scenarios.s_a.probability_per_yr" = 0.7\n')
+    result = invoke("validate", spec)
+    assert result.exit_code == 2
+    assert ("expected annual probabilities summing to at most 1; found a sum of 1.1 (with cells set by "
+            f"{spec}, line 3)") in result.output
+
+
 def test_a_cell_set_twice_in_a_run_specification_is_a_warning_naming_both_lines(tmp_path, tiny_xlsx):
     spec = tmp_path / "run.toml"
     spec.write_text(f'workbook = "{tiny_xlsx.name}"\n[settings]\nhorizon_months = 6\n[set]\n'

@@ -30,6 +30,12 @@ class _Checker:
 
     def add(self, sheet, row, column, expected, found, severity="error"):
         origin = self.book.overridden.get((sheet, row, column))
+        if origin is None and row is None:  # a whole column's problem (a sum) that overrides took part in
+            lines = sorted({o for (sh, _r, c), o in self.book.overridden.items() if (sh, c) == (sheet, column)},
+                           key=lambda o: o[1] or 0)
+            if lines:
+                numbers = ", ".join(str(line) for _f, line in lines if line is not None)
+                found = f"{found} (with cells set by {lines[0][0]}" + (f", line {numbers})" if numbers else ")")
         if origin is not None:  # the run specification set this cell: name its line, and the workbook's cell
             spec, line = origin
             self.problems.append(Problem(spec, sheet, row, column, expected,
