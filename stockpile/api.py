@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,14 +71,27 @@ def solve(source: Source, write_model: str | None = None, workers: int = 1) -> R
     t0 = time.perf_counter()
     data = _data(source)
     res = run(data, write_model=write_model, read_s=time.perf_counter() - t0, workers=workers)
-    res.tables["purchase_caps"] = cap_costs(data, res, workers)  # what each binding cap costs (re-solves without it)
+    stages = res.facts.stage_seconds
+    stages["optimum"] = time.perf_counter() - t0
+    with _stage(stages, "purchase cap costs"):
+        res.tables["purchase_caps"] = cap_costs(data, res, workers)  # what each binding cap costs (re-solves)
     res.facts.scenario_tree = tree_size(data, build_tree(data))
-    for key, value in (pooling_saving(data, res, workers) or {}).items():  # one more solve: every party on its own
-        setattr(res.facts, key, value)
-    if has_branches(data) and data.settings.value_of_information == "yes":  # three more solves
-        for key, value in value_of_information(data, res, workers).items():
+    with _stage(stages, "pooling saving"):  # one more solve: every party on its own
+        for key, value in (pooling_saving(data, res, workers) or {}).items():
             setattr(res.facts, key, value)
+    if has_branches(data) and data.settings.value_of_information == "yes":
+        with _stage(stages, "value of information"):  # three more solves
+            for key, value in value_of_information(data, res, workers).items():
+                setattr(res.facts, key, value)
     return res
+
+
+@contextmanager
+def _stage(stages: dict[str, float], name: str) -> Iterator[None]:
+    """Wall seconds of one stage of a run, kept in solver.json (`stage_seconds`)."""
+    t0 = time.perf_counter()
+    yield
+    stages[name] = time.perf_counter() - t0
 
 
 @dataclass

@@ -340,3 +340,14 @@ def test_the_bundled_duration_notes_quote_their_own_cells():
                f"{probabilities.replace(',', '/')}" in row.note
     every_note = " ".join(book["sources"].note.astype(str))
     assert "SOURCES §" not in every_note  # a file the workbook's reader does not have
+
+
+def test_each_stage_of_a_solve_says_its_wall_seconds(tmp_path, two_xlsx):
+    import json
+
+    out = tmp_path / "res"
+    assert invoke("solve", two_xlsx, "-o", out).exit_code == 0
+    stages = json.loads((out / "solver.json").read_text())["stage_seconds"]
+    assert list(stages) == ["optimum", "purchase cap costs", "pooling saving"]  # no uncertain durations: no EVPI
+    assert all(v >= 0 for v in stages.values())
+    assert "Wall seconds by stage of the run: optimum " in (out / "summary.md").read_text()

@@ -103,7 +103,10 @@ def summary(data: ModelData, res: Results) -> str:
     out += ["## Cost terms", "", _md(costs.assign(usd_m_per_yr=costs.usd_per_yr / 1e6)[["term", "usd_m_per_yr"]],
                                      ",.2f"), ""]
     out += warnings_section([*data.warnings, *res.warnings])
-    out += ["## Solver", "", solver_line(facts), "", *provenance(data), ""]
+    stages = ", ".join(f"{name} {sec:.1f}" for name, sec in facts.stage_seconds.items())
+    out += ["## Solver", "", solver_line(facts), ""]
+    out += [f"Wall seconds by stage of the run: {stages} (writing this folder comes after).", ""] if stages else []
+    out += [*provenance(data), ""]
     return "\n".join(out)
 
 SURVIVAL_DEFINITION = (

@@ -19,6 +19,9 @@ class SolverFacts:
     mip_rel_gap_setting: float
     time_limit_s: float
     seconds: dict[str, float] = field(default_factory=dict)  # read, build, handover, highs, load, extract, total
+    # wall seconds of each stage of `stockpile solve`: optimum, purchase cap costs, pooling saving, value of
+    # information (the `seconds` above sum over subproblems run side by side, so they can exceed the wall)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     variables: int = 0
     integer_variables: int = 0
     constraints: int = 0
