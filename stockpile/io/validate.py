@@ -4,6 +4,7 @@ InputError listing every problem (file, sheet, row, column, expected, found)."""
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import math
 from collections import defaultdict
@@ -259,9 +260,7 @@ def build_model_data(book: RawBook) -> ModelData:
                                       v["max_purchase_share_per_yr"], v["acquisition_price_usd_per_t"],
                                       v["price_uplift_per_share"], v["long_run_price_usd_per_t"])
                 for _row, v in _minerals(ck)}
-    def rows(sheet: str) -> list[tuple[int, dict]]:
-        return _rows(ck, sheet)
-
+    rows = functools.partial(_rows, ck)  # the optional economics sheets, checked as every sheet is
     world, minerals = economics.sellers(ck, rows, minerals)
     _need_a_supply(ck, minerals)
     demand = _demand(ck, parties, minerals)
