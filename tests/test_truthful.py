@@ -351,3 +351,33 @@ def test_each_stage_of_a_solve_says_its_wall_seconds(tmp_path, two_xlsx):
     assert list(stages) == ["optimum", "purchase cap costs", "pooling saving"]  # no uncertain durations: no EVPI
     assert all(v >= 0 for v in stages.values())
     assert "Wall seconds by stage of the run: optimum " in (out / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("change, words", [
+    # a 3-month cut from month 5 of a 6-month horizon runs to month 7
+    (lambda f: f.update(events=f["events"].assign(start_month=5)) or f,
+     "sheet 'events', row 2, column 'duration_months': expected a cut that ends within the 6-month horizon (or a "
+     "longer horizon_months); found 3 months from month 5, to month 7: month 7 is not modelled"),
+    (lambda f: f.update(world_supply=pd.DataFrame({"mineral": ["X"], "supplier": ["CN"], "t_per_yr": [10.0],
+                                                   "sells_to_stockpiles": ["no"]}),
+                        minerals=f["minerals"].assign(max_purchase_share_per_yr=0.1)) or f,
+     "sheet 'world_supply', column 'sells_to_stockpiles': expected a supplier of X that sells to stockpiles; found "
+     "none of CN: the purchase cap lets no one buy any new X"),
+    # 10 + 5 = 15 t/yr of suppliers beside a world supply of 100 t/yr
+    (lambda f: f.update(world_supply=pd.DataFrame({"mineral": ["X", "X"], "supplier": ["CN", "AU"],
+                                                   "t_per_yr": [10.0, 5.0]}),
+                        minerals=f["minerals"].assign(world_supply_t_per_yr=100.0)) or f,
+     "sheet 'world_supply', column 't_per_yr': expected suppliers of X adding up to about its world_supply_t_per_yr "
+     "(100 t/yr, within 10%); found 15 t/yr"),
+    (lambda f: f.update(products=pd.DataFrame({"party": ["A"], "product": ["m"], "lost_value_usd_per_month": [0.0]}),
+                        product_inputs=pd.DataFrame({"party": ["A"], "product": ["m"], "mineral": ["X"],
+                                                     "share_of_demand": [0.5]})) or f,
+     "sheet 'products', row 2, column 'lost_value_usd_per_month': expected a value above 0 for a month without the "
+     "product; found 0 for A's m"),
+])
+def test_suspicious_economics_and_horizons_are_warnings(tmp_path, change, words):
+    path = tmp_path / "w.xlsx"
+    write_xlsx(change(tiny()), path)
+    result = invoke("validate", path)
+    assert result.exit_code == 0, result.output
+    assert f"warning: {path}, {words}" in result.output

@@ -134,3 +134,32 @@ def _durations(ck, settings: Settings, row: int, e: Event) -> None:
         ck.add("events", row, "duration_months", f"durations the {settings.horizon_months}-month horizon can tell "
                "apart", f"{','.join(map(str, past))} from month {e.start_month} all run past it: within the horizon "
                "they are one branch", "warning")
+    elif len(durations) == 1 and past:
+        end = e.start_month + durations[0] - 1
+        ck.add("events", row, "duration_months", f"a cut that ends within the {settings.horizon_months}-month horizon "
+               "(or a longer horizon_months)", f"{durations[0]} months from month {e.start_month}, to month {end}: "
+               + (f"month {end} is" if end == settings.horizon_months + 1 else
+                  f"months {settings.horizon_months + 1}-{end} are") + " not modelled, so no stock is sized for it",
+               "warning")
+
+
+def warn_economics(ck, minerals: dict[str, Mineral], world_supply: dict, products: dict) -> None:
+    """The optional economics sheets: suppliers none of whom sells to stockpiles, a world_supply sheet that disagrees
+    with the mineral's world supply, a product whose lost output costs nothing."""
+    for m, mineral in minerals.items():
+        rows = {u: s for (mm, u), s in world_supply.items() if mm == m}
+        if not rows:
+            continue
+        total = sum(s.t_per_yr for s in rows.values())
+        if mineral.max_purchase_share_per_yr and not mineral.seller_supply_t_per_yr:
+            ck.add("world_supply", None, "sells_to_stockpiles", f"a supplier of {m} that sells to stockpiles",
+                   f"none of {', '.join(rows)}: the purchase cap lets no one buy any new {m}", "warning")
+        world = mineral.world_supply_t_per_yr
+        if world and total > 0 and abs(total - world) > 0.1 * world:
+            ck.add("world_supply", None, "t_per_yr", f"suppliers of {m} adding up to about its world_supply_t_per_yr "
+                   f"({world:,.6g} t/yr, within 10%)", f"{total:,.6g} t/yr", "warning")
+    for (p, k), product in products.items():
+        if product.lost_value_usd_per_month <= 0:
+            ck.add("products", row_of(ck, "products", f"{p}:{k}"), "lost_value_usd_per_month",
+                   "a value above 0 for a month without the product", f"0 for {p}'s {k}: its inputs, when short, cost "
+                   "nothing", "warning")

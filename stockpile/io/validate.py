@@ -14,7 +14,7 @@ from . import economics, schema
 from .data import Demand, Event, Mineral, ModelData, Party, ReleaseOption, Scenario, Settings, Tier
 from .problems import InputError, Problem
 from .schema import SETTINGS, SHEETS, Column
-from .suspicious import row_of, warn_suspicious
+from .suspicious import row_of, warn_economics, warn_suspicious
 from .workbook import Cell, RawBook, parse_number, read_book
 
 TOL = 1e-9
@@ -279,6 +279,7 @@ def build_model_data(book: RawBook) -> ModelData:
     _warn_undisrupted(ck, supply_rows, events)
     _warn_idle_parties(ck, parties, demand)
     warn_suspicious(ck, settings, parties, minerals, demand, supply, scenarios, event_rows)
+    warn_economics(ck, minerals, world, products)
 
     errors = [p for p in ck.problems if p.severity == "error"]
     if errors:
