@@ -381,3 +381,14 @@ def test_suspicious_economics_and_horizons_are_warnings(tmp_path, change, words)
     result = invoke("validate", path)
     assert result.exit_code == 0, result.output
     assert f"warning: {path}, {words}" in result.output
+
+
+def test_a_supplier_spelt_two_ways_is_one_warning_however_many_rows(tmp_path):
+    # A and B each buy half their X from 'CN' and half from 'Cn': four rows alternating the two spellings
+    frames = two_parties()
+    frames["supply"] = pd.DataFrame({"party": ["A", "A", "B", "B"], "mineral": ["X"] * 4,
+                                     "supplier": ["CN", "Cn", "CN", "Cn"], "share": [0.5] * 4})
+    path = tmp_path / "t.xlsx"
+    write_xlsx(frames, path)
+    out = invoke("validate", path).output
+    assert out.count("supplier ids that differ by more than case") == 1, out

@@ -43,12 +43,11 @@ def _ids_differing_by_case(ck, supply: dict) -> None:
                        f"'{ident}' and '{first[0]}' are two different ids)",
                        f"'{ident}', and '{first[0]}' in row {first[1]}", "warning")
     suppliers: dict[str, str] = {}
-    for _p, _m, s in supply:
+    for s in dict.fromkeys(u for _p, _m, u in supply):  # each spelling once, however many rows use it
         other = suppliers.setdefault(s.lower(), s)
         if other != s:
             ck.add("supply", None, "supplier", "supplier ids that differ by more than case",
                    f"'{s}' and '{other}', two different suppliers", "warning")
-            suppliers[s.lower()] = s  # once per pair
 
 
 def _entitlements(ck, parties: dict[str, Party]) -> None:

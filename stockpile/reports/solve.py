@@ -81,8 +81,7 @@ def summary(data: ModelData, res: Results) -> str:
         "national + claim on the joint pool)",
         "",
     ]
-    pivot = cov.pivot(index="mineral", columns="party", values="coverage_months").reindex(list(data.minerals))
-    out += [_md(pivot.reset_index()), ""]
+    out += [_md(res.coverage_table().reindex(list(data.minerals)).reset_index()), ""]
     days = cov.coverage_days
     out += [f"Against the benchmarks: {int((days >= JOGMEC_DAYS).sum())} of {len(cov)} party-mineral pairs reach "
             f"JOGMEC's 60 days; {int((days >= KOMIR_DAYS).sum())} reach KOMIR's 100 days "

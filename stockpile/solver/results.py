@@ -279,7 +279,8 @@ def _survival(outcomes: pd.DataFrame, data) -> pd.DataFrame:
     horizon after the first gap when there is none): how long the stock keeps the costly tiers away."""
     keys = ["scenario", "branch", "party", "mineral"]
     horizon = data.settings.horizon_months
-    thrift = np.array([_thrift_t(data, p, m) for p, m in zip(outcomes.party, outcomes.mineral, strict=True)])
+    per_pair = {(p, m): _thrift_t(data, p, m) for p, m in data.pairs}  # once a pair, not once an outcome row
+    thrift = np.array([per_pair[p, m] for p, m in zip(outcomes.party, outcomes.mineral, strict=True)])
     beyond = outcomes[outcomes.unmet_t > thrift + TOL_T]
     over = outcomes.assign(unmet_beyond_thrift_t=np.maximum(0.0, outcomes.unmet_t.to_numpy() - thrift))
     out = over.groupby(keys, sort=False)[["gap_t", "unmet_t", "unmet_beyond_thrift_t"]].sum()
