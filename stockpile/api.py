@@ -25,10 +25,11 @@ import pandas as pd
 from .analyses.core_verdicts import compare, core_existence, uncertainty
 from .analyses.game import Game, check_players, game_from_file, play
 from .analyses.information import has_branches, value_of_information
-from .analyses.pooling import pooling_saving
-from .analyses.purchase_caps import cap_costs
+from .analyses.pooling import pooling_plan
+from .analyses.purchase_caps import cap_plan
 from .analyses.sharing import RULES, unusable_rules, weights
 from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
+from .analyses.what_if import run_plans
 from .io.data import ModelData
 from .io.problems import InputError, Problem
 from .io.runspec import load_book, load_run
@@ -73,12 +74,15 @@ def solve(source: Source, write_model: str | None = None, workers: int = 1) -> R
     res = run(data, write_model=write_model, read_s=time.perf_counter() - t0, workers=workers)
     stages = res.facts.stage_seconds
     stages["optimum"] = time.perf_counter() - t0
-    with _stage(stages, "purchase cap costs"):
-        res.tables["purchase_caps"] = cap_costs(data, res, workers)  # what each binding cap costs (re-solves)
     res.facts.scenario_tree = tree_size(data, build_tree(data))
-    with _stage(stages, "pooling saving"):  # one more solve: every party on its own
-        for key, value in (pooling_saving(data, res, workers) or {}).items():
-            setattr(res.facts, key, value)
+    # what each binding cap costs (re-solves without it) and what pooling saves (every party on its own): one
+    # queue of subproblem solves, side by side
+    with _stage(stages, "purchase cap costs and pooling saving"):
+        caps, pooling = run_plans([cap_plan(data, res), pooling_plan(data, res)], workers, res.facts.what_if_solves)
+    res.tables["purchase_caps"] = caps
+    assert pooling is None or isinstance(pooling, dict)  # pooling_plan's finish
+    for key, value in (pooling or {}).items():
+        setattr(res.facts, key, value)
     if has_branches(data) and data.settings.value_of_information == "yes":
         with _stage(stages, "value of information"):  # three more solves
             for key, value in value_of_information(data, res, workers).items():

@@ -348,7 +348,7 @@ def test_each_stage_of_a_solve_says_its_wall_seconds(tmp_path, two_xlsx):
     out = tmp_path / "res"
     assert invoke("solve", two_xlsx, "-o", out).exit_code == 0
     stages = json.loads((out / "solver.json").read_text())["stage_seconds"]
-    assert list(stages) == ["optimum", "purchase cap costs", "pooling saving"]  # no uncertain durations: no EVPI
+    assert list(stages) == ["optimum", "purchase cap costs and pooling saving"]  # no uncertain durations: no EVPI
     assert all(v >= 0 for v in stages.values())
     assert "Wall seconds by stage of the run: optimum " in (out / "summary.md").read_text()
 

@@ -4,18 +4,21 @@ cap costs (the optimum re-solved without it), for acquisition.csv's readers and 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import pandas as pd
 
 from ..common.progress import step
 from ..io.data import ModelData
-from ..model.scenario_tree import build_tree
+from ..model.scenario_tree import ScenarioTree, build_tree
 from ..solver.decompose import group_name, group_of, only_minerals, solve_subproblem, with_dominant_membership
+from ..solver.facts import SolverFacts
 from ..solver.pipeline import run
 from ..solver.results import Results
-from ..solver.threads import thread_map
+from .what_if import Answer, Job, Plan, run_plans, work_of
 
 TOL = 1e-6
+NAME = "purchase cap cost"
 CAP_COLUMNS = ["mineral", "cap_t_per_yr", "binding_years", "cap_cost_usd_per_yr", "cost_precision_usd_per_yr"]
 
 
@@ -28,17 +31,58 @@ def binding_caps(data: ModelData, acquisition: pd.DataFrame) -> pd.DataFrame:
 
 
 def cap_costs(data: ModelData, res: Results, workers: int = 1) -> pd.DataFrame:
+    """What each binding cap costs (see cap_plan), its re-solves `workers` at a time."""
+    return run_plans([cap_plan(data, res)], workers)[0]  # type: ignore[return-value]
+
+
+def cap_plan(data: ModelData, res: Results) -> Plan:
     """Per mineral with a binding cap: the objective without its cap minus with it (USD/yr), and the
-    precision of that difference (the two solves' gaps summed). By mineral when the solve was; else
-    one row for all binding caps together (one re-solve of the whole model). `workers`: re-solves at once."""
+    precision of that difference (the two solves' gaps summed). By mineral when the solve was (a re-solve of
+    the cap's group of minerals); else one row for all binding caps together (one re-solve of the whole model)."""
     binding = binding_caps(data, res["acquisition"])
     if binding.empty:
-        return pd.DataFrame(columns=CAP_COLUMNS)
+        return Plan(NAME, [], lambda _answers: pd.DataFrame(columns=CAP_COLUMNS))
     years = binding.groupby("mineral").year.apply(lambda ys: ",".join(map(str, sorted(ys))))
+    minerals = list(years.index)
     if res.facts.decomposition.startswith("by mineral"):
-        rows = list(thread_map(_one_cap, [(data, res, mi) for mi in years.index], workers))
-    else:
-        rows = [_all_caps(data, res, list(years.index), workers)]
+        subs = {mi: _without_cap(data, mi) for mi in minerals}
+        jobs = [Job(mi, work_of(sub), partial(_free_group, mi, sub, tree, data.settings.mip_rel_gap))
+                for mi, (sub, tree) in subs.items()]
+        return Plan(NAME, jobs, partial(_by_mineral, data, res, years))
+    joined = "+".join(minerals)
+    return Plan(NAME, [Job(joined, float("inf"), partial(_free_whole, data, minerals))],
+                lambda answers: _table(data, years, [(joined, *_difference(res.facts, answers[joined]))]))
+
+
+def _without_cap(data: ModelData, mineral: str) -> tuple[ModelData, ScenarioTree]:
+    """The data of `mineral`'s group of minerals (products tie them together) without its cap, and its tree."""
+    free = with_dominant_membership(without_caps(data, [mineral]))
+    return only_minerals(free, build_tree(free), group_of(data, mineral))
+
+
+def _free_group(mineral: str, sub: ModelData, tree: ScenarioTree, gap: float) -> Answer:
+    step(f"what the purchase cap on {mineral} costs: re-solving {group_name(list(sub.minerals))} without it")
+    return solve_subproblem(sub, tree, {"mip_rel_gap": gap}, detail=False)
+
+
+def _free_whole(data: ModelData, minerals: list[str]) -> SolverFacts:
+    step(f"what the purchase caps on {', '.join(minerals)} cost: re-solving without them")
+    return run(without_caps(data, minerals), warnings=False, detail=False).facts
+
+
+def _by_mineral(data: ModelData, res: Results, years: pd.Series, answers: dict) -> pd.DataFrame:
+    rows = []
+    for mineral in years.index:
+        group = group_name(group_of(data, mineral))
+        s = next(s for s in res.facts.subproblems if s["mineral"] == group)
+        capped = replace(res.facts, objective_usd_per_yr=s["objective_usd_per_yr"],
+                         best_bound_usd_per_yr=s["best_bound_usd_per_yr"])
+        free = answers[mineral]
+        rows.append((mineral, *_difference(capped, free.facts if isinstance(free, Results) else free)))
+    return _table(data, years, rows)
+
+
+def _table(data: ModelData, years: pd.Series, rows: list[tuple[str, float, float]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["mineral", "cap_cost_usd_per_yr", "cost_precision_usd_per_yr"])
     frame["cap_t_per_yr"] = [data.minerals[mi].purchase_cap_t_per_yr if mi in data.minerals else None
                              for mi in frame.mineral]
@@ -49,24 +93,6 @@ def cap_costs(data: ModelData, res: Results, workers: int = 1) -> pd.DataFrame:
 def without_caps(data: ModelData, minerals: list[str]) -> ModelData:
     return replace(data, minerals={mi: replace(m, max_purchase_share_per_yr=None) if mi in minerals else m
                                    for mi, m in data.minerals.items()})
-
-
-def _one_cap(data: ModelData, res: Results, mineral: str) -> tuple[str, float, float]:
-    group = group_of(data, mineral)  # the minerals solved with it (products tie them together)
-    step(f"what the purchase cap on {mineral} costs: re-solving {group_name(group)} without it")
-    s = next(s for s in res.facts.subproblems if s["mineral"] == group_name(group))
-    capped = replace(res.facts, objective_usd_per_yr=s["objective_usd_per_yr"],
-                     best_bound_usd_per_yr=s["best_bound_usd_per_yr"])
-    free = with_dominant_membership(without_caps(data, [mineral]))
-    sub, tree = only_minerals(free, build_tree(free), group)
-    part = solve_subproblem(sub, tree, {"mip_rel_gap": data.settings.mip_rel_gap}, detail=False)
-    return mineral, *_difference(capped, part.facts if isinstance(part, Results) else part)
-
-
-def _all_caps(data: ModelData, res: Results, minerals: list[str], workers: int) -> tuple[str, float, float]:
-
-    free = run(without_caps(data, minerals), warnings=False, detail=False, workers=workers).facts
-    return "+".join(minerals), *_difference(res.facts, free)
 
 
 def _difference(capped, free) -> tuple[float, float]:

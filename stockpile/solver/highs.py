@@ -36,6 +36,16 @@ class InterruptibleHighs(Highs):
         h.run = lambda: run_interruptibly(h)
 
 
+# The options of every decomposed subproblem (aggregate lots, decompose.py), chosen by bench/highs_options.py on
+# the bundled workbook's subproblems (README, "HiGHS options"): HiGHS seconds summed over a default solve's 30
+# subproblem solves, median of 3 seeds, 83.5 s with HiGHS's defaults -> 41.2 s. The RINS and RENS sub-MIPs took
+# half of each root's time, and twice as long under one seed as another, for incumbents stage B of aggregate lots
+# finds anyway; strong branching (pseudo-costs trusted after 0 observations, not 8) spent more LP iterations on
+# these few-integer models than the branching it guided saved.
+SUBPROBLEM_OPTIONS: dict = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
+                            "mip_pscost_minreliable": 0}
+
+
 def highs_options(data: ModelData, options: dict | None = None, threads: int | None = None) -> dict:
     """The HiGHS options of a solve, the one place they are decided: the data's time limit and gap, the thread
     count where one is asked for (HiGHS's own default otherwise), then `options` on top (e.g. a decomposed

@@ -57,7 +57,8 @@ def _merge_facts(data: ModelData, facts: list[SolverFacts]) -> SolverFacts:
     for f in facts:
         for k, v in f.seconds.items():
             seconds[k] = seconds.get(k, 0.0) + v
-    merged = replace(facts[0], stage_seconds={}, status="optimal" if statuses == {"optimal"} else "time_limit",
+    merged = replace(facts[0], stage_seconds={}, what_if_solves=[],
+                     status="optimal" if statuses == {"optimal"} else "time_limit",
                      termination="+".join(sorted({f.termination for f in facts})), objective_usd_per_yr=objective,
                      best_bound_usd_per_yr=bound, relative_gap=relative_gap(objective, bound),
                      mip_rel_gap_setting=data.settings.mip_rel_gap, seconds=seconds,

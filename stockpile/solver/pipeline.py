@@ -88,11 +88,16 @@ def _by_mineral(data: ModelData, workers: int, tree: ScenarioTree | None,
     """Decomposed solve; (None, why) when a budget binds across minerals (then the one model decides)."""
     joined = with_dominant_membership(data)
     parts = solve_by_mineral(joined, tree=tree, detail=detail, workers=workers, independent=independent)
+    res = assemble(data, joined, parts)
+    return (res, "") if res is not None else (None, "a budget binds across minerals")
+
+
+def assemble(data: ModelData, joined: ModelData, parts: list[Results | SolverFacts]) -> Results | None:
+    """The minerals' answers (of `joined`, the data with dominant membership) as one Results; raises Infeasible or
+    NoSolution for a part without an answer; None when a budget binds across minerals (the parts do not add up)."""
     _raise_unsolved(data, [p.facts if isinstance(p, Results) else p for p in parts])
     res = merge(joined, [p for p in parts if isinstance(p, Results)])  # every one, after _raise_unsolved
-    if not budgets_hold(data, res["stock"], res["acquisition"]):
-        return None, "a budget binds across minerals"
-    return res, ""
+    return res if budgets_hold(data, res["stock"], res["acquisition"]) else None
 
 
 def _raise_unsolved(data: ModelData, facts: list[SolverFacts]) -> None:
