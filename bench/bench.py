@@ -7,7 +7,8 @@ For each size (parties x minerals x scenarios x months) a synthetic workbook is 
 as CSVs, then in a fresh subprocess (so peak memory is that size's own): read, build,
 hand-over to HiGHS, HiGHS's solve, load and extraction are timed, and the model is
 written with --write-model; HiGHS alone then solves that file with the same options.
-`ours` is everything but HiGHS; `ratio` = our end-to-end time / HiGHS's own time.
+`ours` is everything but HiGHS; `ratio` = our end-to-end time / HiGHS's own time (`alone`).
+With --repeat N every column is the median of N runs (HiGHS's time varies from run to run).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,6 +66,7 @@ def main() -> None:
     ap.add_argument("--sizes", default=",".join(SIZES))
     ap.add_argument("--gap", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=0, help="HiGHS threads (0 = HiGHS default)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per size; the table shows each column's median")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -78,16 +81,22 @@ def main() -> None:
     print(head)
     for size in args.sizes.split(","):
         p, m, s, t = (int(x) for x in size.split("x"))
-        with tempfile.TemporaryDirectory() as tmp:
-            folder, mps = Path(tmp) / "book", str(Path(tmp) / "model.mps")
-            write_csv_folder(synthetic(p, m, s, t), folder)
-            proc = subprocess.run([sys.executable, __file__, "--gap", str(args.gap), "--threads", str(args.threads),
-                                   "--child", str(folder), mps], capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(f"{size:>14} failed: {proc.stderr.strip().splitlines()[-1]}")
-                continue
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
-            alone_s, alone_obj = highs_alone(mps, args.gap, args.threads)
+        runs, alones = [], []
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory() as tmp:
+                folder, mps = Path(tmp) / "book", str(Path(tmp) / "model.mps")
+                write_csv_folder(synthetic(p, m, s, t), folder)
+                proc = subprocess.run([sys.executable, __file__, "--gap", str(args.gap), "--threads",
+                                       str(args.threads), "--child", str(folder), mps], capture_output=True, text=True)
+                if proc.returncode != 0:
+                    print(f"{size:>14} failed: {proc.stderr.strip().splitlines()[-1]}")
+                    break
+                runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+                alones.append(highs_alone(mps, args.gap, args.threads)[0])
+        if len(runs) < args.repeat:
+            continue
+        r = {k: statistics.median(x[k] for x in runs) if isinstance(v, float) else v for k, v in runs[0].items()}
+        alone_s = statistics.median(alones)
         ours = r["end_to_end_s"] - r["highs_s"]
         print(f"{size:>14} {r['variables']:>9,} {r['constraints']:>9,} {r['integers']:>6,} {r['read_s']:>6.2f} "
               f"{r['build_s']:>7.2f} {r['handover_s']:>7.2f} {r['highs_s']:>7.2f} {r['load_s']:>6.2f} "

@@ -66,3 +66,17 @@ def test_pooling_saving_by_mineral_is_the_sum_of_each_minerals_saving(workers):
     assert saving is not None
     assert saving["pooling_saving_usd_per_yr"] == pytest.approx(60.0)
     assert saving["pooling_saving_precision_usd_per_yr"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_canonical_blocks_are_the_connected_parts_with_something_to_move():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from stockpile.solver.earliest_releases import blocks
+
+    # rows 0-1 link columns 0-1 and 1-2; row 2 holds column 3 alone; column 4 is in no row; only columns 0 and 3
+    # carry earliness, so the blocks are {0, 1, 2} with rows {0, 1}, and {3} with row {2}
+    a = sp.csr_matrix(np.array([[1, 1, 0, 0, 0], [0, 1, 1, 0, 0], [0, 0, 0, 1, 0]], dtype=float))
+    early = np.array([1.0, 0.0, 0.0, 2.0, 0.0])
+    found = sorted((list(c), list(r)) for c, r in blocks(a, early))
+    assert found == [([0, 1, 2], [0, 1]), ([3], [2])]

@@ -4,7 +4,7 @@ mineral's stock, releases, draws and shortages meet no other mineral's, except t
 scenario tree is the one built from ALL minerals (a cut of one mineral tells which scenario is
 unfolding), restricted to each mineral's pairs.
 
-The total gap is proved to mip_rel_gap: every subproblem first gets a tenth of that relative gap
+The total gap is proved to mip_rel_gap: every subproblem first gets that relative gap of its own
 and a node limit, and is proved by aggregate lots where they close it (lots.py; no branch and bound
 yet); an open one whose gap already fits its equal share of what the finished ones left stands as it
 is; the rest get that share as an absolute gap, with branch and bound where aggregate lots fall short
