@@ -347,9 +347,14 @@ def test_each_stage_of_a_solve_says_its_wall_seconds(tmp_path, two_xlsx):
 
     out = tmp_path / "res"
     assert invoke("solve", two_xlsx, "-o", out).exit_code == 0
-    stages = json.loads((out / "solver.json").read_text())["stage_seconds"]
+    facts = json.loads((out / "solver.json").read_text())
+    stages = facts["stage_seconds"]
     assert list(stages) == ["optimum", "purchase cap costs and pooling saving"]  # no uncertain durations: no EVPI
     assert all(v >= 0 for v in stages.values())
+    # no purchase cap: the one what-if solve is the national-only model (one mineral: it does not separate)
+    assert [(s["analysis"], s["solve"], s["status"]) for s in facts["what_if_solves"]] == [
+        ("pooling saving", "national only", "optimal")]
+    assert all(s["highs_s"] >= 0 and s["own_s"] >= 0 for s in facts["what_if_solves"])
     assert "Wall seconds by stage of the run: optimum " in (out / "summary.md").read_text()
 
 
