@@ -355,6 +355,7 @@ def test_each_stage_of_a_solve_says_its_wall_seconds(tmp_path, two_xlsx):
     assert [(s["analysis"], s["solve"], s["status"]) for s in facts["what_if_solves"]] == [
         ("pooling saving", "national only", "optimal")]
     assert all(s["highs_s"] >= 0 and s["own_s"] >= 0 for s in facts["what_if_solves"])
+    assert "summed" in facts["seconds_are"] and "stage_seconds: wall" in facts["seconds_are"]
     assert "Wall seconds by stage of the run: optimum " in (out / "summary.md").read_text()
 
 

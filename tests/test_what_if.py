@@ -68,6 +68,22 @@ def test_pooling_saving_by_mineral_is_the_sum_of_each_minerals_saving(workers):
     assert saving["pooling_saving_precision_usd_per_yr"] == pytest.approx(0.0, abs=1e-9)
 
 
+def test_pooling_saving_falls_back_to_the_one_model_when_a_budget_binds_across_minerals():
+    # each party's budget_usd is $400, at $100/t: 4 t in all. Pooled, one pool of 3 t a mineral (6 x $10 = $60/yr)
+    # charges each member half: $300 <= $400, so the by-mineral answer stands. Alone, each party wants 3 t of X and
+    # 3 t of Y ($600 > $400): the by-mineral answers break the budget and the one model decides: 4 t held, 2 t
+    # short when its scenario comes (p = 0.4/yr, $1,000/t): 4 x $10 + 0.4 x 2 x $1,000 = $840/yr a party,
+    # $1,680/yr for both; the saving is $1,680 - $60 = $1,620/yr
+    book = _two_minerals_two_parties()
+    book["parties"] = book["parties"].assign(budget_usd=400.0)
+    data = data_of(book)
+    res = run(data)
+    assert res.facts.objective_usd_per_yr == pytest.approx(60.0)
+    saving = pooling_saving(data, res, workers=2)
+    assert saving is not None
+    assert saving["pooling_saving_usd_per_yr"] == pytest.approx(1_620.0)
+
+
 def test_canonical_blocks_are_the_connected_parts_with_something_to_move():
     import numpy as np
     import scipy.sparse as sp

@@ -10,10 +10,10 @@ from functools import partial
 from ..common.progress import step
 from ..io.data import ModelData
 from ..model.scenario_tree import build_tree
-from ..solver.decompose import group_name, only_minerals, reusable, why_not_separable
+from ..solver.decompose import reusable, subproblems, why_not_separable
 from ..solver.facts import SolverFacts
-from ..solver.pipeline import assemble, run
-from ..solver.results import Results
+from ..solver.pipeline import assemble, run, run_as_one_model
+from ..solver.results import Results, facts_of
 from .what_if import Answer, Job, Plan, run_plans, work_of
 
 NAME = "pooling saving"
@@ -34,9 +34,8 @@ def pooling_plan(data: ModelData, res: Results) -> Plan:
     national = data.with_parties(**{p: {"joint_member": "no"} for p in data.parties})
     if why_not_separable(national) is not None:
         return Plan(NAME, [Job(WHOLE, float("inf"), partial(_whole, national))],
-                    lambda answers: _saving(res, _facts(answers[WHOLE])))
-    tree = build_tree(national)
-    subs = {group_name(g): only_minerals(national, tree, g) for g in national.mineral_groups}
+                    lambda answers: _saving(res, facts_of(answers[WHOLE])))
+    subs = subproblems(national, build_tree(national))
     options = {"mip_rel_gap": data.settings.mip_rel_gap}
     jobs = [Job(name, work_of(sub), partial(_part, name, sub, sub_tree, options))
             for name, (sub, sub_tree) in subs.items()]
@@ -56,14 +55,10 @@ def _part(name: str, sub: ModelData, tree, options: dict) -> Answer:
 def _finish(national: ModelData, res: Results, names: list[str], answers: dict[Hashable, Answer]) -> dict[str, float]:
     merged = assemble(national, national, [answers[name] for name in names])
     if merged is None:  # a budget binds across minerals: only the one model says what the parties do alone
-        return _saving(res, _whole(national))
+        merged = run_as_one_model(national, "a budget binds across minerals", detail=False)
     return _saving(res, merged.facts)
 
 
 def _saving(res: Results, alone: SolverFacts) -> dict[str, float]:
     return {"pooling_saving_usd_per_yr": alone.value - res.facts.value,
             "pooling_saving_precision_usd_per_yr": alone.gap_usd_per_yr + res.facts.gap_usd_per_yr}
-
-
-def _facts(answer: Answer) -> SolverFacts:
-    return answer.facts if isinstance(answer, Results) else answer

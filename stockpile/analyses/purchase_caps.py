@@ -14,7 +14,7 @@ from ..model.scenario_tree import ScenarioTree, build_tree
 from ..solver.decompose import group_name, group_of, only_minerals, solve_subproblem, with_dominant_membership
 from ..solver.facts import SolverFacts
 from ..solver.pipeline import run
-from ..solver.results import Results
+from ..solver.results import Results, facts_of
 from .what_if import Answer, Job, Plan, run_plans, work_of
 
 TOL = 1e-6
@@ -77,8 +77,7 @@ def _by_mineral(data: ModelData, res: Results, years: pd.Series, answers: dict) 
         s = next(s for s in res.facts.subproblems if s["mineral"] == group)
         capped = replace(res.facts, objective_usd_per_yr=s["objective_usd_per_yr"],
                          best_bound_usd_per_yr=s["best_bound_usd_per_yr"])
-        free = answers[mineral]
-        rows.append((mineral, *_difference(capped, free.facts if isinstance(free, Results) else free)))
+        rows.append((mineral, *_difference(capped, facts_of(answers[mineral]))))
     return _table(data, years, rows)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..io.data import ModelData
 from ..solver.facts import SolverFacts
-from ..solver.results import Results
+from ..solver.results import Results, facts_of
 from ..solver.threads import thread_map
 
 Answer = Results | SolverFacts
@@ -49,7 +49,7 @@ def run_plans(plans: Sequence[Plan], workers: int, log: list[dict] | None = None
     for (i, job), answer in zip(jobs, thread_map(_solve, [(job,) for _i, job in jobs], workers), strict=True):
         answers[i][job.key] = answer
         if log is not None:
-            facts = answer.facts if isinstance(answer, Results) else answer
+            facts = facts_of(answer)
             highs = facts.seconds.get("highs", 0.0)
             ours = sum(v for k, v in facts.seconds.items() if k not in ("highs", "total", "read"))
             log.append({"analysis": plans[i].name, "solve": str(job.key), "status": facts.status,

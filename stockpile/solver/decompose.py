@@ -26,7 +26,7 @@ from .aggregate_lots import solve_by_lots
 from .facts import SolverFacts
 from .highs import SUBPROBLEM_OPTIONS
 from .one_model import solve_one_model
-from .results import Results
+from .results import Results, facts_of
 from .reuse import digest, reused
 from .threads import pyomo_turn, thread_map
 
@@ -69,6 +69,11 @@ def only_minerals(data: ModelData, tree: ScenarioTree, group: list[str]) -> tupl
     return sub, restrict_tree(tree, sub.pairs)
 
 
+def subproblems(data: ModelData, tree: ScenarioTree) -> dict[str, tuple[ModelData, ScenarioTree]]:
+    """Each group of minerals solved together (ModelData.mineral_groups), by name: its data and restricted tree."""
+    return {group_name(g): only_minerals(data, tree, g) for g in data.mineral_groups}
+
+
 def group_of(data: ModelData, mineral: str) -> list[str]:
     """The group of minerals solved together with `mineral`."""
     return next(g for g in data.mineral_groups if mineral in g)
@@ -105,9 +110,8 @@ def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: 
     its own inputs alone and is re-used wherever they recur (sweep points; see `reusable`)."""
     t0 = time.perf_counter()
     tree = build_tree(data) if tree is None else tree
-    groups = data.mineral_groups
-    subs = [only_minerals(data, tree, g) for g in groups]
-    names = [group_name(g) for g in groups]
+    by_name = subproblems(data, tree)
+    subs, names = list(by_name.values()), list(by_name)
     gap, limit = data.settings.mip_rel_gap, data.settings.time_limit_s  # the limit is for the whole solve
     first = ({"mip_rel_gap": gap} if independent else
              {"mip_rel_gap": gap * FIRST_PASS_GAP, "mip_max_nodes": FIRST_PASS_NODES})
@@ -115,11 +119,11 @@ def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: 
     parts = []  # the first pass proves what aggregate lots prove; branch and bound only in the second
     for part in thread_map(reusable, [(s, t, first, detail, independent) for s, t in subs], workers):
         parts.append(part)
-        step(f"{len(parts)}/{len(subs)} {names[len(parts) - 1]}: {_facts(part).status}"
+        step(f"{len(parts)}/{len(subs)} {names[len(parts) - 1]}: {facts_of(part).status}"
              + ("" if independent else " (first pass)"))
-    if any(_facts(r).status == "infeasible" for r in parts):
+    if any(facts_of(r).status == "infeasible" for r in parts):
         return parts  # proved infeasible: no gap to share (the caller names the conflict)
-    open_ = [] if independent else [i for i, r in enumerate(parts) if _facts(r).status != "optimal"]
+    open_ = [] if independent else [i for i, r in enumerate(parts) if facts_of(r).status != "optimal"]
     remaining = limit - (time.perf_counter() - t0)
     if not open_ or remaining <= 0:
         return parts
@@ -141,11 +145,11 @@ def _accept_within(parts: list, open_: list[int], left: float) -> tuple[list[int
     (their answers stand); what they leave goes to the rest. Returns the rest and each one's share."""
     while open_:
         share = left / len(open_)
-        fits = [i for i in open_ if _facts(parts[i]).has_solution and _gap(parts[i]) <= share]
+        fits = [i for i in open_ if facts_of(parts[i]).has_solution and _gap(parts[i]) <= share]
         if not fits:
             return open_, share
         for i in fits:
-            _facts(parts[i]).status, _facts(parts[i]).termination = "optimal", "kOptimal"  # within the gap asked
+            facts_of(parts[i]).status, facts_of(parts[i]).termination = "optimal", "kOptimal"  # within the gap asked
             left -= _gap(parts[i])
         open_ = [i for i in open_ if i not in fits]
     return open_, 0.0
@@ -163,17 +167,13 @@ def reusable(sub: ModelData, tree: ScenarioTree, options: dict, detail: bool = T
 
 
 def _gap(part) -> float:
-    f = _facts(part)
+    f = facts_of(part)
     return ((f.objective_usd_per_yr or 0.0) - _bound(part)) if f.has_solution else float("inf")
-
-
-def _facts(part) -> SolverFacts:
-    return part.facts if isinstance(part, Results) else part
 
 
 def _bound(part) -> float:
     """The best bound, 0 where there is none (or HiGHS's bound is infinite: no solution to bound)."""
-    f = _facts(part)
+    f = facts_of(part)
     bound = f.best_bound_usd_per_yr
     return bound if bound is not None and math.isfinite(bound) else 0.0
 

@@ -16,7 +16,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..io.data import ModelData
 from .facts import SolverFacts
-from .highs import compile_model, new_highs
+from .highs import compile_model, highs_lp, new_highs
 from .threads import run_interruptibly
 
 FIRST_STAGE = ("Lots", "Open", "Option", "JointLots", "JointOpen", "JointOption", "Member")
@@ -65,9 +65,9 @@ def blocks(a: sp.csr_matrix, early: np.ndarray) -> list[tuple[np.ndarray, np.nda
     apart into blocks; each keeps its own cost at most the incumbent's (the total too, then). Small LPs solve
     faster than one large one, and surely: the synthetic 6x15x60x36 model's one LP took 13 s and ended "unknown"
     (primal infeasibility 1.6e-5 on the cost row; the schedule was thrown away), its 15 blocks 4 s, all optimal."""
-    n_rows, n_cols = a.shape
+    n_rows = a.shape[0]
     graph = sp.bmat([[None, a], [a.T, None]], format="csr")  # rows and columns as the nodes of one graph
-    n, label = connected_components(graph, directed=False)
+    _count, label = connected_components(graph, directed=False)
     row_label, col_label = label[:n_rows], label[n_rows:]
     out = []
     for k in np.unique(col_label[early != 0]):  # a block with nothing to move early stays as the MIP left it
@@ -79,18 +79,12 @@ def _canonical_block(lp: highspy.HighsLp, a: sp.csr_matrix, cols: np.ndarray, ro
                      early: np.ndarray, x: np.ndarray, data: ModelData) -> np.ndarray | None:
     """One block's LP: min earliness s.t. its rows and its cost <= the incumbent's; its columns' values, or None
     when HiGHS does not prove an optimum."""
-    sub = a[rows][:, cols]
     cap = float(cost[cols] @ x[cols])
-    matrix = sp.vstack([sub, sp.csr_matrix(cost[cols])]).tocsc()
-    block = highspy.HighsLp()
-    block.num_col_, block.num_row_ = len(cols), len(rows) + 1
-    block.col_cost_ = early[cols]
-    block.col_lower_, block.col_upper_ = np.asarray(lp.col_lower_)[cols], np.asarray(lp.col_upper_)[cols]
-    block.row_lower_ = np.append(np.asarray(lp.row_lower_)[rows], -highspy.kHighsInf)
-    block.row_upper_ = np.append(np.asarray(lp.row_upper_)[rows], cap)
-    block.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    block.a_matrix_.start_, block.a_matrix_.index_, block.a_matrix_.value_ = (matrix.indptr, matrix.indices,
-                                                                             matrix.data)
+    block = highs_lp(cost=early[cols], col_lower=np.asarray(lp.col_lower_)[cols],
+                     col_upper=np.asarray(lp.col_upper_)[cols],
+                     row_lower=np.append(np.asarray(lp.row_lower_)[rows], -highspy.kHighsInf),
+                     row_upper=np.append(np.asarray(lp.row_upper_)[rows], cap),
+                     matrix=sp.vstack([a[rows][:, cols], sp.csr_matrix(cost[cols])]))  # its rows, then its cost
     h = new_highs(block, data, {"mip_rel_gap": 0.0})
     run_interruptibly(h)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:

@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+SECONDS_ARE = ("seconds: each step summed over the solves of the optimum, which run side by side (CPU seconds, "
+               "not wall), but seconds.total, which is wall; stage_seconds: wall; what_if_solves: each solve's own")
+
 
 @dataclass
 class SolverFacts:
@@ -64,7 +67,8 @@ class SolverFacts:
         return abs(self.objective_usd_per_yr - self.best_bound_usd_per_yr)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """solver.json: the facts, with what their seconds are (a reader cannot tell summed from wall)."""
+        return {"seconds_are": SECONDS_ARE, **asdict(self)}
 
 
 def gap_words(facts: SolverFacts) -> str:

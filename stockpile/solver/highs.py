@@ -37,7 +37,7 @@ class InterruptibleHighs(Highs):
 
 
 # The options of every decomposed subproblem (aggregate lots, decompose.py), chosen by bench/highs_options.py on
-# the bundled workbook's subproblems (README, "HiGHS options"): HiGHS seconds summed over a default solve's 30
+# the bundled workbook's subproblems (README, "HiGHS options"): HiGHS seconds summed over a default solve's 31
 # subproblem solves, median of 3 seeds, 83.5 s with HiGHS's defaults -> 41.2 s. The RINS and RENS sub-MIPs took
 # half of each root's time, and twice as long under one seed as another, for incumbents stage B of aggregate lots
 # finds anyway; strong branching (pseudo-costs trusted after 0 observations, not 8) spent more LP iterations on
@@ -175,24 +175,32 @@ def facts_from(h: highspy.Highs, lp: highspy.HighsLp, integer: np.ndarray, data:
         pyomo_version=pyomo.version.version, **_inputs(data))
 
 
+def highs_lp(cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray, row_lower: np.ndarray,
+             row_upper: np.ndarray, matrix, offset: float = 0.0) -> highspy.HighsLp:
+    """An LP as HiGHS takes it: costs, bounds, and the constraint matrix (any scipy sparse) column-wise."""
+    a = matrix.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_row_, lp.num_col_ = a.shape
+    lp.offset_ = offset
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, col_lower, col_upper
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+    return lp
+
+
 def _highs_lp(form) -> tuple[highspy.HighsLp, np.ndarray]:
     """The standard form as a HighsLp (column-wise matrix), and which columns are integer."""
     cols = form.columns
-    n_rows, n_cols = form.A.shape
+    n_cols = form.A.shape[1]
     inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_cols, n_rows
-    lp.offset_ = float(form.c_offset[0]) if len(form.c_offset) else 0.0
-    lp.col_cost_ = form.c.toarray()[0] if form.c.shape[0] else np.zeros(n_cols)
-    lp.col_lower_ = np.array([-inf if v.lb is None else v.lb for v in cols], dtype=float)
-    lp.col_upper_ = np.array([inf if v.ub is None else v.ub for v in cols], dtype=float)
     kind = np.array([r.bound_type for r in form.rows])  # 0: ==, 1: <=, -1: >=
     rhs = np.asarray(form.rhs, dtype=float)
-    lp.row_lower_ = np.where(kind == 1, -inf, rhs)
-    lp.row_upper_ = np.where(kind == -1, inf, rhs)
-    a = form.A.tocsc()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+    lp = highs_lp(cost=form.c.toarray()[0] if form.c.shape[0] else np.zeros(n_cols),
+                  col_lower=np.array([-inf if v.lb is None else v.lb for v in cols], dtype=float),
+                  col_upper=np.array([inf if v.ub is None else v.ub for v in cols], dtype=float),
+                  row_lower=np.where(kind == 1, -inf, rhs), row_upper=np.where(kind == -1, inf, rhs),
+                  matrix=form.A, offset=float(form.c_offset[0]) if len(form.c_offset) else 0.0)
     integer = np.array([v.is_integer() for v in cols], dtype=bool)
     if integer.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous

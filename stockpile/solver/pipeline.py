@@ -16,7 +16,7 @@ from .facts import SolverFacts
 from .highs import solve_direct
 from .merge import merge
 from .one_model import solve_one_model
-from .results import Results
+from .results import Results, facts_of
 
 
 class Infeasible(Exception):
@@ -65,12 +65,19 @@ def run(data: ModelData, write_model: str | None = None, threads: int | None = N
     if reason is None:
         res, reason = _by_mineral(data, workers, tree, detail, independent)
     if res is None:
-        step(f"solving as one model ({reason}); HiGHS reports no progress until it ends")
-        res = _monolithic(data, write_model, threads, tree, detail)
-        res.facts.decomposition = f"monolithic ({reason})"
+        res = run_as_one_model(data, reason, write_model, threads, tree, detail)
     if warnings:
         res.warnings = exposure_warnings(data) + zero_coverage_reasons(data, res["coverage"])
     res.facts.seconds = {"read": read_s, **res.facts.seconds, "total": read_s + time.perf_counter() - t0}
+    return res
+
+
+def run_as_one_model(data: ModelData, reason: str, write_model: str | None = None, threads: int | None = None,
+                     tree: ScenarioTree | None = None, detail: bool = True) -> Results:
+    """The one model, undecomposed; its facts say why (`reason`)."""
+    step(f"solving as one model ({reason}); HiGHS reports no progress until it ends")
+    res = _monolithic(data, write_model, threads, tree, detail)
+    res.facts.decomposition = f"monolithic ({reason})"
     return res
 
 
@@ -78,7 +85,7 @@ def _monolithic(data: ModelData, write_model: str | None, threads: int | None,
                 tree: ScenarioTree | None = None, detail: bool = True) -> Results:
     part = solve_one_model(data, tree, lambda model: solve_direct(model, data, write_model=write_model,
                                                                   threads=threads), detail)
-    _raise_unsolved(data, [part.facts if isinstance(part, Results) else part])
+    _raise_unsolved(data, [facts_of(part)])
     assert isinstance(part, Results)  # _raise_unsolved raised otherwise
     return part
 
@@ -95,7 +102,7 @@ def _by_mineral(data: ModelData, workers: int, tree: ScenarioTree | None,
 def assemble(data: ModelData, joined: ModelData, parts: list[Results | SolverFacts]) -> Results | None:
     """The minerals' answers (of `joined`, the data with dominant membership) as one Results; raises Infeasible or
     NoSolution for a part without an answer; None when a budget binds across minerals (the parts do not add up)."""
-    _raise_unsolved(data, [p.facts if isinstance(p, Results) else p for p in parts])
+    _raise_unsolved(data, [facts_of(p) for p in parts])
     res = merge(joined, [p for p in parts if isinstance(p, Results)])  # every one, after _raise_unsolved
     return res if budgets_hold(data, res["stock"], res["acquisition"]) else None
 

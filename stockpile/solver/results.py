@@ -71,6 +71,11 @@ class Results:
                 f"{cover}<p>Tables: {', '.join(self.tables)} (e.g. <code>res.stock</code>)</p>")
 
 
+def facts_of(answer: Results | SolverFacts) -> SolverFacts:
+    """The facts of a solve's answer: a Results carries them, a solve without a solution is only them."""
+    return answer.facts if isinstance(answer, Results) else answer
+
+
 def _values(var) -> dict:
     return {k: (v.value or 0.0) for k, v in var.items()}
 
