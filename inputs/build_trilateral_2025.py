@@ -113,6 +113,41 @@ def fig(where: tuple[str, str, str], value, status: str, key: str = "", note: st
     return value
 
 
+# Assumption groups (sources sheet `group`): assumed figures that stand or fall together, each re-solved by
+# `stockpile solve` at 0.5x and 2x (blank low/high) to show how much it moves the answer.
+def assumption_group(row: dict) -> str | None:
+    sheet, rid, column, note = row["sheet"], str(row["row"]), row["column"], str(row["note"])
+    if row["status"] != "assumed":
+        return None
+    if sheet == "shortage_costs":
+        return "shortage tiers 2-3" if rid.endswith((":2", ":3")) else f"{rid.split(':')[0]} tier 1"
+    if sheet == "scenarios":
+        return "severe embargo probability"
+    if sheet == "events":
+        return "severe embargo depth and length"
+    if (sheet, column) in (("minerals", "holding_rate_per_yr"), ("settings", "value")) and (
+            column == "holding_rate_per_yr" or rid == "discount_rate"):
+        return "cost of capital (holding rate and discount rate)"
+    if sheet == "demand" and column == "consumption_t_per_yr":
+        party = rid.split(":")[0]
+        if "x assumed" in note and ("REE" in note or "REO" in note) and party != "KR":
+            return "REE element shares"
+        return {"JP": "Japanese tonnages", "KR": "Korean tonnages", "EU": "EU tonnages"}.get(party, f"{party} tonnages")
+    named = {("settings", "replenish_premium"): "refill premium", ("settings", "build_years"): "build years",
+             ("settings", "mip_rel_gap"): "solver gap"}
+    if (sheet, rid) in named:
+        return named[sheet, rid]
+    return {("demand", "net_import_reliance"): "net import reliance (assumed)",
+            ("minerals", "max_purchase_share_per_yr"): "purchase caps",
+            ("minerals", "long_run_price_usd_per_t"): "long-run prices",
+            ("minerals", "price_usd_per_t"): "NdFeB price",
+            ("minerals", "lot_t"): "lot sizes",
+            ("release_options", "max_release_share_per_month"): "release capacity",
+            ("product_inputs", "share_of_demand"): "magnet input shares",
+            ("parties", "gdp_usd_bn"): "GDP",
+            ("world_supply", "sells_to_stockpiles"): "who sells to stockpiles"}.get((sheet, column))
+
+
 PARTIES = ["US", "JP", "KR", "EU"]
 NAMES = {"US": "United States", "JP": "Japan", "KR": "Republic of Korea", "EU": "European Union"}
 GDP = {"US": 29_000, "JP": 4_100, "KR": 1_750, "EU": 19_400}
@@ -661,7 +696,10 @@ def main(out: Path | None = None) -> None:
         readme.to_excel(xl, sheet_name="README", index=False)
         for name, frame in sheets.items():
             frame.to_excel(xl, sheet_name=name, index=False)
-        pd.DataFrame(SOURCES).to_excel(xl, sheet_name="sources", index=False)
+        sources = pd.DataFrame(SOURCES)
+        sources["group"] = [assumption_group(r) for r in SOURCES]
+        sources["low"], sources["high"] = None, None  # blank: 0.5x and 2x
+        sources.to_excel(xl, sheet_name="sources", index=False)
     legend = write_legend(Path(__file__).resolve().parents[1] / "docs" / "sources.md")
     print(f"wrote {legend}")
     print(f"wrote {out} ({len(SOURCES)} figures: "

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .analyses.assumptions import assumption_plan
 from .analyses.core_verdicts import compare, core_existence, uncertainty
 from .analyses.game import Game, check_players, game_from_file, play
 from .analyses.information import has_branches, value_of_information
@@ -77,9 +78,13 @@ def solve(source: Source, write_model: str | None = None, workers: int = 1) -> R
     res.facts.scenario_tree = tree_size(data, build_tree(data))
     # what each binding cap costs (re-solves without it) and what pooling saves (every party on its own): one
     # queue of subproblem solves, side by side
-    with _stage(stages, "purchase cap costs and pooling saving"):
-        caps, pooling = run_plans([cap_plan(data, res), pooling_plan(data, res)], workers, res.facts.what_if_solves)
+    # and what the answer rests on (each assumption group re-solved at its low and high values, break-evens)
+    with _stage(stages, "purchase cap costs, pooling saving and assumptions"):
+        caps, pooling, rests_on = run_plans([cap_plan(data, res), pooling_plan(data, res),
+                                             assumption_plan(data, res)], workers, res.facts.what_if_solves)
     res.tables["purchase_caps"] = caps
+    assert rests_on is None or isinstance(rests_on, dict)  # assumption_plan's finish
+    res.tables.update(rests_on or {})
     assert pooling is None or isinstance(pooling, dict)  # pooling_plan's finish
     for key, value in (pooling or {}).items():
         setattr(res.facts, key, value)

@@ -349,7 +349,7 @@ def test_each_stage_of_a_solve_says_its_wall_seconds(tmp_path, two_xlsx):
     assert invoke("solve", two_xlsx, "-o", out).exit_code == 0
     facts = json.loads((out / "solver.json").read_text())
     stages = facts["stage_seconds"]
-    assert list(stages) == ["optimum", "purchase cap costs and pooling saving"]  # no uncertain durations: no EVPI
+    assert list(stages) == ["optimum", "purchase cap costs, pooling saving and assumptions"]  # no uncertain durations: no EVPI
     assert all(v >= 0 for v in stages.values())
     # no purchase cap: the one what-if solve is the national-only model (one mineral: it does not separate)
     assert [(s["analysis"], s["solve"], s["status"]) for s in facts["what_if_solves"]] == [

@@ -21,6 +21,7 @@ class Settings:
     discount_rate: float = 0.05
     budget_usd_per_yr: float | None = None
     value_of_information: str = "yes"
+    sensitivity: str = "yes"
     mip_rel_gap: float = 1e-6
     time_limit_s: float = 600.0
 
@@ -182,6 +183,10 @@ class ModelData:
     products: dict[tuple[str, str], Product] = field(default_factory=dict)  # (party, product)
     product_inputs: dict[tuple[str, str, str], ProductInput] = field(default_factory=dict)  # (party, product, mineral)
     world_supply: dict[tuple[str, str], Seller] = field(default_factory=dict)  # (mineral, supplier)
+    # the assumption groups of the sources sheet and the cells this data was built from (sensitivity re-builds
+    # variants from them); neither shapes the model, so neither is compared or kept in a subproblem
+    assumptions: tuple = field(default=(), compare=False)
+    book: object = field(default=None, compare=False, repr=False)
 
     def product_share(self, p: str, m: str) -> float:
         """Share of p's demand for m that goes into products (costed through them, not the mineral's tiers)."""

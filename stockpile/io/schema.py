@@ -245,6 +245,9 @@ SETTINGS: dict[str, Setting] = {
                 "purchases all holders together may make in one build year, USD (blank = none)", role=COEFFICIENT),
         Setting("value_of_information", "choice", "yes",
                 "with uncertain durations: also compute EVPI and VSS (three more solves)", ("yes", "no"), role=INFO),
+        Setting("sensitivity", "choice", "yes",
+                "re-solve each assumption group of the sources sheet at its low and high values, and each "
+                "mineral's shortage-cost break-evens (assumptions.csv)", ("yes", "no"), role=INFO),
         Setting("mip_rel_gap", "number", 1e-6, "relative MIP gap at which HiGHS stops", maximum=0.1, role=INFO),
         Setting("time_limit_s", "number", 600.0, "HiGHS time limit, seconds", minimum=1e-9, maximum=1e7,
                 role=INFO),

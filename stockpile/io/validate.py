@@ -13,6 +13,7 @@ from dataclasses import replace
 from . import economics, schema
 from .data import Demand, Event, Mineral, ModelData, Party, ReleaseOption, Scenario, Settings, Tier
 from .problems import InputError, Problem
+from .assumptions import assumption_groups
 from .schema import SETTINGS, SHEETS, Column
 from .suspicious import row_of, warn_economics, warn_suspicious
 from .workbook import Cell, RawBook, parse_number, read_book
@@ -281,6 +282,7 @@ def build_model_data(book: RawBook) -> ModelData:
     warn_suspicious(ck, settings, parties, minerals, demand, supply, scenarios, event_rows)
     warn_economics(ck, minerals, world, products)
 
+    assumptions = assumption_groups(book, ck.add)
     errors = [p for p in ck.problems if p.severity == "error"]
     if errors:
         raise InputError(ck.problems)
@@ -288,7 +290,8 @@ def build_model_data(book: RawBook) -> ModelData:
     return ModelData(settings, parties, minerals, demand, supply, tiers, options, branched, all_events,
                      source=book.path, sha256=book.sha256, run_spec=book.run_spec,
                      run_spec_sha256=book.run_spec_sha256, warnings=tuple(str(p) for p in ck.problems),
-                     products=products, product_inputs=inputs, world_supply=world)
+                     products=products, product_inputs=inputs, world_supply=world, assumptions=assumptions,
+                     book=book)
 
 
 def _minerals(ck: _Checker) -> list[tuple[int, dict]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analyses.assumptions import break_even_lines, holding_lines, rests_on_lines
 from ..analyses.information import has_branches
 from ..common.units import tonnes as _t
 from ..common.units import usd as _usd
@@ -47,6 +48,36 @@ def write_results(out: str | Path, data: ModelData, res: Results, overwrite: boo
         write_report(tmp, text, f"stockpile solve — {Path(data.source).name}")
     return Path(out)
 
+def rests_on_section(data: ModelData, res: Results) -> list[str]:
+    """'What this answer rests on': the groups that move acquisitions most, what holds, the break-evens."""
+    table = res.tables.get("assumptions")
+    if table is None:
+        return []
+    stock = res.tables.get("assumption_stock", pd.DataFrame(columns=["group", "side", "mineral"]))
+    base_usd = float(res["stock"].acquisition_usd.sum())
+    groups = table[table.side.isin(("low", "high"))]
+    out = ["## What this answer rests on", ""]
+    lines = rests_on_lines(table, stock, base_usd)
+    if lines:
+        n = groups.group.nunique()
+        out += [f"The {min(5, n)} of {n} assumption groups (sources sheet) that move the acquisitions most, each "
+                "re-solved at its low and high values (assumptions.csv, assumption_stock.csv):", "", *lines, "",
+                *holding_lines(stock, data.demanded_minerals), ""]
+    else:
+        out += ["The sources sheet names no assumption group that could be re-solved.", ""]
+    unsolved = groups[groups.acquisitions_usd.isna()]
+    if len(unsolved):
+        out += [f"Not solved: {', '.join(f'{r.group} at {r.side} ({r.status})' for r in unsolved.itertuples())}; "
+                "assumptions.csv says why.", ""]
+    evens = break_even_lines(table)
+    if evens:
+        out += ["Break-evens: the multiple of a mineral's shortage costs (its tiers, and the lost output of the "
+                "products it goes into) at which its recommended stock falls to what is already held, and at "
+                "which it doubles, with the group's other minerals held at their recommended stock:", "",
+                *evens, ""]
+    return out
+
+
 def about(data: ModelData, res: Results) -> list[tuple[str, object]]:
     """The first sheet of results.xlsx: the solver's facts and the run's provenance."""
     f = res.facts
@@ -73,6 +104,7 @@ def summary(data: ModelData, res: Results) -> str:
         f"refill costs over {len(data.scenarios)} disruption scenarios, {data.settings.horizon_months}-month horizon). "
         f"New acquisitions: **{_usd(held.acquisition_usd.sum())}** at today's acquisition prices, bought over "
         f"{data.settings.build_years} build year(s).", "",
+        *rests_on_section(data, res),
         "## Recommended stock", "",
         _md(held.assign(value_usd_m=held.stock_t * held.mineral.map(
             lambda m: data.minerals[m].price_usd_per_t) / 1e6, acquisition_usd_m=held.acquisition_usd / 1e6)[

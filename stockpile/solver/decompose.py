@@ -65,7 +65,8 @@ def only_minerals(data: ModelData, tree: ScenarioTree, group: list[str]) -> tupl
                   product_inputs={k: v for k, v in data.product_inputs.items() if k[2] in keep},
                   products={k: v for k, v in data.products.items()
                             if any((p, kk) == k and m in keep for p, kk, m in data.product_inputs)},
-                  world_supply={k: v for k, v in data.world_supply.items() if k[0] in keep})
+                  world_supply={k: v for k, v in data.world_supply.items() if k[0] in keep},
+                  assumptions=(), book=None)  # cells and groups: the whole workbook's, not the subproblem's
     return sub, restrict_tree(tree, sub.pairs)
 
 

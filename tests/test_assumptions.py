@@ -1,0 +1,151 @@
+"""What the answer rests on: assumption groups re-solved at their low and high values, break-evens, and the words.
+
+The hand-computed case is a newsvendor (critical fractile): party A uses 1 t/month of X; scenario s1 (p = 0.2/yr)
+cuts it for 2 months, s2 (p = 0.1/yr) for 4. Holding costs $10/t/yr, a tonne short c = $60 (one tier), lots of
+1 t, releases free. The x-th tonne of stock avoids a shortage in s1 and s2 (x <= 2: worth 0.3 c a year) or in s2
+only (2 < x <= 4: 0.1 c); it is bought when that beats $10:
+  base c = 60:   18 > 10, 6 < 10   -> stock 2 t; cost 10 x 2 + 60 x 0.1 x 2 = $32/yr; acquisitions 2 x $100
+  low  c = 30:    9 < 10           -> stock 0;   cost 30 x (0.2 x 2 + 0.1 x 4) = $24/yr
+  high c = 120:  36, 12 > 10       -> stock 4 t; cost 10 x 4 = $40/yr
+Break-evens: stock falls to 0 when 0.3 k 60 < 10 (k < 0.556); it doubles (4 t) when 0.1 k 60 > 10 (k > 1.667).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import stockpile
+from stockpile.analyses.assumptions import BRACKET
+from stockpile.io.problems import InputError
+from tests.helpers import data_of, run_cli, tiny, write_xlsx
+
+
+def fractile(sources: pd.DataFrame | None = None, **changes) -> dict[str, pd.DataFrame]:
+    frames = tiny(
+        minerals={"price_usd_per_t": 100.0, "holding_rate_per_yr": 0.1, "lot_t": 1},
+        shortage_costs=pd.DataFrame({"mineral": ["*"], "tier": [1], "up_to_share_of_demand": [1.0],
+                                     "usd_per_t": [60.0]}),
+        scenarios=pd.DataFrame({"scenario": ["s1", "s2"], "probability_per_yr": [0.2, 0.1]}),
+        events=pd.DataFrame({"scenario": ["s1", "s2"], "supplier": ["CN", "CN"], "minerals": ["X", "X"],
+                             "targets": ["*", "*"], "start_month": [1, 1], "duration_months": [2, 4],
+                             "cut": [1.0, 1.0]}),
+        **changes)
+    frames["sources"] = sources if sources is not None else pd.DataFrame(
+        {"sheet": ["shortage_costs"], "row": ["*:1"], "column": ["usd_per_t"], "status": ["assumed"],
+         "group": ["shortage cost"], "low": [0.5], "high": [2.0]})
+    return frames
+
+
+def rows(res, group: str) -> pd.DataFrame:
+    table = res.tables["assumptions"]
+    return table[table.group == group].set_index("side")
+
+
+def test_a_shortage_cost_group_moves_the_stock_by_the_critical_fractile():
+    res = stockpile.solve(data_of(fractile()))
+    assert res.facts.objective_usd_per_yr == pytest.approx(32.0, abs=1e-6)  # 10 x 2 + 60 x 0.1 x 2
+    group = rows(res, "shortage cost")
+    assert group.loc["low", "multiplier"] == 0.5 and group.loc["high", "multiplier"] == 2.0
+    assert group.loc["low", "objective_usd_per_yr"] == pytest.approx(24.0, abs=1e-3)  # 30 x (0.2 x 2 + 0.1 x 4)
+    assert group.loc["high", "objective_usd_per_yr"] == pytest.approx(40.0, abs=1e-3)  # 10 x 4
+    assert group.loc["low", "acquisitions_usd"] == pytest.approx(0.0)
+    assert group.loc["high", "acquisitions_usd"] == pytest.approx(400.0)  # 4 t x $100
+    assert group.loc["low", "acquisitions_change_usd"] == pytest.approx(-200.0)
+    assert group.loc["high", "acquisitions_change_pct"] == pytest.approx(100.0)
+    stock = res.tables["assumption_stock"].set_index("side")
+    assert stock.loc["low", "stock_t"] == pytest.approx(0.0) and stock.loc["high", "stock_t"] == pytest.approx(4.0)
+    assert list(stock.base_stock_t) == pytest.approx([2.0, 2.0])
+
+
+def test_break_evens_bracket_the_hand_computed_multiples():
+    res = stockpile.solve(data_of(fractile()))
+    table = res.tables["assumptions"]
+    even = table[table.mineral == "X"].set_index("side")
+    lo, hi = even.loc["zero", "break_even_low"], even.loc["zero", "break_even_high"]
+    assert lo < 10 / 18 < hi and hi / lo <= BRACKET  # 0.3 k 60 = 10
+    lo, hi = even.loc["double", "break_even_low"], even.loc["double", "break_even_high"]
+    assert lo < 10 / 6 < hi and hi / lo <= BRACKET  # 0.1 k 60 = 10
+
+
+def test_probabilities_scaled_up_are_kept_summing_to_one():
+    # x5: 1.0 + 0.5 = 1.5 > 1, so both scale back by 1/1.5 to 2/3 and 1/3: every tonne of the 4 is worth
+    # 60 x 2/3 or 60 x 1/3 = 20 > 10: stock 4 t, no shortage: $40/yr
+    sources = pd.DataFrame({"sheet": ["scenarios"], "row": ["*"], "column": ["probability_per_yr"],
+                            "status": ["assumed"], "group": ["likelihood"], "low": [0.5], "high": [5.0]})
+    res = stockpile.solve(data_of(fractile(sources)))
+    high = rows(res, "likelihood").loc["high"]
+    assert "kept summing to at most 1" in high.note
+    assert high.objective_usd_per_yr == pytest.approx(40.0, abs=1e-3)
+
+
+def test_a_value_beyond_its_range_is_clipped_with_a_note():
+    sources = pd.DataFrame({"sheet": ["release_options"], "row": ["any"], "column": ["max_release_share_per_month"],
+                            "status": ["assumed"], "group": ["release"], "low": [None], "high": [None]})
+    res = stockpile.solve(data_of(fractile(sources)))
+    group = rows(res, "release")
+    assert group.loc["low", "multiplier"] == 0.5 and group.loc["high", "multiplier"] == 2.0  # blank: 0.5 and 2
+    assert "clipped to their range" in group.loc["high", "note"]  # 1.0 x 2 is no share of stock a month
+    assert group.loc["high", "objective_usd_per_yr"] == pytest.approx(32.0, abs=1e-3)  # 1.0: the base itself
+
+
+def test_assumed_rows_without_a_group_form_one_group_per_sheet_and_column():
+    sources = pd.DataFrame({"sheet": ["minerals", "scenarios", "scenarios"], "row": ["X", "s1", "s2"],
+                            "column": ["holding_rate_per_yr", "probability_per_yr", "probability_per_yr"],
+                            "status": ["assumed", "assumed", "sourced"]})
+    data = data_of(fractile(sources))
+    assert [(g.name, len(g.cells)) for g in data.assumptions] == [
+        ("minerals.holding_rate_per_yr (assumed)", 1), ("scenarios.probability_per_yr (assumed)", 1)]
+
+
+def test_sensitivity_no_writes_no_assumptions_table(tmp_path):
+    frames = fractile(settings=pd.DataFrame({"key": ["horizon_months", "mip_rel_gap", "sensitivity"],
+                                             "value": [6, 0, "no"]}))
+    write_xlsx(frames, tmp_path / "book.xlsx")
+    result = run_cli("solve", tmp_path / "book.xlsx", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "out" / "assumptions.csv").exists()
+    assert "What this answer rests on" not in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_the_summary_opens_with_what_the_answer_rests_on(tmp_path):
+    write_xlsx(fractile(), tmp_path / "book.xlsx")
+    result = run_cli("solve", tmp_path / "book.xlsx", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "out" / "summary.md").read_text()
+    assert text.index("## What this answer rests on") < text.index("## Recommended stock")
+    # the sentence is the table's: $0 at 0.5x and $400 at 2x against $200
+    assert ("- shortage cost: at 0.5x the stock costs $0 instead of $200 (-100%): X -100%; at 2x the stock costs "
+            "$400 instead of $200 (+100%): X +100%.") in text
+    table = pd.read_csv(tmp_path / "out" / "assumptions.csv")
+    assert list(table.columns[:6]) == ["rank", "group", "side", "multiplier", "cells", "status"]
+    assert {"objective_usd_per_yr", "acquisitions_usd", "objective_change_usd_per_yr",
+            "acquisitions_change_usd"} <= set(table.columns)
+    assert list(pd.read_csv(tmp_path / "out" / "assumption_stock.csv").columns[:5]) == [
+        "group", "side", "mineral", "stock_t", "base_stock_t"]
+    assert "nan" not in text.lower().replace("nanc", "")
+
+
+def test_groups_are_ranked_by_the_swing_in_acquisitions():
+    sources = pd.DataFrame({"sheet": ["release_options", "shortage_costs"], "row": ["any", "*:1"],
+                            "column": ["max_release_share_per_month", "usd_per_t"], "status": ["assumed"] * 2,
+                            "group": ["release", "shortage cost"]})  # the release group first in the sheet
+    res = stockpile.solve(data_of(fractile(sources)))
+    ranked = res.tables["assumptions"].dropna(subset=["rank"]).drop_duplicates("group")
+    assert list(ranked.group) == ["shortage cost", "release"]  # $400 of swing before $0
+
+
+@pytest.mark.parametrize(("cells", "column", "expected"), [
+    ({"low": ["abc"]}, "low", "a multiplier >= 0"),
+    ({"high": [-1.0]}, "high", "a multiplier >= 0"),
+    ({"low": [3.0], "high": [2.0]}, "high", "a high multiplier at least the low one"),
+    ({"row": ["nosuch:1"]}, "row", "a row and column of the workbook"),
+    ({"sheet": ["nosuch"]}, "sheet", "a sheet the model reads"),
+])
+def test_bad_group_cells_are_input_errors(cells, column, expected):
+    sources = pd.DataFrame({"sheet": ["shortage_costs"], "row": ["*:1"], "column": ["usd_per_t"],
+                            "status": ["assumed"], "group": ["g"], "low": [0.5], "high": [2.0]}).assign(**cells)
+    with pytest.raises(InputError) as err:
+        data_of(fractile(sources))
+    problem = next(p for p in err.value.problems if p.sheet == "sources")
+    assert (problem.row, problem.column) == (2, column) and expected in problem.expected
