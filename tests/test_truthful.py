@@ -349,11 +349,12 @@ def test_each_stage_of_a_solve_says_its_wall_seconds(tmp_path, two_xlsx):
     assert invoke("solve", two_xlsx, "-o", out).exit_code == 0
     facts = json.loads((out / "solver.json").read_text())
     stages = facts["stage_seconds"]
-    assert list(stages) == ["optimum", "purchase cap costs, pooling saving and assumptions"]  # no uncertain durations: no EVPI
+    # no uncertain durations: no EVPI
+    assert list(stages) == ["optimum", "purchase cap costs, pooling saving and assumptions"]
     assert all(v >= 0 for v in stages.values())
     # no purchase cap: the one what-if solve is the national-only model (one mineral: it does not separate)
     assert [(s["analysis"], s["solve"], s["status"]) for s in facts["what_if_solves"]] == [
-        ("pooling saving", "national only", "optimal")]
+        ("pooling saving", "national only", "optimal"), ("assumptions", "('break-even', 'X')", "optimal")]
     assert all(s["highs_s"] >= 0 and s["own_s"] >= 0 for s in facts["what_if_solves"])
     assert "summed" in facts["seconds_are"] and "stage_seconds: wall" in facts["seconds_are"]
     assert "Wall seconds by stage of the run: optimum " in (out / "summary.md").read_text()

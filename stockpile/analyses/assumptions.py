@@ -22,6 +22,7 @@ from ..io.assumptions import SIDES, Assumption, variant
 from ..io.data import ModelData
 from ..io.problems import InputError
 from ..io.validate import build_model_data
+from ..io.workbook import RawBook
 from ..model.scenario_tree import build_tree
 from ..solver.budgets import budgets_hold
 from ..solver.conflicts import conflicts
@@ -111,7 +112,7 @@ class Base:
     def of(cls, data: ModelData, res: Results) -> Base:
         joined = with_dominant_membership(data)
         base = cls(data, res, joined, _separable(res.facts.decomposition))
-        if data.book is None or build_model_data(data.book) != data:
+        if not isinstance(data.book, RawBook) or build_model_data(data.book) != data:
             base.problem = ("the data was changed after it was read from the workbook, so the workbook's cells "
                             "no longer describe it: assumption groups were not re-solved")
         if base.separable:
@@ -175,7 +176,8 @@ def _part(v: Variant, name: str, sub: ModelData, tree, options: dict) -> Answer:
     return reusable(sub, tree, options, detail=False)
 
 
-def _whole(data: ModelData) -> Answer:
+def _whole(data: ModelData | None) -> Answer:
+    assert data is not None  # a variant without data has its problem instead of a job
     try:
         return run(data, warnings=False, detail=False)
     except (Infeasible, NoSolution) as err:
@@ -197,18 +199,24 @@ def _finish(base: Base, variants: list[Variant], answers: dict[Hashable, Answer]
         rows.append(row)
         stock_rows += stock
     table = _ranked(pd.DataFrame(rows, columns=ASSUMPTION_COLUMNS))
-    evens = [answers[("break-even", m)]["break_even"] for m in base.data.demanded_minerals
+    evens = [_table_of(answers[("break-even", m)], "break_even") for m in base.data.demanded_minerals
              if ("break-even", m) in answers]
     table = pd.concat([table, *evens], ignore_index=True) if evens else table
     return {"assumptions": table, "assumption_stock": pd.DataFrame(stock_rows, columns=STOCK_COLUMNS)}
 
 
+def _table_of(answer: Answer, name: str) -> pd.DataFrame:
+    assert isinstance(answer, Results)  # break_even always answers with its table
+    return answer[name]
+
+
 def _outcome(base: Base, v: Variant, answers: dict) -> tuple[dict, list[dict]]:
     """A variant's row of assumptions.csv and its rows of assumption_stock.csv."""
-    row = {"group": v.group.name, "side": v.side, "multiplier": v.group.multiplier(v.side),
-           "cells": v.group.cells_text, "note": "; ".join([*v.notes, *v.group.left_out])}
+    note = "; ".join([*v.notes, *v.group.left_out])
+    row: dict[str, object] = {"group": v.group.name, "side": v.side, "multiplier": v.group.multiplier(v.side),
+                              "cells": v.group.cells_text, "note": note}
     if v.problem:
-        return {**row, "status": "bad_input", "note": "; ".join(filter(None, [row["note"], v.problem]))}, []
+        return {**row, "status": "bad_input", "note": "; ".join(filter(None, [note, v.problem]))}, []
     assert v.data is not None
     if v.resolve == [WHOLE]:
         answer = answers[(v.group.name, v.side, WHOLE)]
@@ -237,7 +245,7 @@ def _outcome(base: Base, v: Variant, answers: dict) -> tuple[dict, list[dict]]:
     status = _status(parts)
     row["status"] = status
     if status == "infeasible":
-        row["note"] = "; ".join(filter(None, [row["note"], *conflicts(v.data)]))
+        row["note"] = "; ".join(filter(None, [note, *conflicts(v.data)]))
         return row, []
     if stock is None or not all(_has_solution(p) for p in parts):
         return row, []
@@ -304,8 +312,9 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
 # ---- break-evens -----------------------------------------------------------------------------------------------
 
 def break_even(base: Base, mineral: str, options: dict) -> Results:
-    """Two rows of assumptions.csv (its table "break_even"; its facts sum the re-solves' seconds): the multiple of `mineral`'s shortage tiers below which its recommended stock
-    falls to what is already held, and the multiple at which it doubles, each bracketed to BRACKET."""
+    """Two rows of assumptions.csv (its table "break_even"; its facts sum the re-solves' seconds): the multiple of
+    `mineral`'s shortage costs below which its recommended stock falls to what is already held, and the multiple at
+    which it doubles, each bracketed to BRACKET."""
     step(f"what the answer rests on: break-evens of {mineral}")
     name = base.group_of[mineral]
     held = base.res["stock"]
@@ -470,8 +479,8 @@ def _zero_words(r) -> str:
     if lo == 0:
         return f"worth holding even at {_x(hi)} the assumed shortage costs"
     if hi <= 1:
-        return f"worth holding as long as a tonne short costs more than {_x(lo)}-{_x(hi)} the assumed tiers"
-    return f"none recommended; worth buying once a tonne short costs more than {_x(lo)}-{_x(hi)} the assumed tiers"
+        return f"worth holding as long as a tonne short costs more than a multiple between {_x(lo)} and {_x(hi)}"
+    return f"none recommended; worth buying once a tonne short costs between {_x(lo)} and {_x(hi)} the assumed"
 
 
 def _double_words(r) -> str:
@@ -480,4 +489,4 @@ def _double_words(r) -> str:
         return "no stock to double"
     if pd.isna(hi):
         return f"the stock does not double below {_x(lo)}"
-    return f"the stock doubles at {_x(lo)}-{_x(hi)}"
+    return f"the stock doubles between {_x(lo)} and {_x(hi)}"

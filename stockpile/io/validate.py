@@ -11,9 +11,9 @@ from collections import defaultdict
 from dataclasses import replace
 
 from . import economics, schema
+from .assumptions import assumption_groups
 from .data import Demand, Event, Mineral, ModelData, Party, ReleaseOption, Scenario, Settings, Tier
 from .problems import InputError, Problem
-from .assumptions import assumption_groups
 from .schema import SETTINGS, SHEETS, Column
 from .suspicious import row_of, warn_economics, warn_suspicious
 from .workbook import Cell, RawBook, parse_number, read_book

@@ -60,8 +60,11 @@ def rests_on_section(data: ModelData, res: Results) -> list[str]:
     lines = rests_on_lines(table, stock, base_usd)
     if lines:
         n = groups.group.nunique()
-        out += [f"The {min(5, n)} of {n} assumption groups (sources sheet) that move the acquisitions most, each "
-                "re-solved at its low and high values (assumptions.csv, assumption_stock.csv):", "", *lines, "",
+        which = ("The one assumption group of the sources sheet" if n == 1 else
+                 f"The {n} assumption groups of the sources sheet" if n <= 5 else
+                 f"The 5 of {n} assumption groups (sources sheet) that move the acquisitions most")
+        out += [f"{which}, each re-solved at its low and high values (assumptions.csv, assumption_stock.csv):", "",
+                *lines, "",
                 *holding_lines(stock, data.demanded_minerals), ""]
     else:
         out += ["The sources sheet names no assumption group that could be re-solved.", ""]

@@ -22,8 +22,8 @@ class SolverFacts:
     mip_rel_gap_setting: float
     time_limit_s: float
     seconds: dict[str, float] = field(default_factory=dict)  # read, build, handover, highs, load, extract, total
-    # wall seconds of each stage of `stockpile solve`: optimum, purchase cap costs, pooling saving and assumptions, value of
-    # information (the `seconds` above sum over subproblems run side by side, so they can exceed the wall)
+    # wall seconds of each stage of `stockpile solve`: optimum, purchase cap costs, pooling saving and assumptions,
+    # value of information (the `seconds` above sum over subproblems run side by side, so they can exceed the wall)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     # each what-if solve (analyses/what_if.py): analysis, solve, status, HiGHS seconds, our own seconds
     what_if_solves: list = field(default_factory=list)
