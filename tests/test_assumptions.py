@@ -149,3 +149,24 @@ def test_bad_group_cells_are_input_errors(cells, column, expected):
         data_of(fractile(sources))
     problem = next(p for p in err.value.problems if p.sheet == "sources")
     assert (problem.row, problem.column) == (2, column) and expected in problem.expected
+
+
+def test_a_variant_that_is_not_valid_says_why_and_the_others_still_solve():
+    # lot_t x 0 is no lot size (it must be above 0): the low side is bad input, named; the high side (2 t lots:
+    # 2 t of stock, as at 1 t lots, $32/yr) solves
+    sources = pd.DataFrame({"sheet": ["minerals"], "row": ["X"], "column": ["lot_t"], "status": ["assumed"],
+                            "group": ["lots"], "low": [0.0], "high": [2.0]})
+    res = stockpile.solve(data_of(fractile(sources)))
+    group = rows(res, "lots")
+    assert group.loc["low", "status"] == "bad_input" and "lot_t" in group.loc["low", "note"]
+    assert group.loc["high", "objective_usd_per_yr"] == pytest.approx(32.0, abs=1e-3)
+
+
+def test_a_cell_given_two_multipliers_in_one_group_is_an_input_error():
+    sources = pd.DataFrame({"sheet": ["shortage_costs", "shortage_costs"], "row": ["*:1", "*:*"],
+                            "column": ["usd_per_t", "usd_per_t"], "status": ["assumed"] * 2, "group": ["g", "g"],
+                            "low": [0.5, 0.8], "high": [2.0, 2.0]})
+    with pytest.raises(InputError) as err:
+        data_of(fractile(sources))
+    problem = next(p for p in err.value.problems if p.sheet == "sources")
+    assert (problem.row, problem.column) == (3, "low") and "0.5 and 2" in problem.expected

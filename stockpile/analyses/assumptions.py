@@ -111,7 +111,7 @@ class Base:
     @classmethod
     def of(cls, data: ModelData, res: Results) -> Base:
         joined = with_dominant_membership(data)
-        base = cls(data, res, joined, _separable(res.facts.decomposition))
+        base = cls(data, res, joined, separable(res.facts.decomposition))
         if not isinstance(data.book, RawBook) or build_model_data(data.book) != data:
             base.problem = ("the data was changed after it was read from the workbook, so the workbook's cells "
                             "no longer describe it: assumption groups were not re-solved")
@@ -141,7 +141,7 @@ class Base:
         return _stock_by_mineral(self.res["stock"], self.data)
 
 
-def _separable(decomposition: str) -> bool:
+def separable(decomposition: str) -> bool:
     """By mineral, or one model only because there is one group of minerals (no budget or membership binds)."""
     return decomposition.startswith("by mineral") or decomposition.startswith(ONE_GROUP)
 

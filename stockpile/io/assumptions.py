@@ -89,7 +89,10 @@ def assumption_groups(book: RawBook, add: Add) -> tuple[Assumption, ...]:
         groups.setdefault(name, {})
         left_out.setdefault(name, []).extend(f"sources row {number}: {why}" for why in skipped)
         for ref in found:
-            groups[name].setdefault((ref.sheet, ref.row, ref.column), (ref, low, high))  # each cell once
+            kept = groups[name].setdefault((ref.sheet, ref.row, ref.column), (ref, low, high))  # each cell once
+            if kept[1:] != (low, high):
+                add(SOURCES, number, "low", f"the multipliers this group gives {ref.label} on an earlier row "
+                    f"({kept[1]:g} and {kept[2]:g})", f"{low:g} and {high:g}")
     names = list(dict.fromkeys([*groups, *left_out]))
     return tuple(Assumption(n, tuple(groups.get(n, {}).values()), tuple(left_out.get(n, ()))) for n in names)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analyses.assumptions import break_even_lines, holding_lines, rests_on_lines
+from ..analyses.assumptions import break_even_lines, holding_lines, rests_on_lines, separable
 from ..analyses.information import has_branches
 from ..common.units import tonnes as _t
 from ..common.units import usd as _usd
@@ -73,6 +73,9 @@ def rests_on_section(data: ModelData, res: Results) -> list[str]:
         out += [f"Not solved: {', '.join(f'{r.group} at {r.side} ({r.status})' for r in unsolved.itertuples())}; "
                 "assumptions.csv says why.", ""]
     evens = break_even_lines(table)
+    if not evens and not separable(res.facts.decomposition):
+        out += [f"Break-evens are not computed: the model was solved {res.facts.decomposition}, so no mineral can "
+                "be re-solved on its own.", ""]
     if evens:
         out += ["Break-evens: the multiple of a mineral's shortage costs (its tiers, and the lost output of the "
                 "products it goes into) at which its recommended stock falls to what is already held, and at "

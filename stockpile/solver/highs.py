@@ -19,7 +19,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from ..io.data import ModelData
 from .facts import SolverFacts, relative_gap, status_of
-from .threads import run_interruptibly, side_by_side
+from .threads import run_interruptibly
 
 # HiGHS prints its banner when the process creates its first Highs: swallow it here, once, at import,
 # because swapping sys.stdout later (capture_output) races with threads writing progress to stderr
@@ -42,8 +42,11 @@ class InterruptibleHighs(Highs):
 # half of each root's time, and twice as long under one seed as another, for incumbents stage B of aggregate lots
 # finds anyway; strong branching (pseudo-costs trusted after 0 observations, not 8) spent more LP iterations on
 # these few-integer models than the branching it guided saved.
+# One thread each: subproblems run side by side (`--workers`, default the number of cores), and the answer must
+# not depend on how many run at once (HiGHS's choice among equal optima depends on its thread count). Two runs of
+# the magnet group at 1e-4 at once take 4.7 s with one thread each, 6.2 s with HiGHS's default.
 SUBPROBLEM_OPTIONS: dict = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
-                            "mip_pscost_minreliable": 0}
+                            "mip_pscost_minreliable": 0, "threads": 1}
 
 
 def highs_options(data: ModelData, options: dict | None = None, threads: int | None = None) -> dict:
@@ -53,10 +56,6 @@ def highs_options(data: ModelData, options: dict | None = None, threads: int | N
     chosen: dict = {"time_limit": float(data.settings.time_limit_s), "mip_rel_gap": float(data.settings.mip_rel_gap)}
     if threads:
         chosen["threads"] = int(threads)
-    elif side_by_side():
-        # runs side by side share the cores: one thread each (the bundled workbook's magnet group at 1e-4, two
-        # runs at once: 4.7 s for both with one thread each, 6.2 s with HiGHS's default)
-        chosen["threads"] = 1
     return {**chosen, **(options or {})}
 
 

@@ -40,7 +40,7 @@ def thread_map(fn, jobs: list[tuple], workers: int):
         return
     _stopping.clear()
     with ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="highs") as pool:
-        futures = [pool.submit(_beside, fn, *job) for job in jobs]
+        futures = [pool.submit(fn, *job) for job in jobs]
         try:
             for future in futures:
                 yield future.result()
@@ -49,16 +49,6 @@ def thread_map(fn, jobs: list[tuple], workers: int):
             for future in futures:
                 future.cancel()
             raise
-
-
-def _beside(fn, *job):
-    _turn.side_by_side = True  # this pool thread's HiGHS runs share the cores with the others' (side_by_side)
-    return fn(*job)
-
-
-def side_by_side() -> bool:
-    """Is this thread one of a map's workers, whose HiGHS runs go on beside others?"""
-    return getattr(_turn, "side_by_side", False)
 
 
 def stop_all() -> None:
