@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,6 +36,7 @@ def main() -> None:
     ap.add_argument("workbook", nargs="?", default=str(BUNDLED))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--keep", help="copy the last run's results folder (sensitivity yes) here")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         off = Path(tmp) / "off.toml"
@@ -43,9 +45,12 @@ def main() -> None:
         facts: dict[str, dict] = {}
         for i in range(args.repeat):
             for name, source in (("sensitivity yes", Path(args.workbook)), ("sensitivity no", off)):
-                wall, facts[name] = one_run(source, Path(tmp) / f"out{i}", args.workers)
+                out = Path(tmp) / f"out{i}-{name.split()[-1]}"
+                wall, facts[name] = one_run(source, out, args.workers)
                 walls[name].append(wall)
                 print(f"run {i + 1} {name}: {wall:.1f} s", flush=True)
+        if args.keep:
+            shutil.copytree(Path(tmp) / f"out{args.repeat - 1}-yes", args.keep, dirs_exist_ok=True)
     med = {k: statistics.median(v) for k, v in walls.items()}
     yes, no = med["sensitivity yes"], med["sensitivity no"]
     print(f"\nmedian of {args.repeat}: sensitivity yes {yes:.1f} s, no {no:.1f} s, ratio {yes / no:.2f}")
