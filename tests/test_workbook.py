@@ -205,3 +205,16 @@ def test_broken_default_lists_every_problem_in_one_run(tmp_path):
     assert "sheet 'supply', row 2, column 'share'" in out
     assert "sheet 'events', row 2, column 'targets'" in out and "unknown party 'XX'" in out
     assert "sheet 'scenarios', column 'probability_per_yr'" in out
+
+
+def test_every_shipped_run_specification_validates():
+    # models/*.toml as a planner runs them: each names the bundled workbook and only settings that exist
+    from pathlib import Path
+
+    from stockpile.io.runspec import load_run
+
+    specs = sorted((Path(__file__).parents[1] / "models").glob("*.toml"))
+    assert len(specs) >= 7
+    for spec in specs:
+        load_run(str(spec))  # raises InputError naming the file and line otherwise
+    assert load_run(str(Path(__file__).parents[1] / "models" / "quick.toml"))[1].settings.sensitivity == "no"
