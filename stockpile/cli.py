@@ -34,6 +34,7 @@ from .io.template import write_template
 from .reports import write_results, write_share, write_sweep
 from .reports.common import solver_line
 from .reports.outdir import OutputError, check_output
+from .reports.solve import rests_on_console
 from .solver.exposure import exposure_warnings
 from .solver.facts import gap_words
 from .solver.pipeline import Infeasible, NoSolution
@@ -219,6 +220,8 @@ def solve(source: str | None, out: str | None, overwrite: bool, write_model: str
         click.echo(f"warning: {w}", err=True)
     write_results(folder, data, res, overwrite)
     _print_coverage(res)
+    for line in rests_on_console(res):
+        click.echo(line)
     click.echo(solver_line(res.facts).replace("**", ""))
     if res.facts.status == "time_limit":
         click.echo(f"warning: time limit of {res.facts.time_limit_s:g} s hit; best solution found, "

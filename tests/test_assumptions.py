@@ -124,6 +124,9 @@ def test_the_summary_opens_with_what_the_answer_rests_on(tmp_path):
     assert list(pd.read_csv(tmp_path / "out" / "assumption_stock.csv").columns[:5]) == [
         "group", "side", "mineral", "stock_t", "base_stock_t"]
     assert "nan" not in text.lower().replace("nanc", "")
+    # the terminal says it too, in the same words
+    assert ("What this answer rests on (assumptions.csv):\n  shortage cost: at 0.5x the stock costs $0 instead of "
+            "$200") in result.output
 
 
 def test_groups_are_ranked_by_the_swing_in_acquisitions():

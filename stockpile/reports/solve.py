@@ -84,6 +84,16 @@ def rests_on_section(data: ModelData, res: Results) -> list[str]:
     return out
 
 
+def rests_on_console(res: Results, top: int = 3) -> list[str]:
+    """The groups that move the acquisitions most, for the terminal (summary.md has all five and the rest)."""
+    table = res.tables.get("assumptions")
+    if table is None:
+        return []
+    stock = res.tables.get("assumption_stock", pd.DataFrame(columns=["group", "side", "mineral"]))
+    lines = rests_on_lines(table, stock, float(res["stock"].acquisition_usd.sum()), top)
+    return ["What this answer rests on (assumptions.csv):", *(f"  {line[2:]}" for line in lines)] if lines else []
+
+
 def about(data: ModelData, res: Results) -> list[tuple[str, object]]:
     """The first sheet of results.xlsx: the solver's facts and the run's provenance."""
     f = res.facts
