@@ -284,3 +284,21 @@ def test_solve_says_what_pooling_saves():
     res = stockpile.solve(data_of(two_parties()))
     assert res.facts.pooling_saving_usd_per_yr == pytest.approx(30.0)
     assert res.facts.pooling_saving_precision_usd_per_yr == pytest.approx(0.0, abs=1e-9)
+
+
+def test_coverage_of_a_mineral_a_party_does_not_use_reads_n_a_not_nan(tmp_path):
+    from tests.helpers import two_parties, write_xlsx
+
+    frames = two_parties()
+    frames["minerals"] = pd.concat([frames["minerals"], frames["minerals"].assign(mineral="Y")], ignore_index=True)
+    frames["demand"] = pd.concat([frames["demand"], pd.DataFrame({"party": ["A"], "mineral": ["Y"],
+                                                                  "consumption_t_per_yr": [12.0]})])
+    frames["supply"] = pd.concat([frames["supply"], pd.DataFrame({"party": ["A"], "mineral": ["Y"],
+                                                                  "supplier": ["CN"], "share": [1.0]})])
+    write_xlsx(frames, tmp_path / "book.xlsx")
+    result = invoke("solve", tmp_path / "book.xlsx", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    row = next(line for line in summary.splitlines() if line.startswith("| Y |"))
+    assert row.split("|")[3].strip() == "n/a"  # B uses no Y: no coverage to state
+    assert "nan" not in summary

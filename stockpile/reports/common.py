@@ -3,6 +3,7 @@ number formats, the warnings section and the provenance lines."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -89,9 +90,14 @@ def _md(frame: pd.DataFrame, floatfmt: str = ",.1f") -> str:
     cols = list(frame.columns)
     lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
     for row in frame.itertuples(index=False):
-        cells = [format(v, floatfmt) if isinstance(v, float) else str(v) for v in row]
+        # a missing number is "n/a" (e.g. coverage of a mineral a party does not use), never "nan"
+        cells = ["n/a" if _missing(v) else format(v, floatfmt) if isinstance(v, float) else str(v) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
 def solver_line(facts) -> str:
