@@ -462,7 +462,7 @@ def break_even_lines(table: pd.DataFrame) -> list[str]:
     for m in dict.fromkeys(rows.mineral):
         zero = rows[(rows.mineral == m) & (rows.side == "zero")].iloc[0]
         double = rows[(rows.mineral == m) & (rows.side == "double")].iloc[0]
-        lines.append(f"- {m}: {_zero_words(zero)}; {_double_words(double)}.")
+        lines.append(f"- {m}: {_break_even_words(zero)}; {_break_even_words(double)}.")
     return lines
 
 
@@ -470,23 +470,19 @@ def _x(k: float) -> str:
     return f"{k:.2g}x"
 
 
-def _zero_words(r) -> str:
-    lo, hi = r.break_even_low, r.break_even_high
+def _break_even_words(r) -> str:
+    """One break-even row in words: its bracket, or why it has none."""
+    lo, hi, zero = r.break_even_low, r.break_even_high, r.side == "zero"
     if pd.isna(lo) and pd.isna(hi):
-        return "no break-even (a re-solve found no solution)"
+        held_none = not zero and str(r.note).startswith("nothing is held")
+        return "no stock to double" if held_none else "no break-even (a re-solve found no solution)"
     if pd.isna(hi):
-        return f"not worth buying even at {_x(lo)} the assumed shortage costs"
+        return (f"not worth buying even at {_x(lo)} the assumed shortage costs" if zero else
+                f"the stock does not double below {_x(lo)}")
     if lo == 0:
         return f"worth holding even at {_x(hi)} the assumed shortage costs"
-    if hi <= 1:
-        return f"worth holding as long as a tonne short costs more than a multiple between {_x(lo)} and {_x(hi)}"
-    return f"none recommended; worth buying once a tonne short costs between {_x(lo)} and {_x(hi)} the assumed"
-
-
-def _double_words(r) -> str:
-    lo, hi = r.break_even_low, r.break_even_high
-    if pd.isna(lo) and pd.isna(hi):
-        return "no stock to double"
-    if pd.isna(hi):
-        return f"the stock does not double below {_x(lo)}"
-    return f"the stock doubles between {_x(lo)} and {_x(hi)}"
+    between = f"between {_x(lo)} and {_x(hi)}"
+    if not zero:
+        return f"the stock doubles {between}"
+    return (f"worth holding as long as a tonne short costs more than a multiple {between}" if hi <= 1 else
+            f"none recommended; worth buying once a tonne short costs {between} the assumed")
