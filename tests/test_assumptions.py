@@ -173,3 +173,13 @@ def test_a_cell_given_two_multipliers_in_one_group_is_an_input_error():
         data_of(fractile(sources))
     problem = next(p for p in err.value.problems if p.sheet == "sources")
     assert (problem.row, problem.column) == (3, "low") and "0.5 and 2" in problem.expected
+
+
+def test_the_re_solves_are_as_exact_as_the_base_unless_the_workbook_says_otherwise():
+    from stockpile.analyses.assumptions import sensitivity_gap
+
+    data = data_of(fractile())  # mip_rel_gap 0 (tests.helpers.tiny): the re-solves are exact too
+    assert sensitivity_gap(data) == 0.0
+    looser = data_of(fractile(settings=pd.DataFrame({"key": ["horizon_months", "mip_rel_gap",
+                                                             "sensitivity_mip_rel_gap"], "value": [6, 0, 1e-3]})))
+    assert sensitivity_gap(looser) == 1e-3

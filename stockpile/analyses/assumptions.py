@@ -45,9 +45,7 @@ WHOLE = "whole model"
 HOLDS_WITHIN = 0.10  # a mineral's recommendation holds when its stock stays within 10% under every group
 BRACKET = 2.0  # a break-even is bracketed to within this ratio (hi / lo): two re-solves from the edge of K_RANGE
 K_RANGE = 8.0  # break-evens are sought between 1/8 and 8 times the assumed shortage costs
-# relative gap of the re-solves (or the workbook's mip_rel_gap, if looser): measured on the bundled workbook, the
-# magnet group's re-solve takes 3.7 s at 1e-4 against 7.7 s at 1e-6; each variant states its precision
-SENSITIVITY_GAP = 1e-4
+
 STOCK_TOL_T = 1e-6
 
 ASSUMPTION_COLUMNS = ["rank", "group", "side", "multiplier", "cells", "status", "objective_usd_per_yr",
@@ -78,7 +76,7 @@ def assumption_plan(data: ModelData, res: Results) -> Plan:
     base = Base.of(data, res)
     variants = [] if base.problem else [_variant(base, g, side) for g in data.assumptions if g.cells
                                         for side in SIDES]
-    options = {"mip_rel_gap": max(SENSITIVITY_GAP, data.settings.mip_rel_gap)}
+    options = {"mip_rel_gap": sensitivity_gap(data)}
     jobs = []
     for v in variants:
         for name in v.resolve:
@@ -93,6 +91,12 @@ def assumption_plan(data: ModelData, res: Results) -> Plan:
             jobs.append(Job(("break-even", m), 8 * work_of(base.subs[base.group_of[m]][0]),
                             partial(break_even, base, m, options)))
     return Plan(NAME, jobs, partial(_finish, base, variants))
+
+
+def sensitivity_gap(data: ModelData) -> float:
+    """The re-solves' relative gap: the setting sensitivity_mip_rel_gap, else the base's own (exact as the base)."""
+    gap = data.settings.sensitivity_mip_rel_gap
+    return data.settings.mip_rel_gap if gap is None else float(gap)
 
 
 @dataclass

@@ -23,6 +23,7 @@ class Settings:
     value_of_information: str = "yes"
     sensitivity: str = "yes"
     mip_rel_gap: float = 1e-6
+    sensitivity_mip_rel_gap: float | None = None  # blank: mip_rel_gap
     time_limit_s: float = 600.0
 
 

@@ -249,6 +249,9 @@ SETTINGS: dict[str, Setting] = {
                 "re-solve each assumption group of the sources sheet at its low and high values, and each "
                 "mineral's shortage-cost break-evens (assumptions.csv)", ("yes", "no"), role=INFO),
         Setting("mip_rel_gap", "number", 1e-6, "relative MIP gap at which HiGHS stops", maximum=0.1, role=INFO),
+        Setting("sensitivity_mip_rel_gap", "optional_number", None,
+                "relative MIP gap of the assumption re-solves and break-evens (blank = mip_rel_gap); each variant "
+                "states its precision", maximum=0.1, role=INFO),
         Setting("time_limit_s", "number", 600.0, "HiGHS time limit, seconds", minimum=1e-9, maximum=1e7,
                 role=INFO),
     )
