@@ -183,3 +183,8 @@ def test_the_re_solves_are_as_exact_as_the_base_unless_the_workbook_says_otherwi
     looser = data_of(fractile(settings=pd.DataFrame({"key": ["horizon_months", "mip_rel_gap",
                                                              "sensitivity_mip_rel_gap"], "value": [6, 0, 1e-3]})))
     assert sensitivity_gap(looser) == 1e-3
+
+
+def test_a_notebook_reads_the_assumptions_table_by_name():
+    res = stockpile.solve(data_of(fractile()))
+    assert res.assumptions is res.tables["assumptions"] and list(res.assumptions.group[:2]) == ["shortage cost"] * 2

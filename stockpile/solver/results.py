@@ -46,6 +46,11 @@ class Results:
         """Each holder's own expected annual cost by kind (holding, fixed, shortage, replenishment)."""
         return self.tables["party_costs"]
 
+    @property
+    def assumptions(self) -> pd.DataFrame | None:
+        """Each assumption group at its low and high values, ranked, then the break-evens (None: sensitivity no)."""
+        return self.tables.get("assumptions")
+
     def headline(self) -> str:
         """One line: status, expected annual cost with its gap, and what the new stock costs to buy."""
         f = self.facts
