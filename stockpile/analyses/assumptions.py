@@ -14,6 +14,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from functools import partial
 
+import numpy as np
 import pandas as pd
 
 from ..common.progress import step
@@ -23,15 +24,16 @@ from ..io.data import ModelData
 from ..io.problems import InputError
 from ..io.validate import build_model_data
 from ..io.workbook import RawBook
-from ..model.scenario_tree import build_tree
+from ..model.scenario_tree import ScenarioTree, build_tree
 from ..solver.budgets import budgets_hold
 from ..solver.conflicts import conflicts
 from ..solver.decompose import (
     group_name,
     group_of,
+    minerals_data,
     only_minerals,
+    restrict_tree,
     reusable,
-    subproblems,
     why_not_separable,
     with_dominant_membership,
 )
@@ -65,7 +67,7 @@ class Variant:
     data: ModelData | None = None
     problem: str = ""
     resolve: list[str] = field(default_factory=list)  # subproblem names re-solved (WHOLE: the one model)
-    subs: dict = field(default_factory=dict)  # name -> (sub data, tree) of the varied data, by mineral
+    subs: dict = field(default_factory=dict)  # name -> (sub data, the varied data's whole tree), by mineral
 
 
 def assumption_plan(data: ModelData, res: Results) -> Plan:
@@ -84,8 +86,8 @@ def assumption_plan(data: ModelData, res: Results) -> Plan:
                 jobs.append(Job((v.group.name, v.side, WHOLE), math.inf, partial(_whole, v.data)))
             else:
                 sub, tree = v.subs[name]
-                jobs.append(Job((v.group.name, v.side, name), work_of(sub), partial(_part, v, name, sub, tree,
-                                                                                     options)))
+                jobs.append(Job((v.group.name, v.side, name), work_of(sub),
+                                partial(_part, f"{v.group.name} at {v.side}, {name}", sub, tree, options)))
     if base.separable:
         for m in data.demanded_minerals:
             jobs.append(Job(("break-even", m), 8 * work_of(base.subs[base.group_of[m]][0]),
@@ -120,8 +122,8 @@ class Base:
             base.problem = ("the data was changed after it was read from the workbook, so the workbook's cells "
                             "no longer describe it: assumption groups were not re-solved")
         if base.separable:
-            base.subs = subproblems(joined, build_tree(joined))
-            base.keys = {name: _key(*st) for name, st in base.subs.items()}
+            base.keys, tree, datas = _keys(joined)
+            base.subs = {name: (sub, restrict_tree(tree, sub.pairs)) for name, sub in datas.items()}
             base.group_of = {m: group_name(group_of(joined, m)) for m in data.demanded_minerals}
         return base
 
@@ -153,8 +155,30 @@ def separable(decomposition: str) -> bool:
 ONE_GROUP = ("monolithic (one mineral)", "monolithic (one group of minerals")
 
 
-def _key(sub: ModelData, tree) -> str:
-    return digest(replace(sub, source="", sha256=""), tree)
+def _keys(joined: ModelData) -> tuple[dict[str, str], ScenarioTree, dict[str, ModelData]]:
+    """Each subproblem's digest of its complete inputs (its data, and the whole tree its restricted tree is cut
+    from), the whole tree, and each subproblem's data: cheap enough to tell, for every variant, which subproblems
+    it changes (the restricted trees are cut only for those, in the job)."""
+    tree = build_tree(joined)
+    datas = {group_name(g): minerals_data(joined, g) for g in joined.mineral_groups}
+    cut = _tree_cutter(tree)
+    return {n: digest(replace(d, source="", sha256=""), cut(d.pairs)) for n, d in datas.items()}, tree, datas
+
+
+def _tree_cutter(tree: ScenarioTree):
+    """pairs -> the digest of the tree restricted to them (restrict_tree), from the tree's skeleton and its gap
+    arrays' columns: the same digest for the same restricted tree, without cutting one per subproblem."""
+    index = {pm: i for i, pm in enumerate(tree.pairs)}
+    skeleton = digest([(n.id, n.month, n.scenarios, n.year) for n in tree.nodes], tree.path, tree.leaves,
+                      tree.leaf_year, tree.year_weight, sorted(tree.gaps))
+    node_gaps = np.stack([n.gap_t for n in tree.nodes]) if tree.nodes else np.zeros((0, len(tree.pairs)))
+    branch_gaps = [tree.gaps[s] for s in sorted(tree.gaps)]
+
+    def cut(pairs) -> str:
+        keep = [index[pm] for pm in pairs]
+        return digest(skeleton, list(pairs), np.ascontiguousarray(node_gaps[:, keep]),
+                      [np.ascontiguousarray(g[keep]) for g in branch_gaps])
+    return cut
 
 
 def _variant(base: Base, group: Assumption, side: str) -> Variant:
@@ -167,17 +191,17 @@ def _variant(base: Base, group: Assumption, side: str) -> Variant:
                                                                      if p.severity == "error")
         return v
     if base.separable and (why_not_separable(v.data) or "one mineral").startswith(("one mineral", "one group")):
-        joined = with_dominant_membership(v.data)
-        v.subs = subproblems(joined, build_tree(joined))
-        v.resolve = [n for n, st in v.subs.items() if base.keys.get(n) != _key(*st)]
+        keys, tree, datas = _keys(with_dominant_membership(v.data))
+        v.subs = {name: (sub, tree) for name, sub in datas.items()}
+        v.resolve = [n for n, key in keys.items() if base.keys.get(n) != key]
     else:
         v.resolve = [WHOLE]
     return v
 
 
-def _part(v: Variant, name: str, sub: ModelData, tree, options: dict) -> Answer:
-    step(f"what the answer rests on: {v.group.name} at {v.side}, {name}")
-    return reusable(sub, tree, options, detail=False)
+def _part(label: str, sub: ModelData, tree: ScenarioTree, options: dict) -> Answer:
+    step(f"what the answer rests on: {label}")
+    return reusable(sub, restrict_tree(tree, sub.pairs), options, detail=False)
 
 
 def _whole(data: ModelData | None) -> Answer:

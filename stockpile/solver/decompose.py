@@ -56,18 +56,23 @@ def with_dominant_membership(data: ModelData) -> ModelData:
 def only_minerals(data: ModelData, tree: ScenarioTree, group: list[str]) -> tuple[ModelData, ScenarioTree]:
     """The data of a group of minerals (ModelData.mineral_groups: the products that need them all) and the full
     tree restricted to its pairs (same nodes, same paths)."""
-    keep = set(group)
-    sub = replace(data, minerals={m: data.minerals[m] for m in group},
-                  demand={k: v for k, v in data.demand.items() if k[1] in keep},
-                  supply={k: v for k, v in data.supply.items() if k[1] in keep},
-                  tiers={m: data.tiers[m] for m in group},
-                  events=tuple(replace(e, minerals=tuple(m for m in e.minerals if m in keep)) for e in data.events),
-                  product_inputs={k: v for k, v in data.product_inputs.items() if k[2] in keep},
-                  products={k: v for k, v in data.products.items()
-                            if any((p, kk) == k and m in keep for p, kk, m in data.product_inputs)},
-                  world_supply={k: v for k, v in data.world_supply.items() if k[0] in keep},
-                  assumptions=(), book=None)  # cells and groups: the whole workbook's, not the subproblem's
+    sub = minerals_data(data, group)
     return sub, restrict_tree(tree, sub.pairs)
+
+
+def minerals_data(data: ModelData, group: list[str]) -> ModelData:
+    """The data of a group of minerals alone (only_minerals without the tree)."""
+    keep = set(group)
+    return replace(data, minerals={m: data.minerals[m] for m in group},
+                   demand={k: v for k, v in data.demand.items() if k[1] in keep},
+                   supply={k: v for k, v in data.supply.items() if k[1] in keep},
+                   tiers={m: data.tiers[m] for m in group},
+                   events=tuple(replace(e, minerals=tuple(m for m in e.minerals if m in keep)) for e in data.events),
+                   product_inputs={k: v for k, v in data.product_inputs.items() if k[2] in keep},
+                   products={k: v for k, v in data.products.items()
+                             if any((p, kk) == k and m in keep for p, kk, m in data.product_inputs)},
+                   world_supply={k: v for k, v in data.world_supply.items() if k[0] in keep},
+                   assumptions=(), book=None)  # cells and groups: the whole workbook's, not the subproblem's
 
 
 def subproblems(data: ModelData, tree: ScenarioTree) -> dict[str, tuple[ModelData, ScenarioTree]]:
