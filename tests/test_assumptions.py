@@ -188,3 +188,29 @@ def test_the_re_solves_are_as_exact_as_the_base_unless_the_workbook_says_otherwi
 def test_a_notebook_reads_the_assumptions_table_by_name():
     res = stockpile.solve(data_of(fractile()))
     assert res.assumptions is res.tables["assumptions"] and list(res.assumptions.group[:2]) == ["shortage cost"] * 2
+
+
+def test_the_variants_agree_with_a_sweep_of_the_same_cells():
+    from stockpile.io.workbook import book_from_frames
+
+    book = book_from_frames(fractile())
+    res = stockpile.solve(data_of(fractile()))
+    sweep = stockpile.sweep(book, vary=["shortage_costs.*:1.usd_per_t=x0.5,2"])
+    points = sweep.tables["sweep_points"].set_index("shortage_costs.*:1.usd_per_t (x)")
+    group = rows(res, "shortage cost")
+    for side, mult in (("low", 0.5), ("high", 2.0)):
+        assert group.loc[side, "objective_usd_per_yr"] == pytest.approx(points.loc[mult, "objective_usd_per_yr"],
+                                                                       abs=1e-6)
+        assert res.tables["assumption_stock"].set_index("side").loc[side, "stock_t"] == pytest.approx(
+            points.loc[mult, "stock_t"])
+
+
+def test_every_assumed_figure_of_the_bundled_workbook_is_in_a_named_group():
+    from stockpile.cli import DEFAULT_WORKBOOK
+
+    sources = pd.read_excel(DEFAULT_WORKBOOK, sheet_name="sources")
+    assumed = sources[sources.status == "assumed"]
+    assert assumed.group.notna().all()  # no "(assumed)" group formed by default: each is named for what it is
+    data = stockpile.load(DEFAULT_WORKBOOK)
+    assert {"shortage tiers 2-3", "severe embargo probability", "Japanese tonnages"} <= {g.name for g in
+                                                                                          data.assumptions}
