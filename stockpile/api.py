@@ -76,9 +76,8 @@ def solve(source: Source, write_model: str | None = None, workers: int = 1) -> R
     stages = res.facts.stage_seconds
     stages["optimum"] = time.perf_counter() - t0
     res.facts.scenario_tree = tree_size(data, build_tree(data))
-    # what each binding cap costs (re-solves without it) and what pooling saves (every party on its own): one
-    # queue of subproblem solves, side by side
-    # and what the answer rests on (each assumption group re-solved at its low and high values, break-evens)
+    # one queue of subproblem solves, side by side: what each binding cap costs (re-solves without it), what
+    # pooling saves (every party on its own) and what the answer rests on (assumption groups, break-evens)
     with _stage(stages, "purchase cap costs, pooling saving and assumptions"):
         caps, pooling, rests_on = run_plans([cap_plan(data, res), pooling_plan(data, res),
                                              assumption_plan(data, res)], workers, res.facts.what_if_solves)

@@ -214,3 +214,38 @@ def test_every_assumed_figure_of_the_bundled_workbook_is_in_a_named_group():
     data = stockpile.load(DEFAULT_WORKBOOK)
     assert {"shortage tiers 2-3", "severe embargo probability", "Japanese tonnages"} <= {g.name for g in
                                                                                           data.assumptions}
+
+
+def test_a_variant_re_solves_only_the_subproblems_whose_inputs_it_changes():
+    # X and Y are separate subproblems: X's price touches only X; X's consumption changes the scenario tree's gaps,
+    # but only X's columns of them; the scenarios' probabilities touch both
+    frames = fractile(pd.DataFrame({
+        "sheet": ["minerals", "demand", "scenarios"], "row": ["X", "A:X", "*"],
+        "column": ["price_usd_per_t", "consumption_t_per_yr", "probability_per_yr"], "status": ["assumed"] * 3,
+        "group": ["price of X", "demand for X", "likelihood"]}))
+    frames["minerals"] = pd.concat([frames["minerals"], frames["minerals"].assign(mineral="Y")], ignore_index=True)
+    for sheet in ("demand", "supply"):
+        frames[sheet] = pd.concat([frames[sheet], frames[sheet].assign(mineral="Y")], ignore_index=True)
+    frames["events"] = frames["events"].assign(minerals="X,Y")
+    res = stockpile.solve(data_of(frames))
+    resolved = res.tables["assumptions"].dropna(subset=["resolved"]).groupby("group").resolved.first()
+    assert resolved.to_dict() == {"price of X": "X", "demand for X": "X", "likelihood": "X, Y"}
+    # the unchanged subproblem keeps the base answer: Y's stock is the base's in every variant of X's groups
+    stock = res.tables["assumption_stock"]
+    y = stock[(stock.mineral == "Y") & stock.group.isin(["price of X", "demand for X"])]
+    assert (y.stock_t == y.base_stock_t).all() and len(y) == 4
+
+
+def test_a_whole_number_is_rounded_and_the_sentence_says_so(tmp_path):
+    # horizon_months 6 x 0.6 = 3.6 -> 4 months (rounded, within its range); x 2 = 12 exactly
+    sources = pd.DataFrame({"sheet": ["settings"], "row": ["horizon_months"], "column": ["value"],
+                            "status": ["assumed"], "group": ["horizon"], "low": [0.6], "high": [2.0]})
+    write_xlsx(fractile(sources), tmp_path / "book.xlsx")
+    result = run_cli("solve", tmp_path / "book.xlsx", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "out" / "assumptions.csv").set_index("side")
+    assert "1 cell(s) rounded to whole numbers (settings.horizon_months.value)" in table.loc["low", "note"]
+    assert pd.isna(table.loc["high", "note"])  # 12 needs no adjustment
+    assert table.loc["low", "cells"] == 1
+    text = (tmp_path / "out" / "summary.md").read_text()
+    assert "at 0.6x (some cells clipped or rounded: assumptions.csv)" in text

@@ -28,13 +28,14 @@ from ..model.scenario_tree import ScenarioTree, build_tree
 from ..solver.budgets import budgets_hold
 from ..solver.conflicts import conflicts
 from ..solver.decompose import (
+    ONE_GROUP,
+    ONE_MINERAL,
     group_name,
     group_of,
     minerals_data,
-    only_minerals,
+    one_group_each,
     restrict_tree,
     reusable,
-    why_not_separable,
     with_dominant_membership,
 )
 from ..solver.pipeline import Infeasible, NoSolution, run
@@ -53,7 +54,7 @@ STOCK_TOL_T = 1e-6
 ASSUMPTION_COLUMNS = ["rank", "group", "side", "multiplier", "cells", "status", "objective_usd_per_yr",
                       "objective_change_usd_per_yr", "objective_change_pct", "acquisitions_usd",
                       "acquisitions_change_usd", "acquisitions_change_pct", "precision_usd_per_yr", "resolved",
-                      "mineral", "break_even_low", "break_even_high", "note"]
+                      "mineral", "break_even_low", "break_even_high", "cell_columns", "note"]
 STOCK_COLUMNS = ["group", "side", "mineral", "stock_t", "base_stock_t", "change_t", "change_pct"]
 
 
@@ -148,11 +149,10 @@ class Base:
 
 
 def separable(decomposition: str) -> bool:
-    """By mineral, or one model only because there is one group of minerals (no budget or membership binds)."""
-    return decomposition.startswith("by mineral") or decomposition.startswith(ONE_GROUP)
-
-
-ONE_GROUP = ("monolithic (one mineral)", "monolithic (one group of minerals")
+    """Was the base solved group by group (by mineral, or as one model only because it is one group), so that a
+    group's answer is its own? Not when a budget, membership or --write-model made it one model."""
+    return decomposition.startswith("by mineral") or decomposition in (f"monolithic ({ONE_MINERAL})",
+                                                                        f"monolithic ({ONE_GROUP})")
 
 
 def _keys(joined: ModelData) -> tuple[dict[str, str], ScenarioTree, dict[str, ModelData]]:
@@ -190,7 +190,7 @@ def _variant(base: Base, group: Assumption, side: str) -> Variant:
         v.problem = "the varied workbook is not valid: " + "; ".join(str(p) for p in err.problems
                                                                      if p.severity == "error")
         return v
-    if base.separable and (why_not_separable(v.data) or "one mineral").startswith(("one mineral", "one group")):
+    if base.separable and one_group_each(v.data):
         keys, tree, datas = _keys(with_dominant_membership(v.data))
         v.subs = {name: (sub, tree) for name, sub in datas.items()}
         v.resolve = [n for n, key in keys.items() if base.keys.get(n) != key]
@@ -218,7 +218,7 @@ def _finish(base: Base, variants: list[Variant], answers: dict[Hashable, Answer]
     rows, stock_rows = [], []
     for g in base.data.assumptions:
         if not g.cells:
-            rows.append({"group": g.name, "side": "", "cells": "", "status": "not varied",
+            rows.append({"group": g.name, "side": "", "cells": 0, "status": "not varied",
                          "note": "; ".join(g.left_out)})
     if base.problem:
         rows.append({"group": "", "side": "", "status": "not varied", "note": base.problem})
@@ -242,7 +242,7 @@ def _outcome(base: Base, v: Variant, answers: dict) -> tuple[dict, list[dict]]:
     """A variant's row of assumptions.csv and its rows of assumption_stock.csv."""
     note = "; ".join([*v.notes, *v.group.left_out])
     row: dict[str, object] = {"group": v.group.name, "side": v.side, "multiplier": v.group.multiplier(v.side),
-                              "cells": v.group.cells_text, "note": note}
+                              "cells": len(v.group.cells), "cell_columns": v.group.cells_text, "note": note}
     if v.problem:
         return {**row, "status": "bad_input", "note": "; ".join(filter(None, [note, v.problem]))}, []
     assert v.data is not None
@@ -358,8 +358,7 @@ def break_even(base: Base, mineral: str, options: dict) -> Results:
     last: list = []
 
     def stock_at(k: float) -> float | None:
-        sub, _ = only_minerals(_scaled_tiers(fixed, mineral, k), tree, group)
-        answer = reusable(sub, tree, options, detail=False)
+        answer = reusable(minerals_data(_scaled_tiers(fixed, mineral, k), group), tree, options, detail=False)
         facts = facts_of(answer)
         solves.append(facts.status)
         for key, value in facts.seconds.items():
@@ -371,9 +370,10 @@ def break_even(base: Base, mineral: str, options: dict) -> Results:
         return float(s[s.mineral == mineral].stock_t.sum())
 
     head = {"group": f"{mineral} shortage costs (break-even)", "mineral": mineral,
-            "cells": f"shortage_costs.usd_per_t of {mineral} (every tier)"
-                     + (", products.lost_value_usd_per_month of what it goes into" if _in_products(base.data, mineral)
-                        else ""), "status": "optimal"}
+            "cells": len(base.data.tiers[mineral]) + len(_products_of(base.data, mineral)),
+            "cell_columns": f"shortage_costs.usd_per_t of {mineral} (every tier)"
+                            + (", products.lost_value_usd_per_month of what it goes into"
+                               if _products_of(base.data, mineral) else ""), "status": "optimal"}
     holds = partial(_above, floor + STOCK_TOL_T)
     zero = _threshold(stock_at, holds, at_base > floor + STOCK_TOL_T)
     doubles = partial(_above, 2 * at_base - STOCK_TOL_T) if at_base > floor + STOCK_TOL_T else None
@@ -390,8 +390,9 @@ def break_even(base: Base, mineral: str, options: dict) -> Results:
     return Results(facts, {"break_even": pd.DataFrame(rows, columns=ASSUMPTION_COLUMNS)})
 
 
-def _in_products(data: ModelData, mineral: str) -> bool:
-    return any(m == mineral for _p, _k, m in data.product_inputs)
+def _products_of(data: ModelData, mineral: str) -> set[tuple[str, str]]:
+    """The (party, product) pairs that need the mineral."""
+    return {(p, k) for p, k, m in data.product_inputs if m == mineral}
 
 
 def _above(level: float, stock: float | None) -> bool | None:
@@ -422,7 +423,7 @@ def _scaled_tiers(data: ModelData, mineral: str, k: float) -> ModelData:
     """The mineral's shortage costs times k: its tiers, and the lost output of every product it goes into (where
     its demand is costed through products, not the tiers)."""
     tiers = tuple(replace(t, usd_per_t=t.usd_per_t * k) for t in data.tiers[mineral])
-    uses = {(p, kk) for p, kk, m in data.product_inputs if m == mineral}
+    uses = _products_of(data, mineral)
     products = {key: replace(prod, lost_value_usd_per_month=prod.lost_value_usd_per_month * k) if key in uses else prod
                 for key, prod in data.products.items()}
     return replace(data, tiers={**data.tiers, mineral: tiers}, products=products)
@@ -430,20 +431,30 @@ def _scaled_tiers(data: ModelData, mineral: str, k: float) -> ModelData:
 
 # ---- in words --------------------------------------------------------------------------------------------------
 
-def rests_on_lines(table: pd.DataFrame, stock: pd.DataFrame, base_acquisitions_usd: float, top: int = 5) -> list[str]:
-    """The five groups that move acquisitions most, one sentence each, and which recommendations hold."""
-    groups = table[table.side.isin(SIDES) & table.acquisitions_usd.notna()]
-    lines = []
-    for name in list(dict.fromkeys(groups.group))[:top]:
-        rows = groups[groups.group == name]
-        lines.append(f"- {_group_sentence(name, rows, stock, base_acquisitions_usd)}")
-    return lines
+def solved_groups(res: Results) -> pd.DataFrame:
+    """The rows of assumptions.csv of groups solved at a side, in rank order (empty: sensitivity no)."""
+    table = res.tables.get("assumptions")
+    if table is None:
+        return pd.DataFrame(columns=ASSUMPTION_COLUMNS)
+    return table[table.side.isin(SIDES) & table.acquisitions_usd.notna()]
+
+
+def rests_on_lines(res: Results, top: int = 5) -> list[str]:
+    """The `top` groups that move acquisitions most, one sentence each, from assumptions.csv and
+    assumption_stock.csv."""
+    groups = solved_groups(res)
+    stock = res.tables.get("assumption_stock", pd.DataFrame(columns=STOCK_COLUMNS))
+    base_usd = float(res["stock"].acquisition_usd.sum())
+    return [f"- {_group_sentence(name, groups[groups.group == name], stock, base_usd)}"
+            for name in list(dict.fromkeys(groups.group))[:top]]
 
 
 def _group_sentence(name: str, rows: pd.DataFrame, stock: pd.DataFrame, base_usd: float) -> str:
     parts = []
     for r in rows.itertuples():
         mult = f"{r.multiplier:g}x" if pd.notna(r.multiplier) else f"its {r.side} values"
+        if any(how in str(r.note) for how in ("clipped to their range", "rounded to whole numbers")):
+            mult += " (some cells clipped or rounded: assumptions.csv)"
         if _no_change(r):
             parts.append(f"at {mult} the stock is unchanged within the solver's precision")
             continue
@@ -469,8 +480,9 @@ def _signed_pct(pct: float | None) -> str:
     return f"{pct:+.0f}%" if abs(pct) >= 1 else f"{pct:+.1f}%"
 
 
-def holding_lines(stock: pd.DataFrame, minerals: list[str]) -> list[str]:
-    """Which minerals' recommended stock stays within HOLDS_WITHIN of the base under every group and side."""
+def holding_lines(res: Results, minerals: list[str]) -> list[str]:
+    """Which minerals' recommended stock stays within HOLDS_WITHIN of the base under every group and side solved."""
+    stock = res.tables.get("assumption_stock", pd.DataFrame(columns=STOCK_COLUMNS))
     if stock.empty:
         return []
     worst = (stock.assign(off=(stock.stock_t - stock.base_stock_t).abs()
@@ -484,7 +496,9 @@ def holding_lines(stock: pd.DataFrame, minerals: list[str]) -> list[str]:
             f"{', '.join(holds)}" + (f"; the other {rest} move by more." if rest else ".")]
 
 
-def break_even_lines(table: pd.DataFrame) -> list[str]:
+def break_even_lines(res: Results) -> list[str]:
+    """Each mineral's two break-evens in one line (assumptions.csv's rows `zero` and `double`)."""
+    table = res.tables.get("assumptions", pd.DataFrame(columns=ASSUMPTION_COLUMNS))
     rows = table[table.side.isin(("zero", "double"))]
     lines = []
     for m in dict.fromkeys(rows.mineral):

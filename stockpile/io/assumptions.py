@@ -186,20 +186,18 @@ def _kind_role(sheet: str, values: dict, column: str) -> tuple[str | None, str]:
 
 def variant(book: RawBook, group: Assumption, side: str) -> tuple[RawBook, list[str]]:
     """A copy of the book with each of the group's cells times its `side` multiplier, clipped to its range, sums
-    of probabilities and shares kept at most 1, shortage tiers kept convex; notes say what was clipped."""
+    of probabilities and shares kept at most 1, shortage tiers kept convex; notes say what was adjusted."""
     out = copy.deepcopy(book)
     rows = {(name, number): cells for name, sheet in out.sheets.items() for number, cells in sheet.rows}
     notes: list[str] = []
-    clipped: list[str] = []
+    adjusted: dict[str, list[str]] = {"clipped to their range": [], "rounded to whole numbers": []}
     for ref, low, high in group.cells:
         cells = rows[ref.sheet, ref.row]
-        mult = low if side == "low" else high
-        new, was_clipped = _scaled(ref.sheet, cells, ref.column, mult)
+        new, how = _scaled(ref.sheet, cells, ref.column, low if side == "low" else high)
         cells[ref.column] = new
-        if was_clipped:
-            clipped.append(ref.label)
-    if clipped:
-        notes.append(f"{len(clipped)} cell(s) clipped to their range ({_few(clipped)})")
+        if how:
+            adjusted[how].append(ref.label)
+    notes += [f"{len(labels)} cell(s) {how} ({_few(labels)})" for how, labels in adjusted.items() if labels]
     varied = {(r.sheet, r.row, r.column) for r, _lo, _hi in group.cells}
     notes += _keep_sums(out, varied) + _keep_tiers_convex(out, varied)
     return out, notes
@@ -209,23 +207,29 @@ def _few(labels: list[str], n: int = 3) -> str:
     return ", ".join(labels[:n]) + (f" and {len(labels) - n} more" if len(labels) > n else "")
 
 
-def _scaled(sheet: str, cells: dict, column: str, mult: float) -> tuple[Cell, bool]:
-    """The cell times mult, within the range its kind allows; (value, whether it was clipped or rounded)."""
+def _scaled(sheet: str, cells: dict, column: str, mult: float) -> tuple[Cell, str]:
+    """The cell times mult, within the range its kind allows, and how it was adjusted ('' when it was not)."""
     kind, _role = _kind_role(sheet, cells, column)
     raw = cells.get(column)
     if kind == schema.NUMBER_LIST:  # a duration list: each duration scaled, in whole months of at least 1
         items = [parse_number(t) for t in str(raw).replace(";", ",").split(",")]
         scaled = [max(1, round(x * mult)) for x in items if x is not None]
         exact = all(x is not None and abs(x * mult - s) < 1e-9 for x, s in zip(items, scaled, strict=False))
-        return (float(scaled[0]) if len(scaled) == 1 else ",".join(map(str, scaled))), not exact
+        return (float(scaled[0]) if len(scaled) == 1 else ",".join(map(str, scaled))), \
+            "" if exact else "rounded to whole numbers"
     value = parse_number(raw)
     assert value is not None  # _left_out_because let only numbers through
     target = value * mult
     lo, hi, whole = _range_of(sheet, cells, column, kind)
-    new = min(max(target, lo), hi)
-    if whole:
-        new = float(max(math.ceil(lo), min(math.floor(hi), round(new))))
-    return new, abs(new - target) > 1e-9 * max(1.0, abs(target))
+    within = min(max(target, lo), hi)
+    new = float(max(math.ceil(lo), min(math.floor(hi), round(within)))) if whole else within
+    if not _same(within, target):
+        return new, "clipped to their range"
+    return new, "" if _same(new, target) else "rounded to whole numbers"
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(b))
 
 
 def _range_of(sheet: str, cells: dict, column: str, kind: str | None) -> tuple[float, float, bool]:

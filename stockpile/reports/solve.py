@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analyses.assumptions import break_even_lines, holding_lines, rests_on_lines, separable
+from ..analyses.assumptions import break_even_lines, holding_lines, rests_on_lines, separable, solved_groups
 from ..analyses.information import has_branches
 from ..common.units import tonnes as _t
 from ..common.units import usd as _usd
@@ -53,44 +53,37 @@ def rests_on_section(data: ModelData, res: Results) -> list[str]:
     table = res.tables.get("assumptions")
     if table is None:
         return []
-    stock = res.tables.get("assumption_stock", pd.DataFrame(columns=["group", "side", "mineral"]))
-    base_usd = float(res["stock"].acquisition_usd.sum())
-    groups = table[table.side.isin(("low", "high"))]
     out = ["## What this answer rests on", ""]
-    lines = rests_on_lines(table, stock, base_usd)
+    lines = rests_on_lines(res)
+    n = solved_groups(res).group.nunique()
     if lines:
-        n = groups.group.nunique()
         which = ("The one assumption group of the sources sheet" if n == 1 else
-                 f"The {n} assumption groups of the sources sheet" if n <= 5 else
-                 f"The 5 of {n} assumption groups (sources sheet) that move the acquisitions most")
+                 f"The {n} assumption groups of the sources sheet" if n <= len(lines) else
+                 f"The {len(lines)} of {n} assumption groups (sources sheet) that move the acquisitions most")
         out += [f"{which}, each re-solved at its low and high values (assumptions.csv, assumption_stock.csv):", "",
-                *lines, "",
-                *holding_lines(stock, data.demanded_minerals), ""]
+                *lines, "", *holding_lines(res, data.demanded_minerals), ""]
     else:
         out += ["The sources sheet names no assumption group that could be re-solved.", ""]
+    groups = table[table.side.isin(("low", "high"))]
     unsolved = groups[groups.acquisitions_usd.isna()]
     if len(unsolved):
         out += [f"Not solved: {', '.join(f'{r.group} at {r.side} ({r.status})' for r in unsolved.itertuples())}; "
                 "assumptions.csv says why.", ""]
-    evens = break_even_lines(table)
-    if not evens and not separable(res.facts.decomposition):
-        out += [f"Break-evens are not computed: the model was solved {res.facts.decomposition}, so no mineral can "
-                "be re-solved on its own.", ""]
+    evens = break_even_lines(res)
     if evens:
         out += ["Break-evens: the multiple of a mineral's shortage costs (its tiers, and the lost output of the "
                 "products it goes into) at which its recommended stock falls to what is already held, and at "
                 "which it doubles, with the group's other minerals held at their recommended stock:", "",
                 *evens, ""]
+    elif not separable(res.facts.decomposition):
+        out += [f"Break-evens are not computed: the model was solved {res.facts.decomposition}, so no mineral can "
+                "be re-solved on its own.", ""]
     return out
 
 
 def rests_on_console(res: Results, top: int = 3) -> list[str]:
     """The groups that move the acquisitions most, for the terminal (summary.md has all five and the rest)."""
-    table = res.tables.get("assumptions")
-    if table is None:
-        return []
-    stock = res.tables.get("assumption_stock", pd.DataFrame(columns=["group", "side", "mineral"]))
-    lines = rests_on_lines(table, stock, float(res["stock"].acquisition_usd.sum()), top)
+    lines = rests_on_lines(res, top)
     return ["What this answer rests on (assumptions.csv):", *(f"  {line[2:]}" for line in lines)] if lines else []
 
 

@@ -34,16 +34,26 @@ FIRST_PASS_NODES = 1000  # a subproblem not proved within this many B&B nodes ge
 FIRST_PASS_GAP = 1.0  # x mip_rel_gap in the first pass: each its own share; the second pass shares what is left
 
 
+ONE_MINERAL = "one mineral"
+ONE_GROUP = "one group of minerals that products need together"
+
+
 def why_not_separable(data: ModelData) -> str | None:
     """None when the model separates by mineral, else the coupling that stops it."""
     if len(data.minerals) < 2:
-        return "one mineral"
+        return ONE_MINERAL
     if len(data.mineral_groups) < 2:
-        return "one group of minerals that products need together"
+        return ONE_GROUP
     optional = [p for p, party in data.parties.items() if party.joint_member == "optional"]
     if optional and data.settings.joint_allocation == "pro_rata":
         return "optional members under pro_rata allocation: joining binds a member across minerals"
     return None
+
+
+def one_group_each(data: ModelData) -> bool:
+    """Is every group of minerals a model of its own (by mineral, or one group that is the whole model)? Budgets
+    binding across minerals are checked on the answer (budgets.budgets_hold)."""
+    return why_not_separable(data) in (None, ONE_MINERAL, ONE_GROUP)
 
 
 def with_dominant_membership(data: ModelData) -> ModelData:
