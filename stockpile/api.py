@@ -30,6 +30,7 @@ from .analyses.pooling import pooling_plan
 from .analyses.purchase_caps import cap_plan
 from .analyses.sharing import RULES, unusable_rules, weights
 from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
+from .analyses.treaty import funded_rules, funding, participation
 from .analyses.what_if import run_plans
 from .io.data import ModelData
 from .io.problems import InputError, Problem
@@ -112,6 +113,8 @@ class Sharing:
     notes: list[str] = field(default_factory=list)  # rules skipped, coalitions not proven optimal
     game_file: str = ""  # the coalitions file the values came from (share --game)
     game_file_sha256: str = ""
+    reference: str = "shapley"  # the rule `optimised`, funding and the saving floor start from
+    floor: dict[str, float] | None = None  # treaty.saving_floor's split, where the pool's cash is known
 
     @property
     def source_name(self) -> str:
@@ -180,7 +183,12 @@ def sharing_of(data: ModelData | None, game: Game, rules: list[str], reference: 
               "optimum" for name, status in zip(table.coalition, table.status, strict=True)
               if status not in ("optimal", "given")]
     tables = {"coalitions": table, **compare(game, data, [r for r in rules if r not in skipped], reference)}
-    return Sharing(data, game, tables, notes)
+    floor = None
+    if data is not None and game.grand is not None:  # the grand coalition's plan says what the pool pays
+        tables["funding"] = funding(data, game.grand, tables["sharing"], funded_rules(tables["sharing"], reference))
+        tables["participation"], floor = participation(game, tables["sharing"], tables["funding"], reference)
+        tables.update({name: game.grand[name] for name in ("drawing_rights", "borrowing") if name in game.grand.tables})
+    return Sharing(data, game, tables, notes, reference=reference, floor=floor)
 
 
 @dataclass

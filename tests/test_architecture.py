@@ -147,7 +147,8 @@ SETTING_CHANGES = {"horizon_months": 5, "coverage_basis": "net_imports", "joint_
                    "replenish_premium": 0.2, "budget_usd": 2000, "mip_rel_gap": 0.01, "time_limit_s": 30,
                    "build_years": 3, "discount_rate": 0.1, "budget_usd_per_yr": 700,
                    "value_of_information": "no", "sensitivity": "no",
-                   "sensitivity_mip_rel_gap": 1e-3}
+                   "sensitivity_mip_rel_gap": 1e-3, "release_priority": "pool_first", "refill_months": 6,
+                   "pool_fixed_usd_per_yr": 100.0}
 
 
 def _numbers(data):

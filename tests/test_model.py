@@ -210,19 +210,6 @@ def test_pro_rata_gives_members_equal_shares_of_their_gaps():
     assert (out.joint_draw_t / out.gap_t).to_dict() == pytest.approx({"A": 0.5, "B": 0.5})
 
 
-def test_entitlement_caps_each_members_draws():
-    # A may draw at most 25% of the pool: with only A hit (s_a), the pool must be 4 x 3 t = 12 t
-    # to cover A from it, costing $120 > $30 national: so A covers itself nationally (3 t),
-    # B's hit (s_b) is covered from the pool at 75% share: pool 4 t -> 40 + 30 = $70 ... or B national 3 t:
-    # 30 + 30 = $60 (cheaper). Optimum $60, no pool.
-    frames = two_parties(parties={"entitlement_share": [0.25, 0.75]},
-                         settings=pd.DataFrame({"key": ["horizon_months", "mip_rel_gap", "joint_allocation"],
-                                                "value": [6, 0, "entitlement"]}))
-    res = solve(frames)
-    assert objective(res) == pytest.approx(60.0)
-    assert stock_of(res, "JOINT") == pytest.approx(0.0)
-
-
 def test_cost_tables_by_hand():
     # A and B each hit alone (p = 0.4/yr each, 3 t over 3 months); both members; refill premium
     # 0.2 x $100 = $20/t; national programmes cost $5/yr each. Pool of 3 t: holding 3 x $10 = $30,

@@ -177,8 +177,11 @@ def test_regression_bundled_workbook():
     assert costs["expected_shortage"] == pytest.approx(74.7e6, rel=0.05)
     assert res["party_costs"].total_usd_per_yr.sum() == pytest.approx(costs["total"])
     cov = res["coverage"]
-    assert ((cov.national_t + cov.joint_t) / cov.basis_t_per_month).to_numpy() == pytest.approx(
+    # coverage counts guaranteed stock: national + drawing rights, and cooperative allocation gives none
+    assert data.settings.joint_allocation == "cooperative" and (cov.rights_t == 0).all()
+    assert ((cov.national_t + cov.rights_t) / cov.basis_t_per_month).to_numpy() == pytest.approx(
         cov.coverage_months.to_numpy())
+    assert cov.guaranteed_months.to_numpy() == pytest.approx(cov.national_months.to_numpy())
     assert (cov[cov.mineral == "Ni"].coverage_months == 0).all()
     # every party's claims on each joint pool add up to the pool
     stock = res["stock"]

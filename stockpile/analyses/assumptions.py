@@ -24,6 +24,7 @@ from ..io.data import ModelData
 from ..io.problems import InputError
 from ..io.validate import build_model_data
 from ..io.workbook import RawBook
+from ..model.joint_pool import pool_fixed_cost
 from ..model.scenario_tree import ScenarioTree, build_tree
 from ..solver.budgets import budgets_hold
 from ..solver.conflicts import conflicts
@@ -277,7 +278,8 @@ def _outcome(base: Base, v: Variant, answers: dict) -> tuple[dict, list[dict]]:
         return row, []
     if stock is None or not all(_has_solution(p) for p in parts):
         return row, []
-    objective = sum(_objective(p) for p in parts)
+    # subproblems' objectives leave out the pool's own running cost (merge.with_pool_fixed); a whole answer has it
+    objective = sum(_objective(p) for p in parts) + (0.0 if resolved.startswith(WHOLE) else pool_fixed_cost(v.data))
     gap = sum(_objective(p) - _bound(p) for p in parts)
     acquisitions = float(stock.acquisition_usd.sum())
     base_obj, base_acq = base.res.facts.value, base.acquisitions_usd

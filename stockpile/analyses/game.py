@@ -100,7 +100,8 @@ def play(data: ModelData, threads: int | None = None, progress=None, workers: in
     game_data = data.only_parties(players)
     tree = build_tree(game_data)
     order = all_coalitions(players)
-    jobs = [(game_data, tree, c) for c in order]
+    grand = frozenset(players)
+    jobs = [(game_data, tree, c, c == grand) for c in order]  # the grand coalition's schedules: borrowing, refills
     if workers > 1:
 
         with process_pool(workers) as pool:
@@ -111,14 +112,15 @@ def play(data: ModelData, threads: int | None = None, progress=None, workers: in
     return Game(players, value, {c: r.facts for c, r in results.items()}, results[frozenset(players)])
 
 
-def _coalition(game_data: ModelData, tree, coalition: frozenset[str]) -> Results:
-    """One coalition's optimum: its parties only, every one in the pool, the full tree restricted to it."""
+def _coalition(game_data: ModelData, tree, coalition: frozenset[str], detail: bool = False) -> Results:
+    """One coalition's optimum: its parties only, every one in the pool, the full tree restricted to it (with
+    `detail`, its schedules too: the grand coalition's say who borrows and owes refills)."""
 
     data = game_data.only_parties(sorted(coalition)).with_parties(**{p: {"joint_member": "yes"} for p in coalition})
     data = with_cap_shares(data, game_data, coalition)
     name = "+".join(sorted(coalition))
     try:
-        return run(data, tree=restrict_tree(tree, data.pairs), warnings=False, detail=False)
+        return run(data, tree=restrict_tree(tree, data.pairs), warnings=False, detail=detail)
     except NoSolution as err:
         raise CoalitionUnsolved(f"coalition {name}: {err}") from None
     except Infeasible as err:  # the coalition on its own (with its share of each purchase cap) cannot meet them

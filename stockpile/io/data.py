@@ -16,6 +16,9 @@ class Settings:
     coverage_basis: str = "consumption"
     joint_allocation: str = "cooperative"
     replenish_premium: float = 0.0
+    release_priority: str = "national_first"
+    refill_months: int = 12
+    pool_fixed_usd_per_yr: float = 0.0
     budget_usd: float | None = None
     build_years: int = 1
     discount_rate: float = 0.05

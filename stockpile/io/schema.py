@@ -235,6 +235,15 @@ SETTINGS: dict[str, Setting] = {
                 ("cooperative", "pro_rata", "entitlement")),
         Setting("replenish_premium", "number", 0.0, "share of price paid extra to refill released stock",
                 role=COEFFICIENT),
+        Setting("release_priority", "choice", "national_first",
+                "among release schedules of equal cost: a member draws its own national stock before the pool "
+                "(national_first) or the pool before its own stock (pool_first)", ("national_first", "pool_first")),
+        Setting("refill_months", "int", 12,
+                "under entitlement allocation: months within which a member that drew beyond its drawing rights "
+                "refills the pool", minimum=1, maximum=120, role=INFO),
+        Setting("pool_fixed_usd_per_yr", "number", 0.0,
+                "the joint pool's own running cost a year (secretariat, storage sites), USD; paid by a pool that "
+                "two or more parties may join", maximum=1e11, role=COEFFICIENT),
         Setting("budget_usd", "optional_number", None, "total one-off acquisition budget, USD (blank = none)",
                 role=COEFFICIENT),
         Setting("build_years", "int", 1, "years over which new stock may be bought (1 = all in the first year)",

@@ -70,6 +70,7 @@ class Variables:
     joint_bought: dict = field(default_factory=dict)  # joint_pool: JointBought[y, m]
     joint_stock_at: dict = field(default_factory=dict)  # joint_pool: the pool's stock held in build year y
     draw: dict = field(default_factory=dict)  # joint_pool: Draw[n, p, m]
+    borrow: dict = field(default_factory=dict)  # joint_pool (entitlement): Borrow[n, p, m], drawn beyond rights
 
 
 @dataclass

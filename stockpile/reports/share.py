@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..analyses.game import coalition_name
+from ..analyses.treaty import FLOOR, STEADY, pool_totals
+from ..common.units import tonnes as _t
 from ..common.units import usd as _usd
 from .common import _md, draw, plt, solver_line, warnings_section, write_tables
 from .html import write_report
@@ -81,7 +83,10 @@ def share_summary(sharing, notes: Sequence[str] = ()) -> str:
             "share (a proof), *in the core* only when no coalition's bound does, and *undetermined* otherwise.", ""]
     negative = _negative_savings(game, coalitions)
     out += [*(f"- {line}" for line in negative), ""] if negative else []
-    out += ["## Who pays what under each rule (USD m/yr)", ""]
+    out += treaty_sections(sharing)
+    out += ["## Each rule's split of the expected annual cost (USD m/yr)", "",
+            "The game's cost: what each party pays for its own stock and its share of the pool, plus the expected "
+            "shortage losses its industry still bears (losses, not payments; the cash is in the funding table).", ""]
     pivot = table.pivot(index="rule", columns="party", values="cost_usd_per_yr")[players] / 1e6
     pivot = pivot.reindex(list(dict.fromkeys(table.rule)))
     pivot["core verdict"] = table.groupby("rule", sort=False).core_verdict.first().reindex(pivot.index)
@@ -125,3 +130,124 @@ def plot_sharing(sharing: pd.DataFrame, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+# ---- the treaty: cash, drawing rights, refills, what joining is worth ------------------------------------------
+
+def treaty_sections(sharing) -> list[str]:
+    """Three short sections a treaty needs (who pays what cash when, who may draw what, how the pool is refilled and
+    funded) and what joining is worth to each member; nothing when the pool's plan is unknown (share --game)."""
+    tables = sharing.tables
+    if "funding" not in tables or sharing.game.grand is None:
+        return []
+    return [*_cash_section(sharing), *_rights_section(sharing), *_refill_section(sharing),
+            *_participation_section(sharing)]
+
+
+def _cash_section(sharing) -> list[str]:
+    fund, grand, rule = sharing.tables["funding"], sharing.game.grand, sharing.reference
+    own = fund[fund.rule == rule]
+    if own.empty:
+        return []
+    pivot = own.pivot_table(index="party", columns="year", values="total_usd", aggfunc="sum", sort=False) / 1e6
+    years = [y for y in dict.fromkeys(own.year)]
+    pivot = pivot[years]
+    pivot.loc["pool (all members)"] = pivot.sum()
+    pivot.columns = [f"year {y}" if y != STEADY else "each year after" for y in years]
+    cash = pool_totals(own)
+    steady = own[own.year == STEADY]
+    costs = grand["party_costs"]
+    losses = float(costs.expected_shortage_usd_per_yr.sum())
+    others = [r for r in dict.fromkeys(fund.rule) if r != rule]
+    out = [f"## Who contributes what cash in which year ({rule} rule, USD m)", "",
+           _md(pivot.reset_index(), ",.1f"), "",
+           f"The pool needs {_usd(cash['build_up'])} over the build-up (purchases "
+           f"{_usd(float(own[own.year != STEADY].purchases_usd.sum()))}), then {_usd(cash['steady'])} a year "
+           f"(holding {_usd(float(steady.holding_usd.sum()))}, the pool's fixed costs "
+           f"{_usd(float(steady.pool_fixed_usd.sum()))}); each member pays its share of the {rule} rule's split of "
+           "the game's cost."]
+    out.append(f"funding.csv gives the same for {', '.join(others)} (the rules in the core)." if others
+               else "No other rule is proved to be in the core, so funding.csv holds this rule only.")
+    out += ["", f"Expected shortage losses industry still bears with the pool, {_usd(losses)}/yr, are losses the "
+            "stock does not avoid, not payments: they are in no cash table.", ""]
+    return out
+
+
+def _rights_section(sharing) -> list[str]:
+    data, grand = sharing.data, sharing.game.grand
+    mode = data.settings.joint_allocation
+    out = ["## Who may draw what in a release", ""]
+    first = ("its own national stock first, then the pool" if data.settings.release_priority == "national_first"
+             else "the pool first, then its own national stock")
+    if mode != "entitlement" or "drawing_rights" not in grand.tables:
+        how = ("the optimiser gives the pool's stock to whichever member's shortage costs most" if mode == "cooperative"
+               else "every member hit gets the same share of its gap")
+        return out + [f"No drawing rights: under {mode.replace('_', '-')} allocation {how}, so no member is "
+                      "guaranteed any of the pool and coverage counts national stock only. Drawing rights are "
+                      "`joint_allocation = entitlement` (shares from `parties.entitlement_share`, else by coverage "
+                      f"basis). Among schedules of equal cost a member draws {first} (`release_priority`).", ""]
+    rights = grand["drawing_rights"]
+    table = rights.assign(share_pct=100 * rights.share)[
+        ["party", "mineral", "share_pct", "rights_t", "rights_t_per_month", "national_t", "guaranteed_months"]]
+    return out + [f"Each member may draw, as of right, its share of the pool's stock over an event and of its "
+                  f"release capacity each month; it draws {first}. Beyond its rights it may borrow the unused rights "
+                  "of members that are not short (on that path of the tree, so a lender keeps its rights for a cut "
+                  "that reaches it later), and then owes the pool a refill. Guaranteed months are national stock "
+                  "plus rights.", "", _md(table, ",.1f"), ""]
+
+
+def _refill_section(sharing) -> list[str]:
+    data, grand = sharing.data, sharing.game.grand
+    st = data.settings
+    out = ["## How the pool is refilled and funded", "",
+           f"Stock drawn from the pool is bought back at the price plus a premium of {100 * st.replenish_premium:g}% "
+           "(`replenish_premium`), paid by the pool out of its members' contributions."]
+    borrowed = grand.tables.get("borrowing")
+    if borrowed is not None and (borrowed.borrowed_t > 0).any():
+        rows = borrowed[borrowed.borrowed_t > 0].assign(scenario=lambda f: f.scenarios.str.split("+")).explode(
+            "scenario")
+        by = rows.groupby(["scenario", "party", "mineral"]).agg(t=("refill_owed_t", "sum"), usd=("refill_usd", "sum"))
+        worst = by.usd.idxmax()
+        out.append(f"A member that drew beyond its rights refills what it borrowed within {st.refill_months} months "
+                   f"(`refill_months`) at that price, itself: the most any branch leaves owed is "
+                   f"{_t(float(by.t[worst]))} t of {worst[2]} by {worst[1]} ({_usd(float(by.usd[worst]))}, branch "
+                   f"{worst[0]}); borrowing.csv lists every draw beyond rights.")
+    elif borrowed is not None:
+        out.append("No member draws beyond its rights in any branch, so no refill duty arises.")
+    fixed = data.settings.pool_fixed_usd_per_yr
+    minerals = float(grand["stock"].query("holder == 'JOINT'").fixed_usd_per_yr.sum())
+    out += ["", f"The pool's own running costs: {_usd(fixed)}/yr (`pool_fixed_usd_per_yr`: secretariat, storage "
+            f"sites) and {_usd(minerals)}/yr for its minerals (`joint_fixed_usd_per_yr`), in every year's cash "
+            "above.", ""]
+    return out
+
+
+def _participation_section(sharing) -> list[str]:
+    part, rule = sharing.tables["participation"], sharing.reference
+    own = part[part.rule == rule]
+    if own.empty:
+        return []
+    table = own.assign(saving_usd_m=own.saving_usd_per_yr / 1e6, saving_pct=100 * own.saving_share_of_standalone,
+                       build_up_cash_usd_m=own.build_up_cash_usd / 1e6,
+                       steady_cash_usd_m=own.steady_cash_usd_per_yr / 1e6)[
+        ["party", "saving_usd_m", "saving_pct", "build_up_cash_usd_m", "steady_cash_usd_m", "saving_per_usd_committed"]]
+    out = [f"## What joining is worth to each member ({rule} rule)", "",
+           "Saving against going alone (USD m/yr and % of its stand-alone cost), the cash it commits, and a year's "
+           "saving per dollar of build-up cash.", "", _md(table, ",.3f"), ""]
+    least = own.loc[own.saving_share_of_standalone.idxmin()]
+    floor = part[part.rule == FLOOR].set_index("party")
+    if floor.empty:
+        return out
+    moved = (floor.cost_usd_per_yr - own.set_index("party").cost_usd_per_yr).reindex(own.party)
+    lift = float(floor.saving_share_of_standalone.min())
+    if (moved.abs() <= max(1.0, 1e-6 * own.standalone_usd_per_yr.abs().max())).all():
+        out.append(f"{least.party} gains least ({100 * least.saving_share_of_standalone:.2f}% of its stand-alone "
+                   f"cost); no split in the core gives every member more than {100 * lift:.2f}%, and the {rule} rule "
+                   "already does, so no change of rule lifts it.")
+    else:
+        changes = ", ".join(f"{p} {'+' if d > 0 else '-'}{_usd(abs(d))}/yr" for p, d in moved.items() if abs(d) >= 1)
+        out.append(f"{least.party} gains least ({100 * least.saving_share_of_standalone:.2f}% of its stand-alone "
+                   f"cost). The smallest change that lifts it: the split nearest the {rule} rule in the core that "
+                   f"gives every member at least {100 * lift:.2f}% (the most the core allows all at once; "
+                   f"`{FLOOR}` in participation.csv) changes what each pays by {changes}.")
+    return out + [""]

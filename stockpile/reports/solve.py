@@ -118,11 +118,11 @@ def summary(data: ModelData, res: Results) -> str:
         _md(held.assign(value_usd_m=held.stock_t * held.mineral.map(
             lambda m: data.minerals[m].price_usd_per_t) / 1e6, acquisition_usd_m=held.acquisition_usd / 1e6)[
             ["holder", "mineral", "stock_t", "value_usd_m", "acquisition_usd_m", "release_option"]]), "",
-        f"## Coverage (months of {data.settings.coverage_basis.replace('_', ' ')}, "
-        "national + claim on the joint pool)",
+        f"## Coverage (months of {data.settings.coverage_basis.replace('_', ' ')}, guaranteed: "
+        f"{'national stock + drawing rights on the pool' if _has_rights(data) else 'national stock'})",
         "",
     ]
-    out += [_md(res.coverage_table().reindex(list(data.minerals)).reset_index()), ""]
+    out += [_md(res.coverage_table().reindex(list(data.minerals)).reset_index()), "", *pool_claim_lines(data, cov)]
     days = cov.coverage_days
     out += [f"Against the benchmarks: {int((days >= JOGMEC_DAYS).sum())} of {len(cov)} party-mineral pairs reach "
             f"JOGMEC's 60 days; {int((days >= KOMIR_DAYS).sum())} reach KOMIR's 100 days "
@@ -148,6 +148,22 @@ def summary(data: ModelData, res: Results) -> str:
     out += [f"Wall seconds by stage of the run: {stages} (writing this folder comes after).", ""] if stages else []
     out += [*provenance(data), ""]
     return "\n".join(out)
+
+def _has_rights(data: ModelData) -> bool:
+    return data.settings.joint_allocation == "entitlement"
+
+
+def pool_claim_lines(data: ModelData, cov) -> list[str]:
+    """What the coverage table leaves out: pool stock no member is guaranteed (cooperative or pro-rata allocation)."""
+    if not (cov.joint_t > 1e-6).any() or _has_rights(data):
+        return []
+    notional = (cov.national_months + cov.joint_months) * DAYS_PER_MONTH  # nan where the basis is 0, as coverage
+    return [f"The joint pool is not counted: under {data.settings.joint_allocation.replace('_', '-')} allocation a "
+            "member's draw depends on what the others need, so none of it is guaranteed. Counted as notional claims "
+            f"(in proportion to coverage basis), {int((notional >= JOGMEC_DAYS).sum())} of {len(cov)} party-mineral "
+            f"pairs would reach JOGMEC's 60 days, against {int((cov.coverage_days >= JOGMEC_DAYS).sum())} on "
+            "guaranteed stock. Drawing rights (`joint_allocation = entitlement`) make a member's share its own.", ""]
+
 
 SURVIVAL_DEFINITION = (
     "*months_survived*: months from the first month of a cut until demand first goes unmet beyond the cheapest "

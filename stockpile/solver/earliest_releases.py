@@ -25,7 +25,7 @@ FIRST_STAGE = ("Lots", "Open", "Option", "JointLots", "JointOpen", "JointOption"
 def earliest_releases(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts) -> None:
     """Re-solve the recourse of a solved model for the earliest releases at no extra cost, block by block (see
     `blocks`); a block whose LP does not solve keeps the MIP's schedule (the MIP's answer is already optimal)."""
-    weight = _month_weights(model)
+    weight = _month_weights(model, data)
     if not weight or facts.objective_usd_per_yr is None:
         return
     fixed = [v for name in FIRST_STAGE if model.component(name) is not None
@@ -92,13 +92,19 @@ def _canonical_block(lp: highspy.HighsLp, a: sp.csr_matrix, cols: np.ndarray, ro
     return np.asarray(h.getSolution().col_value)
 
 
-def _month_weights(model) -> list:
-    """(Release[n, p, m], t) and (Draw[n, p, m], t + 0.5 + 0.001 t) with t the month of n: a later
-    release weighs more, and the pool is drawn before members' own stock: a month earlier gains 1.001 for
-    a tonne drawn and 1 for a tonne released (without the 0.001 t the split between the two is a tie)."""
+def _month_weights(model, data: ModelData) -> list:
+    """(Release[n, p, m], weight) and (Draw[n, p, m], weight) with t the month of n: a later tonne weighs more.
+    settings.release_priority decides which stock goes first among schedules of equal cost: national_first
+    weighs a release t + 0.001 t and a draw t + 0.5, so a month earlier gains 1.001 for a tonne released and 1
+    for a tonne drawn (a member's own stock runs first, the pool waits); pool_first the other way round. Without
+    the 0.001 t the split between the two is a tie. A tonne borrowed beyond drawing rights weighs about 0.001
+    more, a little less later, so no member borrows what its own rights cover, and it draws its rights first."""
     months = {n.id: n.month for n in model.tree.nodes}
+    steeper, flatter = (lambda t: t + 0.001 * t), (lambda t: t + 0.5)
+    first = data.settings.release_priority == "national_first"
     out = []
-    for name, weight in (("Release", lambda t: t), ("Draw", lambda t: t + 0.5 + 0.001 * t)):
+    for name, weight in (("Release", steeper if first else flatter), ("Draw", flatter if first else steeper),
+                         ("Borrow", lambda t: 0.001 + 0.0001 / (1 + t))):
         if model.component(name) is not None:
             out += [(v, weight(months[k[0]])) for k, v in model.component(name).items()]
     return out

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..io.data import ModelData
 from ..model import JOINT, MARKET
+from ..model.joint_pool import pool_fixed_cost
 from .decompose import group_name
 from .facts import SolverFacts, relative_gap
 from .results import Results
@@ -22,7 +23,7 @@ def merge(data: ModelData, parts: list[Results]) -> Results:
     tables: dict[str, pd.DataFrame] = {
         name: pd.concat([p.tables[name] for p in parts if name in p.tables], ignore_index=True)
         for name in ("stock", "release_rules", "scenario_outcomes", "survival", "acquisition", "product_outcomes",
-                     "product_costs") if name in names}
+                     "product_costs", "drawing_rights", "borrowing") if name in names}
     order = {pm: i for i, pm in enumerate(data.pairs)}
     cov = pd.concat([p.tables["coverage"] for p in parts], ignore_index=True)
     tables["coverage"] = cov.iloc[np.argsort([order[pm] for pm in zip(cov.party, cov.mineral, strict=True)])
@@ -73,3 +74,30 @@ def _merge_facts(data: ModelData, facts: list[SolverFacts]) -> SolverFacts:
                            "reused": bool(f.reused_subproblems), "seconds": round(sum(f.seconds.values()), 3)}
                           for m, f in zip(names, facts, strict=True)]
     return merged
+
+
+def with_pool_fixed(data: ModelData, res: Results) -> Results:
+    """res with the pool's own running cost (joint_pool.pool_fixed_cost) added once: a row `pool_fixed` of
+    costs.csv, the pool's fixed cost in party_costs.csv, the objective and its bound; res itself when it is 0."""
+    fixed = pool_fixed_cost(data)
+    if fixed <= 0:
+        return res
+    tables = dict(res.tables)
+    costs = tables["costs"]
+    body = costs[costs.term != "total"]
+    rows = pd.concat([body, pd.DataFrame({"term": ["pool_fixed"], "usd_per_yr": [fixed]})], ignore_index=True)
+    tables["costs"] = pd.concat([rows, pd.DataFrame({"term": ["total"], "usd_per_yr": [float(rows.usd_per_yr.sum())]})],
+                                ignore_index=True)
+    party = tables["party_costs"].copy()
+    at = party.holder == JOINT
+    party.loc[at, "programme_fixed_usd_per_yr"] += fixed
+    party.loc[at, "total_usd_per_yr"] += fixed
+    tables["party_costs"] = party
+    f = res.facts
+    objective = None if f.objective_usd_per_yr is None else f.objective_usd_per_yr + fixed
+    bound = None if f.best_bound_usd_per_yr is None else f.best_bound_usd_per_yr + fixed
+    facts = replace(f, objective_usd_per_yr=objective, best_bound_usd_per_yr=bound,
+                    relative_gap=relative_gap(objective, bound))
+    out = Results(facts, tables)
+    out.warnings = list(res.warnings)
+    return out

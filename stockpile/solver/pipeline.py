@@ -14,7 +14,7 @@ from .decompose import solve_by_mineral, why_not_separable, with_dominant_member
 from .exposure import exposure_warnings, zero_coverage_reasons
 from .facts import SolverFacts
 from .highs import solve_direct
-from .merge import merge
+from .merge import merge, with_pool_fixed
 from .one_model import solve_one_model
 from .results import Results, facts_of
 
@@ -87,7 +87,7 @@ def _monolithic(data: ModelData, write_model: str | None, threads: int | None,
                                                                   threads=threads), detail)
     _raise_unsolved(data, [facts_of(part)])
     assert isinstance(part, Results)  # _raise_unsolved raised otherwise
-    return part
+    return with_pool_fixed(data, part)
 
 
 def _by_mineral(data: ModelData, workers: int, tree: ScenarioTree | None,
@@ -104,7 +104,7 @@ def assemble(data: ModelData, joined: ModelData, parts: list[Results | SolverFac
     NoSolution for a part without an answer; None when a budget binds across minerals (the parts do not add up)."""
     _raise_unsolved(data, [facts_of(p) for p in parts])
     res = merge(joined, [p for p in parts if isinstance(p, Results)])  # every one, after _raise_unsolved
-    return res if budgets_hold(data, res["stock"], res["acquisition"]) else None
+    return with_pool_fixed(data, res) if budgets_hold(data, res["stock"], res["acquisition"]) else None
 
 
 def _raise_unsolved(data: ModelData, facts: list[SolverFacts]) -> None:

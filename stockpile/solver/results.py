@@ -28,7 +28,8 @@ class Results:
 
     @property
     def coverage(self) -> pd.DataFrame:
-        """party x mineral: months of coverage basis held (national + claim on the pool)."""
+        """party x mineral: months of coverage basis held (national_months) and guaranteed (national + drawing
+        rights, coverage_months)."""
         return self.tables["coverage"]
 
     @property
@@ -61,7 +62,7 @@ class Results:
         return f"{f.status}: {cost}{gap}{buy}"
 
     def coverage_table(self) -> pd.DataFrame:
-        """Months of cover, mineral x party (national stock + claim on the pool)."""
+        """Months of guaranteed cover, mineral x party (national stock + drawing rights on the pool)."""
         cov = self.tables["coverage"]
         pivot = cov.pivot(index="mineral", columns="party", values="coverage_months")
         return pivot.reindex(list(dict.fromkeys(cov.mineral)))[list(dict.fromkeys(cov.party))]
@@ -72,7 +73,8 @@ class Results:
     def _repr_html_(self) -> str:  # a notebook shows the answer, not 20,000 characters of tables
         cover = self.coverage_table().to_html(float_format=lambda x: f"{x:.1f}", na_rep="n/a") \
             if "coverage" in self.tables else ""
-        return (f"<p><b>stockpile</b>: {self.headline()}</p><p>Months of cover (national + claim on the pool):</p>"
+        return (f"<p><b>stockpile</b>: {self.headline()}</p>"
+                "<p>Months of guaranteed cover (national stock + drawing rights on the pool):</p>"
                 f"{cover}<p>Tables: {', '.join(self.tables)} (e.g. <code>res.stock</code>)</p>")
 
 
@@ -102,6 +104,10 @@ def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts, detai
         "coverage": _coverage(data, sets, stock, joint, members),
         "stock": _stock(data, terms, lots, stock, joint_lots, joint, option, joint_option),
     }
+    if data.settings.joint_allocation == "entitlement" and joint:
+        tables["drawing_rights"] = _drawing_rights(data, model, tables["coverage"], joint)
+        if detail:
+            tables["borrowing"] = _borrowing(data, model)
     if detail:
         tables.update(_schedules(model, data, stock))
     tables["party_costs"] = _party_costs(data, terms)
@@ -113,6 +119,49 @@ def extract(model: pyo.ConcreteModel, data: ModelData, facts: SolverFacts, detai
     tables["costs"] = _costs(terms, [t.name for t in model.cost_terms])
     tables["acquisition"] = _acquisition(data, model)
     return Results(facts, tables)
+
+
+def _drawing_rights(data: ModelData, model, coverage: pd.DataFrame, joint: dict) -> pd.DataFrame:
+    """drawing_rights.csv: what each member may draw from the pool as of right (entitlement allocation): its share
+    of the pool's stock over an event and of its release capacity each month; national stock beside it."""
+    rate = {k: o.max_release_share_per_month for k, o in data.release_options.items()}
+    capacity: dict[str, float] = {}
+    for (m, k), v in _values(model.JointByOption).items():
+        capacity[m] = capacity.get(m, 0.0) + rate[k] * v
+    cov = coverage.set_index(["party", "mineral"])
+    rows = []
+    for (p, m), share in model.sets.claim.items():
+        if joint.get(m, 0.0) <= TOL_T or share <= 0:
+            continue
+        rows.append({"party": p, "mineral": m, "share": share, "pool_t": joint[m], "rights_t": share * joint[m],
+                     "rights_t_per_month": share * capacity.get(m, 0.0),
+                     "national_t": float(cov.national_t.get((p, m), 0.0)),
+                     "guaranteed_months": float(cov.guaranteed_months.get((p, m), np.nan))})
+    return pd.DataFrame(rows, columns=["party", "mineral", "share", "pool_t", "rights_t", "rights_t_per_month",
+                                       "national_t", "guaranteed_months"])
+
+
+def _borrowing(data: ModelData, model) -> pd.DataFrame:
+    """borrowing.csv: per tree node, each member's draw split into what its rights cover and what it borrows from
+    members not short, with the refill it owes (replenishment price = price x (1 + replenish_premium)) and the
+    month by which it is due (settings.refill_months after the draw)."""
+    draw, borrow = _values(model.Draw), _values(model.Borrow)
+    months = {n.id: n for n in model.tree.nodes}
+    premium, within = data.settings.replenish_premium, data.settings.refill_months
+    rows = []
+    for (n, p, m), q in draw.items():
+        node = months[n]
+        if q <= TOL_T or node.year:  # the rules of the full stock (build years: acquisition)
+            continue
+        b = min(q, borrow.get((n, p, m), 0.0))
+        b = b if b > TOL_T else 0.0
+        rows.append({"party": p, "mineral": m, "month": node.month, "node": n, "scenarios": "+".join(node.scenarios),
+                     "drawn_t": q, "within_rights_t": q - b, "borrowed_t": b, "refill_owed_t": b,
+                     "refill_usd": b * data.minerals[m].price_usd_per_t * (1 + premium),
+                     "refill_due_month": node.month + within if b > 0 else np.nan})
+    cols = ["party", "mineral", "month", "node", "scenarios", "drawn_t", "within_rights_t", "borrowed_t",
+            "refill_owed_t", "refill_usd", "refill_due_month"]
+    return pd.DataFrame(rows, columns=cols).sort_values(["party", "mineral", "month", "node"], ignore_index=True)
 
 
 def _schedules(model, data: ModelData, stock: dict) -> dict[str, pd.DataFrame]:
@@ -172,17 +221,24 @@ def _acquisition(data: ModelData, model) -> pd.DataFrame:
 
 
 def _coverage(data, sets, stock, joint, members) -> pd.DataFrame:
-    claims = sets.claim  # model.sets.claim_shares
+    """coverage.csv: national stock, the claim on the pool (joint_t: its share of the pool, model.sets.claim_shares)
+    and what is guaranteed: national stock plus drawing rights, which only entitlement allocation gives (under
+    cooperative or pro-rata allocation a member's draw depends on the others' needs, so no pool month is
+    guaranteed). coverage_months and coverage_days count guaranteed stock."""
+    claims = sets.claim
+    rights = data.settings.joint_allocation == "entitlement"
     rows = []
     for p, m in data.pairs:
         basis = data.basis_t_per_month(p, m)
         national = stock.get((p, m), data.demand[p, m].existing_stock_t)
-        joint_t = joint.get(m, 0.0) * claims.get((p, m), 0.0)
+        joint_t = joint.get(m, 0.0) * claims.get((p, m), 0.0) if p in members else 0.0
+        rights_t = joint_t if rights else 0.0
         per_month = 1.0 / basis if basis > 0 else np.nan
         rows.append({"party": p, "mineral": m, "basis_t_per_month": basis, "national_t": national,
-                     "joint_t": joint_t, "national_months": national * per_month, "joint_months": joint_t * per_month,
-                     "coverage_months": (national + joint_t) * per_month,
-                     "coverage_days": (national + joint_t) * per_month * DAYS_PER_MONTH})
+                     "joint_t": joint_t, "rights_t": rights_t, "national_months": national * per_month,
+                     "joint_months": joint_t * per_month, "guaranteed_months": (national + rights_t) * per_month,
+                     "coverage_months": (national + rights_t) * per_month,
+                     "coverage_days": (national + rights_t) * per_month * DAYS_PER_MONTH})
     return pd.DataFrame(rows)
 
 
