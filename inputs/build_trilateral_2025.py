@@ -68,6 +68,7 @@ URLS = {
     "Y2": "https://www.marketscreener.com/news/yttrium-under-pressure-towards-a-new-rare-earth-crisis-ce7d5fd2dc80f026",
     "Z1": "https://www.zimbabwenow.co.zw/articles/17580/dr-congo-to-replace-cobalt-export-ban-with-quota-system",
     "ST2": "http://pro.fastmarkets.com/scoop?id=87520&v=0&lang=en&cid=234341&type=1",
+    "DLA-SM": "https://www.globalsecurity.org/military/agency/dod/dnsc.htm",
     "DLA": "https://www.dla.mil/About-DLA/News/News-Article-View/Article/4289182/dla-rds-expanded-strategic-materials-program-helps-reduce-critical-materials-ri",
     "N3": "https://argusmedia.com/zh/news-and-insights/latest-market-news/1969668-indonesia-to-stop-nickel-ore-exports-in-2020",
     "PL1": "https://www.pillsburylaw.com/en/news-and-insights/china-suspends-export-controls-certain-critical-minerals-related-items.html",
@@ -101,6 +102,7 @@ URLS = {
 }
 
 SOURCES: list[dict] = []
+STAFF_USD_PER_YR = 150_000  # a fully loaded staff-year, assumed (sources: settings.pool_fixed_usd_per_yr)
 LB_PER_T = 2204.62
 
 
@@ -133,6 +135,8 @@ def assumption_group(row: dict) -> str | None:
         if "x assumed" in note and ("REE" in note or "REO" in note) and party != "KR":
             return "REE element shares"
         return {"JP": "Japanese tonnages", "KR": "Korean tonnages", "EU": "EU tonnages"}.get(party, f"{party} tonnages")
+    if (sheet, column) == ("minerals", "joint_fixed_usd_per_yr") or (sheet, rid) == ("settings", "pool_fixed_usd_per_yr"):
+        return "pool running costs"
     named = {("settings", "replenish_premium"): "refill premium", ("settings", "build_years"): "build years",
              ("settings", "mip_rel_gap"): "solver gap", ("settings", "sensitivity_mip_rel_gap"): "solver gap"}
     if (sheet, rid) in named:
@@ -386,6 +390,7 @@ EXISTING = {  # (party, mineral): (t, status, key, note)
 
 
 def build() -> dict[str, pd.DataFrame]:  # noqa: C901  one table after another, each from its sourced rows
+    pool_staff = round(80 * len(MINERALS) / 28)  # DLA Strategic Materials' staff per commodity (settings note)
     settings = pd.DataFrame([
         {"key": "horizon_months", "value": 24},
         {"key": "coverage_basis", "value": "consumption"},
@@ -404,6 +409,12 @@ def build() -> dict[str, pd.DataFrame]:  # noqa: C901  one table after another, 
         {"key": "value_of_information", "value": "no"},
         {"key": "discount_rate", "value": fig(("settings", "discount_rate", "value"), 0.05, "assumed", "",
                                                "public cost of capital 5%/yr, as the holding rate")},
+        {"key": "pool_fixed_usd_per_yr", "value": fig(
+            ("settings", "pool_fixed_usd_per_yr", "value"), pool_staff * STAFF_USD_PER_YR, "assumed", "DLA-SM",
+            f"the pool's secretariat and sites: DLA Strategic Materials ran 28 commodities at 15 locations with ~80 "
+            f"people (2010); a pool of up to {len(MINERALS)} minerals at the same staff per commodity, "
+            f"80 x {len(MINERALS)}/28 = {pool_staff} people, x ${STAFF_USD_PER_YR:,} a staff-year (assumed, fully "
+            "loaded, sites included); no published budget of a joint stockpile's running costs was found")},
     ])
     parties = []
     for p in PARTIES:
@@ -430,7 +441,11 @@ def build() -> dict[str, pd.DataFrame]:  # noqa: C901  one table after another, 
             if m in TODAY else None
         minerals.append({"mineral": m, "name": name, "form": form, "price_usd_per_t": price,
                          "holding_rate_per_yr": rate, "storage_usd_per_t_yr": storage, "lot_t": lot,
-                         "joint_fixed_usd_per_yr": 0, "world_supply_t_per_yr": world,
+                         "joint_fixed_usd_per_yr": fig(
+                             ("minerals", m, "joint_fixed_usd_per_yr"), 0, "assumed", "",
+                             "0: the pool's sites and staff are one cost for all its minerals, pool_fixed_usd_per_yr "
+                             "(settings); no per-mineral figure was found"),
+                         "world_supply_t_per_yr": world,
                          "max_purchase_share_per_yr": cap, "acquisition_price_usd_per_t": today,
                          "price_uplift_per_share": uplift, "long_run_price_usd_per_t": long_run})
         spike, sst, skey, snote = SPIKE[m]
@@ -652,6 +667,10 @@ def _scenarios():
 
 
 NOT_FOUND = [
+    "The running costs of a joint stockpile (secretariat, storage sites) and DLA Strategic Materials' operating "
+    "budget (searched: NDS Transaction Fund reports to Congress, DoD revolving-fund justifications, GAO-01-17): "
+    "settings.pool_fixed_usd_per_yr is derived from DLA's staff count (~80 people for 28 commodities, 2010) at an "
+    "assumed $150,000 a staff-year.",
     "Separate US NdPr, Dy and Tb consumption (USGS reports rare earths in total); the REE element split stays an "
     "assumption (NdPr 20%, Dy 0.7%, Tb 0.15% of REO).",
     "Japanese tonnages for Tb, Y, Ge and Ni; Korean tonnages for every mineral but lithium and graphite; EU "

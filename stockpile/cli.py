@@ -188,7 +188,11 @@ def main() -> None:
 
 def _print_coverage(res) -> None:
     pivot = res.coverage_table()
-    click.echo("Coverage, months (national stock + claim on the joint pool):")
+    cov = res.coverage
+    rights = bool((cov.rights_t > 0).any()) if "rights_t" in cov else False
+    what = "national stock + drawing rights on the pool" if rights else "national stock"
+    shared = "" if rights or not (cov.joint_t > 0).any() else "; the pool is shared, not guaranteed"
+    click.echo(f"Coverage, months guaranteed ({what}{shared}):")
     click.echo(pivot.to_string(float_format=lambda x: f"{x:8.2f}", na_rep="     n/a"))
 
 

@@ -198,3 +198,17 @@ def test_treaty_settings_are_checked(tmp_path, key, value, expected):
     result = run_cli("validate", path)
     assert result.exit_code == 2, result.output
     assert expected in result.output
+
+
+def test_a_pool_whose_running_cost_exceeds_its_saving_is_said_to_cost_more():
+    # two_parties: national stock for both costs 2 x 3 t x $10 = $60/yr; the 3 t pool $30/yr plus a running cost
+    # of $40/yr = $70/yr. The running cost is a commitment of signing, not a choice of the model, so the plan still
+    # pools, and the pooling saving says what signing costs: 60 - 70 = -$10/yr.
+    from stockpile.api import solve
+
+    data = data_of(two_parties(settings=_settings(pool_fixed_usd_per_yr=40)))
+    res = solve(data)
+    assert res.facts.objective_usd_per_yr == pytest.approx(70.0)
+    assert res.facts.pooling_saving_usd_per_yr == pytest.approx(-10.0)
+    assert ("The joint pool costs **$10/yr more** than every party stocking on its own, net of the pool's running "
+            "cost of $40/yr (`pool_fixed_usd_per_yr`)") in summary(data, res)

@@ -14,6 +14,7 @@ from ..analyses.information import has_branches
 from ..common.units import tonnes as _t
 from ..common.units import usd as _usd
 from ..io.data import DAYS_PER_MONTH, ModelData
+from ..model.joint_pool import pool_fixed_cost
 from ..solver.budgets import binding_budgets
 from ..solver.facts import gap_words
 from ..solver.results import Results
@@ -127,7 +128,7 @@ def summary(data: ModelData, res: Results) -> str:
     out += [f"Against the benchmarks: {int((days >= JOGMEC_DAYS).sum())} of {len(cov)} party-mineral pairs reach "
             f"JOGMEC's 60 days; {int((days >= KOMIR_DAYS).sum())} reach KOMIR's 100 days "
             f"(1 month = {DAYS_PER_MONTH} days).", ""]
-    out += ["## What pooling saves", "", pooling_line(res.facts), ""]
+    out += ["## What pooling saves", "", pooling_line(res.facts, pool_fixed_cost(data)), ""]
     out += ["## Buying the stock", "", *buying_section(data, res), *sellers_lines(data, res), ""]
     if data.products:
         out += ["## Lost output by product", "", *product_lines(data, res), ""]
@@ -184,15 +185,20 @@ def thrift_sentence(data: ModelData) -> str:
             "not in *unmet_beyond_thrift_t*, and do not end *months_survived*.")
 
 
-def pooling_line(facts) -> str:
-    """The joint pool's saving against every party stocking alone, and whether it exceeds solver precision."""
+def pooling_line(facts, pool_fixed: float = 0.0) -> str:
+    """The joint pool's saving against every party stocking alone (net of the pool's own running cost), and
+    whether it exceeds solver precision."""
     saving, precision = facts.pooling_saving_usd_per_yr, facts.pooling_saving_precision_usd_per_yr
     if saving is None:
         return "No party may join the joint pool (joint_member), so there is no pooling to value."
+    net = f", net of the pool's running cost of {_usd(pool_fixed)}/yr (`pool_fixed_usd_per_yr`)" if pool_fixed else ""
     if abs(saving) <= (precision or 0.0):
-        return (f"Pooling changes the expected cost by {_usd(saving)}/yr, within the solver's precision "
+        return (f"Pooling changes the expected cost by {_usd(saving)}/yr{net}, within the solver's precision "
                 f"(±{_usd(precision)}/yr): no saving can be told at this gap.")
-    return (f"The joint pool saves **{_usd(saving)}/yr** against every party stocking on its own (precision "
+    if saving < 0:
+        return (f"The joint pool costs **{_usd(-saving)}/yr more** than every party stocking on its own{net} "
+                f"(precision ±{_usd(precision)}/yr): on these figures a pool is not worth running.")
+    return (f"The joint pool saves **{_usd(saving)}/yr** against every party stocking on its own{net} (precision "
             f"±{_usd(precision)}/yr, so the saving is real, not solver noise). This compares national stocks only, "
             "all parties still sharing each purchase cap; `stockpile share` values each coalition with its "
             "consumption share of each cap, so its saving can differ, and splits it.")
@@ -372,7 +378,7 @@ def plot_coverage(cov: pd.DataFrame, path: Path) -> None:
     pivot = cov.pivot(index="mineral", columns="party", values="coverage_months").fillna(0)
     pivot = pivot.reindex(list(dict.fromkeys(cov.mineral)))
     _bar_chart(pivot, path, "coverage, months",
-               "Coverage by mineral and party (national stock + claim on the joint pool)",
+               "Guaranteed coverage by mineral and party (national stock + drawing rights on the pool)",
                [(JOGMEC_DAYS / DAYS_PER_MONTH, {"color": "grey", "ls": "--"}, "JOGMEC 60 days"),
                 (KOMIR_DAYS / DAYS_PER_MONTH, {"color": "black", "ls": ":"}, "KOMIR 100 days")])
 

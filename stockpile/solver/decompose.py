@@ -82,6 +82,9 @@ def minerals_data(data: ModelData, group: list[str]) -> ModelData:
                    products={k: v for k, v in data.products.items()
                              if any((p, kk) == k and m in keep for p, kk, m in data.product_inputs)},
                    world_supply={k: v for k, v in data.world_supply.items() if k[0] in keep},
+                   # the pool's running cost is the whole answer's, added once (merge.with_pool_fixed): a change
+                   # of it changes no subproblem, so none is re-solved for it
+                   settings=replace(data.settings, pool_fixed_usd_per_yr=0.0),
                    assumptions=(), book=None)  # cells and groups: the whole workbook's, not the subproblem's
 
 
