@@ -50,9 +50,12 @@ def _core_sentence(core) -> str:
             f"{_usd(core.slack_low)}/yr and {_usd(core.slack_high)}/yr. Re-run with a smaller `--mip-rel-gap`.")
 
 
-def _negative_savings(game, coalitions: pd.DataFrame) -> list[str]:
+def _negative_savings(game, coalitions: pd.DataFrame, data=None) -> list[str]:
     """A negative saving is noise only when the solver's intervals allow a saving of 0 or more."""
     lines = []
+    fixed = data.settings.pool_fixed_usd_per_yr if data is not None else 0.0
+    why = (f"the pool's running cost, {_usd(fixed)}/yr, is more than pooling saves them" if fixed > 0
+           else "e.g. pro-rata obligations to other members")
     for c in game.coalitions():
         alone = [frozenset([p]) for p in c]
         best = sum(game.value[s] for s in alone) - game.bound(c)  # the most the true saving can be
@@ -62,7 +65,7 @@ def _negative_savings(game, coalitions: pd.DataFrame) -> list[str]:
                          f"uncertainty (it may be up to {_usd(best)}/yr)")
         elif best < 0:
             lines.append(f"{coalition_name(c, game.players)}: pooling costs {_usd(-best)}/yr or more than going "
-                         "alone (proved; e.g. pro-rata obligations to other members)")
+                         f"alone (proved; {why})")
     return lines
 
 
@@ -81,7 +84,7 @@ def share_summary(sharing, notes: Sequence[str] = ()) -> str:
     out += [f"Each coalition value is known within [best bound, incumbent] (widest interval "
             f"{_usd(sharing.uncertainty)}/yr). A rule is *blocked* only when some coalition's own plan beats its "
             "share (a proof), *in the core* only when no coalition's bound does, and *undetermined* otherwise.", ""]
-    negative = _negative_savings(game, coalitions)
+    negative = _negative_savings(game, coalitions, data)
     out += [*(f"- {line}" for line in negative), ""] if negative else []
     out += treaty_sections(sharing)
     out += ["## Each rule's split of the expected annual cost (USD m/yr)", "",
@@ -187,13 +190,16 @@ def _rights_section(sharing) -> list[str]:
                       "`joint_allocation = entitlement` (shares from `parties.entitlement_share`, else by coverage "
                       f"basis). Among schedules of equal cost a member draws {first} (`release_priority`).", ""]
     rights = grand["drawing_rights"]
-    table = rights.assign(share_pct=100 * rights.share)[
-        ["party", "mineral", "share_pct", "rights_t", "rights_t_per_month", "national_t", "guaranteed_months"]]
+    cells = rights.assign(cell=[f"{_t(t)} t ({100 * e:.0f}%; {g:.1f} mo)" for t, e, g in
+                                zip(rights.rights_t, rights.share, rights.guaranteed_months, strict=True)])
+    table = cells.pivot(index="mineral", columns="party", values="cell").reindex(
+        index=list(dict.fromkeys(rights.mineral)), columns=list(dict.fromkeys(rights.party))).fillna("")
     return out + [f"Each member may draw, as of right, its share of the pool's stock over an event and of its "
                   f"release capacity each month; it draws {first}. Beyond its rights it may borrow the unused rights "
                   "of members that are not short (on that path of the tree, so a lender keeps its rights for a cut "
-                  "that reaches it later), and then owes the pool a refill. Guaranteed months are national stock "
-                  "plus rights.", "", _md(table, ",.1f"), ""]
+                  "that reaches it later), and then owes the pool a refill. Each cell: the member's rights in tonnes "
+                  "(its share of the pool; its guaranteed months, national stock plus rights); the monthly limits "
+                  "are in drawing_rights.csv.", "", _md(table.reset_index()), ""]
 
 
 def _refill_section(sharing) -> list[str]:
