@@ -4,19 +4,15 @@ The public Python API (see the README): load, solve, share, sweep; their results
 DataFrames. The command line (`stockpile ...`) is a thin layer over these functions.
 """
 
-from importlib import metadata as _metadata
-
 from .analyses.sharing import RULES
 from .api import Sharing, Sweep, load, share, solve, sweep
+from .common.version import VERSION
 from .io.data import ModelData
 from .io.problems import InputError, Problem
 from .solver.pipeline import Infeasible, NoSolution
 from .solver.results import Results
 
-try:
-    __version__ = _metadata.version("stockpile")
-except _metadata.PackageNotFoundError:  # run from a checkout that was never installed
-    __version__ = "0+unknown"
+__version__ = VERSION
 
 __all__ = ["RULES", "Infeasible", "InputError", "ModelData", "NoSolution", "Problem", "Results", "Sharing", "Sweep",
            "__version__", "load", "share", "solve", "sweep"]

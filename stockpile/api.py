@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +40,7 @@ from .io.validate import build_model_data
 from .io.workbook import RawBook, with_changes
 from .model.scenario_tree import build_tree, tree_size
 from .reports.common import provenance
+from .reports.solve import write_results
 from .solver.pipeline import run
 from .solver.results import Results
 
@@ -92,7 +94,12 @@ def solve(source: Source, write_model: str | None = None, workers: int = 1) -> R
         with _stage(stages, "value of information"):  # three more solves
             for key, value in value_of_information(data, res, workers).items():
                 setattr(res.facts, key, value)
+    res.writer = partial(_write, data, res)  # res.write(DIR): the folder the CLI writes
     return res
+
+
+def _write(data: ModelData, res: Results, out: str | Path, overwrite: bool = False) -> Path:
+    return write_results(out, data, res, overwrite)
 
 
 @contextmanager

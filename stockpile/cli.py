@@ -1,4 +1,4 @@
-"""Command line: `stockpile solve | share | sweep | validate | template`.
+"""Command line: `stockpile solve | share | sweep | compare | validate | template`.
 
 Exit codes (README): 0 done (a time limit hit is a warning), 1 HiGHS stopped without a
 feasible solution, 2 bad input, option, output location or cluster address (nothing
@@ -33,6 +33,7 @@ from .io.runspec import load_run
 from .io.template import write_template
 from .reports import write_results, write_share, write_sweep
 from .reports.common import solver_line
+from .reports.compare import NotResults, read_folder, write_compare
 from .reports.outdir import OutputError, check_output
 from .reports.solve import rests_on_console
 from .solver.exposure import exposure_warnings
@@ -201,8 +202,10 @@ OVERWRITE = click.option("--overwrite", is_flag=True,
 
 
 @main.command()
-@click.argument("source", required=False, metavar="[WORKBOOK|RUN.toml]")
-@click.option("-o", "--out", type=click.Path(), help="results folder (default results/NAME)")
+@click.argument("sources", nargs=-1, metavar="[WORKBOOK|RUN.toml ...]")
+@click.option("-o", "--out", type=click.Path(),
+              help="results folder (default results/NAME); with several inputs, the comparison's folder "
+                   "(default results/compare-A-B)")
 @OVERWRITE
 @click.option("--write-model", callback=_model_file_option, metavar="FILE.mps|FILE.lp",
               help="write the model handed to HiGHS (.mps/.lp); solves it as one model")
@@ -210,13 +213,33 @@ OVERWRITE = click.option("--overwrite", is_flag=True,
               help="HiGHS solves side by side, one subproblem (mineral) each; the answer does not depend on it  "
                    "[default: the number of cores]")
 @guarded
-def solve(source: str | None, out: str | None, overwrite: bool, write_model: str | None,
+def solve(sources: tuple[str, ...], out: str | None, overwrite: bool, write_model: str | None,
           workers: int | None) -> None:
-    """Size national and joint stockpiles; write the results folder and print coverage."""
+    """Size national and joint stockpiles; write the results folder and print coverage. Several inputs: each is
+    solved into results/NAME, then the folders are compared (`stockpile compare`)."""
 
+    if len(sources) > 1:
+        if write_model:
+            raise Stop("--write-model writes one model: give one workbook or run specification")
+        runs = [_load_run(source) for source in sources]  # every input checked before any work
+        names = [spec.name for spec, _data in runs]
+        if len(set(names)) < len(names):
+            raise Stop(f"two inputs share the name {next(n for n in names if names.count(n) > 1)}, so their results "
+                       "folders would be one: rename a run specification")
+        folders = [_output(None, Path("results") / name, overwrite) for name in names]
+        target = _output(out, Path("results") / ("compare-" + "-".join(names))[:120], overwrite)
+        for (_spec, data), folder in zip(runs, folders, strict=True):
+            _solve_one(data, folder, overwrite, None, workers, time.perf_counter())
+        write_compare(target, folders, overwrite)
+        click.echo(f"wrote {target}/ (the runs compared)")
+        return
     t0 = time.perf_counter()
-    spec, data = _load_run(source)
+    spec, data = _load_run(sources[0] if sources else None)
     folder = _output(out, Path("results") / spec.name, overwrite)
+    _solve_one(data, folder, overwrite, write_model, workers, t0)
+
+
+def _solve_one(data, folder: Path, overwrite: bool, write_model: str | None, workers: int | None, t0: float) -> None:
     read_s = time.perf_counter() - t0
     res = solve_data(data, write_model=write_model, workers=workers or os.cpu_count() or 1)
     res.facts.seconds.update(read=read_s, total=res.facts.seconds["total"] + read_s)
@@ -352,6 +375,25 @@ def sweep(source, varies, tornado, out, overwrite, workers, scheduler) -> None:
     click.echo(f"wrote {folder}/")
     if run.terminated:
         _exit("stopped by SIGTERM; the finished points were written, marked PARTIAL", EXIT_TERMINATED)
+
+
+@main.command()
+@click.argument("folders", nargs=-1, required=True, metavar="DIR_A DIR_B [...]")
+@click.option("-o", "--out", type=click.Path(), help="comparison folder (default results/compare-A-B)")
+@OVERWRITE
+@guarded
+def compare(folders: tuple[str, ...], out: str | None, overwrite: bool) -> None:
+    """Results folders of `stockpile solve` side by side: stock, coverage, costs, facts and the inputs that differ."""
+
+    if len(folders) < 2:
+        raise Stop(f"expected two or more results folders to compare; found {len(folders)}")
+    try:
+        parsed = [read_folder(f) for f in folders]  # every folder checked before the output and the work
+    except NotResults as err:
+        raise Stop(str(err)) from None
+    folder = _output(out, Path("results") / ("compare-" + "-".join(f.name for f in parsed))[:120], overwrite)
+    write_compare(folder, list(folders), overwrite)
+    click.echo(f"wrote {folder}/")
 
 
 @main.command()

@@ -96,7 +96,7 @@ def test_cooperative_pool_months_are_not_called_guaranteed():
     assert cov.joint_months.to_dict() == pytest.approx({"A": 1.5, "B": 1.5})
     assert (cov.rights_t == 0).all() and (cov.coverage_months == 0).all() and (cov.guaranteed_months == 0).all()
     text = summary(data, res)
-    assert "guaranteed: national stock)" in text
+    assert "## What to hold: months of guaranteed cover (consumption; national stock)" in text
     assert ("The joint pool is not counted: under cooperative allocation a member's draw depends on what the others "
             "need, so none of it is guaranteed. Counted as notional claims (in proportion to coverage basis), 0 of 2 "
             "party-mineral pairs would reach JOGMEC's 60 days, against 0 on guaranteed stock.") in text

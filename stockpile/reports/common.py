@@ -4,9 +4,12 @@ number formats, the warnings section and the provenance lines."""
 from __future__ import annotations
 
 import math
+import platform
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
+import highspy
 import matplotlib
 import xlsxwriter
 
@@ -15,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ..common.units import usd as _usd  # noqa: E402
+from ..common.version import VERSION  # noqa: E402
 from ..io.data import ModelData  # noqa: E402
 
 COLOURS = plt.get_cmap("tab20").colors  # type: ignore[attr-defined]  # 20 distinct colours (a 10-colour cycle gave Co and W the same)
@@ -33,7 +37,10 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], about: Sequence[
                if len(frame) + 1 > EXCEL_MAX_ROWS or len(frame.columns) > EXCEL_MAX_COLUMNS]
     notes = [f"table {name} has {len(tables[name]):,} rows, more than an Excel sheet holds: it is in {name}.csv "
              "only, not in results.xlsx" for name in too_big]
-    sheets = {"about": pd.DataFrame(about, columns=["item", "value"]).astype(str)} if about else {}
+    # the about sheet keeps numbers as numbers (a planner sums and compares them), every other value as text
+    sheets = {"about": pd.DataFrame([(k, v if isinstance(v, int | float) and not isinstance(v, bool) else
+                                      "n/a" if v is None else str(v)) for k, v in about],
+                                    columns=["item", "value"])} if about else {}
     sheets.update({name[:31]: frame for name, frame in tables.items() if name not in too_big})
     if notes:
         sheets["notes"] = pd.DataFrame({"note": notes})
@@ -74,6 +81,8 @@ def _write_sheet(book, name: str, frame: pd.DataFrame) -> None:
         values = frame[column]
         values = values.astype(object).where(values.notna(), None).tolist()
         sheet.write_column(1, j, values, cell)
+    if name != "about" and len(frame.columns):
+        sheet.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)  # sort and filter in Excel at once
 
 
 def draw(notes: list[str], plot, *args) -> None:
@@ -128,9 +137,28 @@ def provenance(data: ModelData) -> list[str]:
     lines = [f"Workbook `{data.source}`, sha256 `{data.sha256}`."]
     if data.run_spec:
         lines.append(f"Run specification `{data.run_spec}`, sha256 `{data.run_spec_sha256}`.")
-    return lines
+    return [*lines, run_line()]
 
-def _bar_chart(pivot: pd.DataFrame, path: Path, ylabel: str, title: str, lines=(), ncol: int = 6) -> None:
+
+def run_line() -> str:
+    """When and with what these numbers were made: the date (UTC) and the versions of stockpile and HiGHS."""
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"Run {now} with stockpile {VERSION}, HiGHS {highs_version()}, Python {platform.python_version()}."
+
+
+def highs_version() -> str:
+    return f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
+
+def finish(fig, path: Path | str | None, **savefig):
+    """Save a plot where asked (the results folder), close it so no figure piles up, and return it: a notebook
+    shows the returned figure (plot_coverage(res.coverage) without a path)."""
+    if path is not None:
+        fig.savefig(path, dpi=110, **savefig)
+    plt.close(fig)
+    return fig
+
+
+def _bar_chart(pivot: pd.DataFrame, path: Path | None, ylabel: str, title: str, lines=(), ncol: int = 6):
     """Grouped bars (index on the x axis, one bar per column) with optional horizontal reference lines."""
     fig, ax = plt.subplots(figsize=(11, 4.5))
     pivot.plot.bar(ax=ax, width=0.8)
@@ -140,5 +168,4 @@ def _bar_chart(pivot: pd.DataFrame, path: Path, ylabel: str, title: str, lines=(
     ax.set_title(title)
     ax.legend(ncol=ncol, fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return finish(fig, path)

@@ -1,6 +1,7 @@
 """report.html: the folder's summary.md as one self-contained page (plots embedded as data URIs, no
 script, no network), for a reader who opens one file. Converts the small Markdown subset our
-summaries use: headings, paragraphs, bullet lists, pipe tables, **bold**, *italic*, `code`."""
+summaries use: headings, paragraphs, bullet lists, pipe tables, **bold**, *italic*, `code`, and the
+<details> tags of a collapsed section."""
 
 from __future__ import annotations
 
@@ -15,15 +16,30 @@ h2{font-size:1.25em;color:#1f4e79;margin-top:1.6em}table{border-collapse:collaps
 th,td{border:1px solid #c8c8c8;padding:3px 8px;text-align:right}th{background:#eef3f8}td:first-child,
 th:first-child{text-align:left}blockquote{border-left:4px solid #c0392b;margin:.8em 0;padding:.2em 1em;
 background:#fbeeee}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}figure{margin:1em 0}
-figcaption{font-size:.85em;color:#555}code{background:#f3f3f3;padding:0 3px}"""
+figcaption{font-size:.85em;color:#555}code{background:#f3f3f3;padding:0 3px}
+.scroll{overflow-x:auto;max-width:100%}details{margin:.6em 0}summary{cursor:pointer;color:#1f4e79}"""
+
+# What each plot shows, as its caption (a plot without one is captioned by its file name)
+CAPTIONS = {
+    "coverage": "Guaranteed months of cover by mineral and party (national stock + drawing rights), against the "
+                "benchmarks: the bars are coverage.csv.",
+    "shortfall_paths": "Unmet demand month by month in the costliest branches, one panel per mineral on its own "
+                       "scale from 0: scenario_outcomes.csv.",
+    "buildup": "What each holder buys in each build year: acquisition.csv.",
+    "sharing": "Each party's saving from the joint stockpile under each cost-sharing rule; the rules some coalition "
+               "rejects on a panel of their own: sharing.csv.",
+    "sweep": "The sweep's measures at each point: sweep.csv.",
+    "tornado": "How far each input moves the answer between its low and high values: tornado.csv.",
+}
 
 
 def write_report(folder: Path, markdown: str, title: str) -> Path:
     """report.html in `folder`: the Markdown, then every PNG of the folder, embedded."""
     figures = [_figure(p) for p in sorted(folder.glob("*.png"))]
     body = to_html(markdown) + ("\n<h2>Figures</h2>\n" + "\n".join(figures) if figures else "")
-    page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n")
+    page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>\n{body}\n</body></html>\n")
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
@@ -31,8 +47,9 @@ def write_report(folder: Path, markdown: str, title: str) -> Path:
 
 def _figure(png: Path) -> str:
     data = base64.b64encode(png.read_bytes()).decode("ascii")
-    return (f"<figure><img alt=\"{html.escape(png.stem)}\" src=\"data:image/png;base64,{data}\">"
-            f"<figcaption>{html.escape(png.name)}</figcaption></figure>")
+    caption = CAPTIONS.get(png.stem, png.name)
+    return (f"<figure><img alt=\"{html.escape(caption)}\" src=\"data:image/png;base64,{data}\">"
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
 def to_html(markdown: str) -> str:
@@ -42,6 +59,9 @@ def to_html(markdown: str) -> str:
         line = lines[i]
         kind = _kind(line)
         if not line.strip():
+            i += 1
+        elif kind == "raw":  # a collapsible section's own tags, passed through
+            out.append(line.strip())
             i += 1
         elif kind == "h":
             level = min(len(line) - len(line.lstrip("#")), 6)
@@ -57,6 +77,8 @@ def to_html(markdown: str) -> str:
 
 
 def _kind(line: str) -> str:
+    if line.startswith(("<details", "</details>")):
+        return "raw"
     if line.startswith("|"):
         return "table"
     if line.startswith("- "):
@@ -72,7 +94,7 @@ def _table(block: list[str]) -> str:
     head, *body = rows
     th = "".join(f"<th>{_inline(c)}</th>" for c in head)
     trs = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in body)
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
+    return f"<div class=\"scroll\"><table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table></div>"
 
 
 def _list(block: list[str]) -> str:

@@ -11,7 +11,7 @@ from ..analyses.game import coalition_name
 from ..analyses.treaty import FLOOR, STEADY, pool_totals
 from ..common.units import tonnes as _t
 from ..common.units import usd as _usd
-from .common import _md, draw, plt, solver_line, warnings_section, write_tables
+from .common import _md, draw, finish, plt, run_line, solver_line, warnings_section, write_tables
 from .html import write_report
 from .outdir import results_folder
 
@@ -20,12 +20,31 @@ def write_share(out: str | Path, sharing, overwrite: bool = False) -> list[str]:
     """The whole folder for `stockpile share` (an api.Sharing); returns the notes it put in summary.md."""
     tables, notes = sharing.tables, list(sharing.notes)
     with results_folder(out, overwrite, "share") as tmp:
-        notes += write_tables(tmp, tables)
+        notes += write_tables(tmp, tables, share_about(sharing))
         draw(notes, plot_sharing, tables["sharing"], tmp / "sharing.png")
         text = share_summary(sharing, notes)
         (tmp / "summary.md").write_text(text)
         write_report(tmp, text, f"stockpile share — {sharing.source_name}")
     return notes
+
+
+def share_about(sharing) -> list[tuple[str, object]]:
+    """The first sheet of the share workbook: what was solved, how surely, from which inputs."""
+    coalitions = sharing.tables["coalitions"]
+    grand = coalitions.loc[coalitions["size"].idxmax()]
+    rows: list[tuple[str, object]] = [
+        ("parties", ", ".join(sharing.game.players)), ("coalitions solved", len(coalitions)),
+        ("coalitions proved optimal", int(coalitions.status.isin(["optimal", "given"]).sum())),
+        ("grand coalition cost, USD/yr", float(grand.cost_usd_per_yr)),
+        ("pooling saving, USD/yr", float(grand.saving_usd_per_yr)),
+        ("widest coalition interval, USD/yr", float(sharing.uncertainty)), ("core", sharing.core.status),
+        ("reference rule", sharing.reference)]
+    if sharing.data is not None:
+        rows += [("workbook", sharing.data.source), ("workbook sha256", sharing.data.sha256),
+                 ("run specification", sharing.data.run_spec or "none")]
+    if sharing.game_file:
+        rows += [("coalition values from", sharing.game_file), ("their sha256", sharing.game_file_sha256)]
+    return [*rows, ("run", run_line()), ("units", "USD/yr = expected annual cost; USD = cash in that year")]
 
 
 def _saving_headline(grand, noise: float) -> str:
@@ -112,7 +131,7 @@ def share_summary(sharing, notes: Sequence[str] = ()) -> str:
     return "\n".join(out)
 
 
-def plot_sharing(sharing: pd.DataFrame, path: Path) -> None:
+def plot_sharing(sharing: pd.DataFrame, path: Path | None = None):
     """Savings under each rule; the rules some coalition rejects on a panel (and scale) of their own,
     so the differences among the acceptable rules stay visible."""
     rules = list(dict.fromkeys(sharing.rule))
@@ -131,8 +150,7 @@ def plot_sharing(sharing: pd.DataFrame, path: Path) -> None:
         ax.legend(fontsize=7, ncol=2)
     fig.suptitle("Cost-sharing rules compared: each party's saving from the joint stockpile")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return finish(fig, path)
 
 
 # ---- the treaty: cash, drawing rights, refills, what joining is worth ------------------------------------------

@@ -14,6 +14,7 @@ from ..analyses.information import has_branches
 from ..common.units import tonnes as _t
 from ..common.units import usd as _usd
 from ..io.data import DAYS_PER_MONTH, ModelData
+from ..model import JOINT
 from ..model.joint_pool import pool_fixed_cost
 from ..solver.budgets import binding_budgets
 from ..solver.facts import gap_words
@@ -23,6 +24,7 @@ from .common import (
     _bar_chart,
     _md,
     draw,
+    finish,
     plt,
     provenance,
     solver_line,
@@ -70,16 +72,50 @@ def rests_on_section(data: ModelData, res: Results) -> list[str]:
     if len(unsolved):
         out += [f"Not solved: {', '.join(f'{r.group} at {r.side} ({r.status})' for r in unsolved.itertuples())}; "
                 "assumptions.csv says why.", ""]
+    return out
+
+
+def break_even_section(res: Results) -> list[str]:
+    """Each mineral's shortage-cost break-evens (after the stock table: they read against it)."""
+    if res.tables.get("assumptions") is None:
+        return []
     evens = break_even_lines(res)
     if evens:
-        out += ["Break-evens: the multiple of a mineral's shortage costs (its tiers, and the lost output of the "
-                "products it goes into) at which its recommended stock falls to what is already held, and at "
-                "which it doubles, with the group's other minerals held at their recommended stock:", "",
-                *evens, ""]
-    elif not separable(res.facts.decomposition):
-        out += [f"Break-evens are not computed: the model was solved {res.facts.decomposition}, so no mineral can "
-                "be re-solved on its own.", ""]
-    return out
+        return ["## Break-evens", "", "The multiple of a mineral's shortage costs (its tiers, and the lost output of "
+                "the products it goes into) at which its recommended stock falls to what is already held, and at "
+                "which it doubles, with the group's other minerals held at their recommended stock:", "", *evens, ""]
+    if not separable(res.facts.decomposition):
+        return ["## Break-evens", "", f"Break-evens are not computed: the model was solved "
+                f"{res.facts.decomposition}, so no mineral can be re-solved on its own.", ""]
+    return []
+
+
+def status_line(facts) -> str:
+    """The solver's verdict first: proved optimal (with the gap) or the time limit's warning."""
+    if facts.status == "time_limit":
+        return (f"> **Warning: the time limit ({facts.time_limit_s:g} s) was hit; this is the best solution found, "
+                f"not a proven optimum ({gap_words(facts)}).**")
+    if facts.status == "optimal":
+        return (f"**Proved optimal**: {gap_words(facts)} (HiGHS stops at {facts.mip_rel_gap_setting:g}); no plan "
+                f"costs less than {_usd(facts.best_bound_usd_per_yr)}/yr." if facts.best_bound_usd_per_yr is not None
+                else f"**Proved optimal**: {gap_words(facts)}.")
+    return f"**Solver status: {facts.status}** ({facts.termination}; {gap_words(facts)})."
+
+
+def holder_cost_sentence(res: Results) -> str:
+    """What each holder buys and pays a year, from stock.csv and party_costs.csv (the pool's split is `share`'s)."""
+    buy = res["stock"].groupby("holder", sort=False).acquisition_usd.sum()
+    year = res["party_costs"].set_index("holder").total_usd_per_yr
+    parts = []
+    for holder in year.index:
+        if holder == "MARKET":
+            continue
+        name = "the joint pool" if holder == JOINT else holder
+        parts.append(f"{name} {_usd(float(buy.get(holder, 0.0)))} to buy, {_usd(float(year[holder]))}/yr")
+    market = float(year.get("MARKET", 0.0))
+    tail = f"; the price uplift all buyers cause, {_usd(market)}/yr" if abs(market) > 0.5 else ""
+    return (f"By holder: {'; '.join(parts)}{tail} (a year: its holding, fixed, expected shortage and refill costs; "
+            "how members share the pool's is `stockpile share`).")
 
 
 def rests_on_console(res: Results, top: int = 3) -> list[str]:
@@ -91,10 +127,10 @@ def rests_on_console(res: Results, top: int = 3) -> list[str]:
 def about(data: ModelData, res: Results) -> list[tuple[str, object]]:
     """The first sheet of results.xlsx: the solver's facts and the run's provenance."""
     f = res.facts
-    return [("status", f"{f.status} ({f.termination})"), ("objective, USD/yr", f"{f.objective_usd_per_yr:,.0f}"),
-            ("best bound, USD/yr", f"{f.best_bound_usd_per_yr:,.0f}" if f.best_bound_usd_per_yr is not None else "n/a"),
-            ("relative gap (stop at)", f"{f.relative_gap} ({f.mip_rel_gap_setting:g})"),
-            ("how it was solved", f.decomposition), ("seconds (total)", f"{f.seconds.get('total', 0):.1f}"),
+    return [("status", f"{f.status} ({f.termination})"), ("objective, USD/yr", f.objective_usd_per_yr),
+            ("best bound, USD/yr", f.best_bound_usd_per_yr), ("relative gap", f.relative_gap),
+            ("relative gap HiGHS stops at (mip_rel_gap)", f.mip_rel_gap_setting),
+            ("how it was solved", f.decomposition), ("seconds (total)", round(f.seconds.get("total", 0.0), 1)),
             ("workbook", f.inputs), ("workbook sha256", f.inputs_sha256), ("run specification", f.run_spec or "none"),
             ("HiGHS / Pyomo", f"{f.highs_version} / {f.pyomo_version}"),
             ("units", "t = tonnes; USD/yr = expected annual cost; months of the coverage basis; shares as %")]
@@ -105,34 +141,35 @@ def summary(data: ModelData, res: Results) -> str:
     cov, stock, costs = res["coverage"], res["stock"], res["costs"]
     total = costs.loc[costs.term == "total", "usd_per_yr"].iloc[0]
     held = stock[stock.stock_t > 0]
-    out = [f"# Stockpile recommendation — {Path(data.source).name}", ""]
-    if facts.status == "time_limit":
-        out += [f"> **Warning: the time limit ({facts.time_limit_s:g} s) was hit; this is the best solution found, "
-                f"not a proven optimum ({gap_words(facts)}).**", ""]
+    out = [f"# Stockpile recommendation — {Path(data.source).name}", "", status_line(facts), ""]
     out += [
         f"Expected annual cost **{_usd(total)}/yr** (holding + fixed costs + probability-weighted shortage and "
         f"refill costs over {len(data.scenarios)} disruption scenarios, {data.settings.horizon_months}-month horizon). "
         f"New acquisitions: **{_usd(held.acquisition_usd.sum())}** at today's acquisition prices, bought over "
-        f"{data.settings.build_years} build year(s).", "",
+        f"{data.settings.build_years} build year(s). {holder_cost_sentence(res)}", "",
+        pooling_line(res.facts, pool_fixed_cost(data)), "",
         *rests_on_section(data, res),
-        "## Recommended stock", "",
-        _md(held.assign(value_usd_m=held.stock_t * held.mineral.map(
-            lambda m: data.minerals[m].price_usd_per_t) / 1e6, acquisition_usd_m=held.acquisition_usd / 1e6)[
-            ["holder", "mineral", "stock_t", "value_usd_m", "acquisition_usd_m", "release_option"]]), "",
-        f"## Coverage (months of {data.settings.coverage_basis.replace('_', ' ')}, guaranteed: "
+        f"## What to hold: months of guaranteed cover ({data.settings.coverage_basis.replace('_', ' ')}; "
         f"{'national stock + drawing rights on the pool' if _has_rights(data) else 'national stock'})",
         "",
     ]
-    out += [_md(res.coverage_table().reindex(list(data.minerals)).reset_index()), "", *pool_claim_lines(data, cov)]
+    out += [_md(res.coverage_table().reindex(list(data.minerals)).reset_index()), ""]
     days = cov.coverage_days
     out += [f"Against the benchmarks: {int((days >= JOGMEC_DAYS).sum())} of {len(cov)} party-mineral pairs reach "
             f"JOGMEC's 60 days; {int((days >= KOMIR_DAYS).sum())} reach KOMIR's 100 days "
-            f"(1 month = {DAYS_PER_MONTH} days).", ""]
-    out += ["## What pooling saves", "", pooling_line(res.facts, pool_fixed_cost(data)), ""]
+            f"(1 month = {DAYS_PER_MONTH} days).", "", *pool_claim_lines(data, cov)]
+    out += ["## Recommended stock", "",
+            _md(held.assign(value_usd_m=held.stock_t * held.mineral.map(
+                lambda m: data.minerals[m].price_usd_per_t) / 1e6, acquisition_usd_m=held.acquisition_usd / 1e6)[
+                ["holder", "mineral", "stock_t", "value_usd_m", "acquisition_usd_m", "release_option"]]), ""]
+    out += break_even_section(res)
     out += ["## Buying the stock", "", *buying_section(data, res), *sellers_lines(data, res), ""]
     if data.products:
         out += ["## Lost output by product", "", *product_lines(data, res), ""]
-    out += ["## Release rules", "", *release_rules_in_words(data, res), ""]
+    rules = release_rules_in_words(data, res)
+    out += ["## Release rules", "", f"{len(rules)} holdings, each with its capacity and its rule in the scenario "
+            "families that use it most (release_rules.csv has every node).", "",
+            "<details><summary>Show the release rules</summary>", "", *rules, "", "</details>", ""]
     out += ["## Uncertainty: disruptions of unknown length", "", *uncertainty_section(facts, has_branches(data)), ""]
     scen = res["scenarios"].sort_values("shortage_cost_usd", ascending=False)
     out += ["## Worst scenarios (shortage cost if the scenario happens)", "",
@@ -239,14 +276,15 @@ def buying_section(data: ModelData, res: Results) -> list[str]:
     share = acq.groupby(["year", "mineral"]).all_holders_share_of_world_supply.first().dropna()
     if len(share):
         out.append(largest_purchase_sentence(share))
-    for row in caps.itertuples():
-        told = abs(row.cap_cost_usd_per_yr) > row.cost_precision_usd_per_yr
-        cost = (f"costs {_usd(row.cap_cost_usd_per_yr)}/yr (the optimum without it is that much cheaper; "
-                f"precision ±{_usd(row.cost_precision_usd_per_yr)})" if told else
-                f"costs less than the solver's precision (±{_usd(row.cost_precision_usd_per_yr)}/yr)")
-        cap = f" ({_t(row.cap_t_per_yr)} t/yr)" if pd.notna(row.cap_t_per_yr) else ""
-        out.append(f"- The purchase cap on **{row.mineral}**{cap} binds in build year(s) {row.binding_years}; "
-                   f"it {cost}.")
+    if len(caps):
+        out += ["", "Purchase caps that bind, and what each costs (the optimum without it minus with it; a cost within "
+                "the solver's precision is shown as such, not as a finding):", "",
+                _md(pd.DataFrame({
+                    "mineral": caps.mineral, "cap_t_per_yr": caps.cap_t_per_yr, "binding_years": caps.binding_years,
+                    "cost_usd_m_per_yr": [c / 1e6 if abs(c) > e else "within precision"
+                                          for c, e in zip(caps.cap_cost_usd_per_yr, caps.cost_precision_usd_per_yr,
+                                                          strict=True)],
+                    "precision_usd_per_yr": caps.cost_precision_usd_per_yr}), ",.1f"), ""]
     budgets = binding_budgets(data, res["stock"], res["acquisition"])
     out += [f"- Binds: {b}." for b in budgets]
     if caps.empty and not budgets:
@@ -342,8 +380,8 @@ def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2, mon
             continue
         family = sel.scenarios.map(lambda x: data.scenarios[x.split("+")[0]].scenario)
         ranked = sel.groupby(family)[col].sum().sort_values(ascending=False)
-        parts = [_family_rule(sel[family == f], col, f, gap, months) for f in ranked.index[:per_pair]]
-        lines.append(head + " " + " ".join(parts))
+        parts = [p for f in ranked.index[:per_pair] if (p := _family_rule(sel[family == f], col, f, gap, months))]
+        lines.append(head + (" " + " ".join(parts) if parts else ""))
     return lines
 
 
@@ -361,6 +399,8 @@ def _family_rule(nodes: pd.DataFrame, col: str, family: str, gap: pd.Series, mon
         branched = any(":" in b for b in scen.split("+"))
         which = f" (branches {', '.join(branches)})" if branched and len(branches) <= 3 else ""
         steps.append(f"month {month}{which}: {_t(t)} t{_share_of_gap(t, gap.get(node, 0.0))}")
+    if not steps:  # nothing released in the months shown: no clause at all, never an empty one
+        return ""
     more = " …" if len(set(nodes.month)) > len(shown) else ""
     return f"In a cut of {family}: " + "; ".join(steps) + more + "."
 
@@ -374,16 +414,16 @@ def _share_of_gap(t: float, gap_t: float) -> str:
 
 
 # ---- plots ------------------------------------------------------------------------------
-def plot_coverage(cov: pd.DataFrame, path: Path) -> None:
+def plot_coverage(cov: pd.DataFrame, path: Path | None = None):
     pivot = cov.pivot(index="mineral", columns="party", values="coverage_months").fillna(0)
     pivot = pivot.reindex(list(dict.fromkeys(cov.mineral)))
-    _bar_chart(pivot, path, "coverage, months",
-               "Guaranteed coverage by mineral and party (national stock + drawing rights on the pool)",
-               [(JOGMEC_DAYS / DAYS_PER_MONTH, {"color": "grey", "ls": "--"}, "JOGMEC 60 days"),
-                (KOMIR_DAYS / DAYS_PER_MONTH, {"color": "black", "ls": ":"}, "KOMIR 100 days")])
+    return _bar_chart(pivot, path, "coverage, months",
+                      "Guaranteed coverage by mineral and party (national stock + drawing rights on the pool)",
+                      [(JOGMEC_DAYS / DAYS_PER_MONTH, {"color": "grey", "ls": "--"}, "JOGMEC 60 days"),
+                       (KOMIR_DAYS / DAYS_PER_MONTH, {"color": "black", "ls": ":"}, "KOMIR 100 days")])
 
 
-def plot_buildup(res: Results, path: Path) -> None:
+def plot_buildup(res: Results, path: Path | None = None):
     """Share of each mineral's new stock bought by the end of each build year (all holders)."""
     acq = res["acquisition"]
     by = acq.groupby(["year", "mineral"]).bought_t.sum().unstack("mineral").fillna(0.0).cumsum()
@@ -400,11 +440,10 @@ def plot_buildup(res: Results, path: Path) -> None:
     ax.set_title("Build-up of the stock")
     ax.legend(fontsize=7, ncol=2, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return finish(fig, path)
 
 
-def plot_shortfalls(res: Results, path: Path, worst: int = 3) -> None:
+def plot_shortfalls(res: Results, path: Path | None = None, worst: int = 3):
     """Unmet demand in the worst branches, one small panel per mineral on its own scale from 0 (a
     graphite line no longer flattens the others, a 1% dip no longer looks like a crash)."""
     scen = res["scenarios"].sort_values("shortage_cost_usd", ascending=False).head(worst)
@@ -438,5 +477,4 @@ def plot_shortfalls(res: Results, path: Path, worst: int = 3) -> None:
         axes.flat[0].text(0.5, 0.5, "no unmet demand in any scenario", ha="center", transform=axes.flat[0].transAxes)
     fig.suptitle(f"Unmet demand month by month, {len(scen)} costliest branches\n(all parties; each mineral on "
                  "its own scale, from 0)", fontsize=10)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return finish(fig, path)

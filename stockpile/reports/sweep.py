@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.units import usd as _usd
-from .common import COLOURS, MARKERS, _md, draw, plt, warnings_section, write_tables
+from .common import COLOURS, MARKERS, _md, draw, finish, plt, warnings_section, write_tables
 from .html import write_report
 from .outdir import results_folder
 
@@ -73,7 +73,7 @@ def sweep_summary(data_name: str, run, points: pd.DataFrame, labels: list[str],
     return "\n".join(out)
 
 
-def plot_sweep(points: pd.DataFrame, labels: list[str], sweep: pd.DataFrame, path: Path) -> bool:
+def plot_sweep(points: pd.DataFrame, labels: list[str], sweep: pd.DataFrame, path: Path | None = None) -> bool:
     ok = points[points.objective_usd_per_yr.notna()]
     if not len(ok) or not labels or len(labels) > 2:
         return False
@@ -101,12 +101,11 @@ def plot_sweep(points: pd.DataFrame, labels: list[str], sweep: pd.DataFrame, pat
         axis.set_xlabel(labels[1])
         fig.colorbar(im, label="expected annual cost, USD m/yr")
     fig.suptitle("Sensitivity sweep")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    finish(fig, path, bbox_inches="tight")
     return True
 
 
-def plot_tornado(tornado: pd.DataFrame, path: Path, top: int = 15) -> None:
+def plot_tornado(tornado: pd.DataFrame, path: Path | None = None, top: int = 15):
     """Bars from the base run's value to the value at each input's low and high multiplier."""
     cost = tornado[tornado.measure == "stock_cost_usd_per_yr"].dropna(subset=["swing"])
     cost = cost.reindex(cost.swing.abs().sort_values().index).tail(top)
@@ -120,5 +119,4 @@ def plot_tornado(tornado: pd.DataFrame, path: Path, top: int = 15) -> None:
     ax.set_xlabel("annual cost of holding stock, USD m/yr")
     ax.set_title("Tornado: one input at a time, bars from the base run")
     ax.legend(fontsize=8)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return finish(fig, path)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,15 @@ class Results:
     facts: SolverFacts
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # suspicious answers, e.g. why a coverage is 0
+    # how to write the results folder: api.solve gives it (the reports layer sits above this one)
+    writer: Callable[[str | Path, bool], Path] | None = field(default=None, repr=False, compare=False)
+
+    def write(self, out: str | Path, overwrite: bool = False) -> Path:
+        """The results folder `stockpile solve` writes (report.html, summary.md, tables, plots), whole or not at all;
+        an existing folder only with overwrite=True, and only one this tool wrote."""
+        if self.writer is None:
+            raise ValueError("these results do not know their inputs: write the results of stockpile.solve(...)")
+        return self.writer(out, overwrite)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
