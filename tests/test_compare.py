@@ -85,3 +85,54 @@ def test_the_report_leads_with_the_answer_and_carries_its_furniture(two_runs):
     # every table scrolls on a narrow screen; plots are captioned by what they show
     assert page.count("<table>") == page.count('<div class="scroll"><table>')
     assert "Guaranteed months of cover by mineral and party" in page
+
+
+def test_solve_several_run_specifications_then_compares_them(tmp_path, monkeypatch):
+    book = tmp_path / "w.xlsx"
+    write_xlsx(two_parties(settings=_settings()), book)
+    (tmp_path / "alone.toml").write_text(f'workbook = "{book}"\n[set]\n"parties.*.joint_member" = "no"\n')
+    (tmp_path / "pooled.toml").write_text(f'workbook = "{book}"\n')
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("solve", "alone.toml", "pooled.toml")
+    assert result.exit_code == 0, result.output
+    for folder in ("results/alone", "results/pooled", "results/compare-alone-pooled"):
+        assert (tmp_path / folder / "summary.md").exists(), folder
+    costs = pd.read_csv(tmp_path / "results/compare-alone-pooled/costs_compared.csv").set_index("term")
+    # alone: 3 t each, 2 x $30 = $60/yr; pooled: one 3 t pool, $30/yr
+    assert costs.loc["total", "alone"] == pytest.approx(60.0) and costs.loc["total", "change_pooled"] == pytest.approx(-30.0)
+    inputs = pd.read_csv(tmp_path / "results/compare-alone-pooled/inputs_compared.csv")
+    assert set(inputs.column) == {"joint_member"} and len(inputs) == 2  # A and B: no in one run, yes in the other
+
+
+def test_results_xlsx_leads_with_the_briefing_and_echoes_the_inputs(two_runs):
+    import openpyxl
+
+    ra, _rb = two_runs
+    book = openpyxl.load_workbook(ra / "results.xlsx")
+    names = book.sheetnames
+    assert names[:3] == ["summary", "coverage_months", "about"]
+    assert names.index("stock") < names.index("release_rules") and names.index("costs") < names.index("scenarios")
+    assert "in_settings" in names and "in_parties" in names and names[-1] == "columns"
+    summary = {r[0]: r[1] for r in book["summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["expected annual cost, USD/yr"] == pytest.approx(30.0)  # a number, not text
+    assert summary["JOINT: to buy, USD"] == pytest.approx(300.0)  # 3 t x $100
+    about = {r[0]: r[1] for r in book["about"].iter_rows(min_row=2, values_only=True)}
+    assert about["objective, USD/yr"] == pytest.approx(30.0)
+    assert book["stock"].auto_filter.ref is not None  # every table sorts and filters at once
+    units = {(r[0], r[1]): r[2] for r in book["columns"].iter_rows(min_row=2, values_only=True)}
+    assert units["stock", "stock_t"] == "tonnes" and units["costs", "usd_per_yr"] == "USD a year"
+
+
+def test_the_template_offers_drop_downs_for_its_choices(tmp_path):
+    import openpyxl
+
+    path = tmp_path / "t.xlsx"
+    assert run_cli("template", path).exit_code == 0
+    book = openpyxl.load_workbook(path)
+    parties = book["parties"]
+    assert parties.freeze_panes == "A2"
+    rules = {str(d.sqref): d.formula1 for d in parties.data_validations.dataValidation}
+    assert rules == {"D2:D501": '"yes,no,optional"'}  # joint_member
+    settings = {str(d.sqref): d.formula1 for d in book["settings"].data_validations.dataValidation}
+    assert '"cooperative,pro_rata,entitlement"' in settings.values()
+    assert run_cli("validate", path).exit_code == 0

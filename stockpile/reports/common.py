@@ -26,10 +26,13 @@ MARKERS = "osD^v<>ph*"
 EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384  # an Excel sheet's limits, header row included
 
 
-def write_tables(folder: Path, tables: dict[str, pd.DataFrame], about: Sequence[tuple[str, object]] = ()) -> list[str]:
-    """Every table as CSV, and in results.xlsx where it fits an Excel sheet (formatted for people: a first
-    sheet 'about' with `about`'s rows, bold frozen headers, number formats by unit, widths); returns
-    what did not fit."""
+def write_tables(folder: Path, tables: dict[str, pd.DataFrame], about: Sequence[tuple[str, object]] = (),
+                 first: dict[str, pd.DataFrame] | None = None, last: dict[str, pd.DataFrame] | None = None,
+                 order: Sequence[str] = ()) -> list[str]:
+    """Every table as CSV, and in results.xlsx where it fits an Excel sheet (formatted for people: `first`'s
+    sheets (e.g. the briefing's numbers), then 'about' with `about`'s rows, the tables named in `order`, the rest,
+    `last`'s sheets (e.g. the inputs echoed) and a column dictionary; bold frozen headers, autofilters, number
+    formats by unit, widths); `first` and `last` are in results.xlsx only. Returns what did not fit."""
 
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
@@ -38,12 +41,16 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], about: Sequence[
     notes = [f"table {name} has {len(tables[name]):,} rows, more than an Excel sheet holds: it is in {name}.csv "
              "only, not in results.xlsx" for name in too_big]
     # the about sheet keeps numbers as numbers (a planner sums and compares them), every other value as text
-    sheets = {"about": pd.DataFrame([(k, v if isinstance(v, int | float) and not isinstance(v, bool) else
-                                      "n/a" if v is None else str(v)) for k, v in about],
-                                    columns=["item", "value"])} if about else {}
-    sheets.update({name[:31]: frame for name, frame in tables.items() if name not in too_big})
+    sheets = dict(first or {})
+    if about:
+        sheets["about"] = pd.DataFrame([(k, v if isinstance(v, int | float) and not isinstance(v, bool) else
+                                         "n/a" if v is None else str(v)) for k, v in about], columns=["item", "value"])
+    ranked = [n for n in order if n in tables] + [n for n in tables if n not in order]  # money before schedules
+    sheets.update({name[:31]: tables[name] for name in ranked if name not in too_big})
     if notes:
         sheets["notes"] = pd.DataFrame({"note": notes})
+    sheets.update({name[:31]: frame for name, frame in (last or {}).items()})
+    sheets["columns"] = column_dictionary({n: f for n, f in sheets.items() if n not in ("about", "notes")})
     book = xlsxwriter.Workbook(str(folder / "results.xlsx"), {"strings_to_numbers": False, "nan_inf_to_errors": True,
                                                              "strings_to_formulas": False, "strings_to_urls": False})
     try:
@@ -52,6 +59,27 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], about: Sequence[
     finally:
         book.close()
     return notes
+
+
+def unit_of(column: str) -> str:
+    """A column's unit, read from its name's suffix (the names carry their units: docs/formulation.md)."""
+    rules = (("_usd_per_yr", "USD a year (expected annual cost)"), ("_usd_m_per_yr", "USD million a year"),
+             ("_usd_per_t_yr", "USD a tonne a year"), ("_usd_per_t", "USD a tonne"), ("_usd_m", "USD million"),
+             ("_usd", "USD"), ("_t_per_month", "tonnes a month"), ("_t_per_yr", "tonnes a year"), ("_t", "tonnes"),
+             ("_months", "months"), ("_days", "days"), ("_pct", "percent"), ("_share", "share (0 to 1)"),
+             ("share_", "share (0 to 1)"), ("_s", "seconds"))
+    for suffix, unit in rules:
+        if column.endswith(suffix) or (suffix.endswith("_") and column.startswith(suffix)):
+            return unit
+    return {"usd": "USD", "usd_per_yr": "USD a year", "month": "month of a cut (1 = first)", "year": "build year",
+            "probability_per_yr": "per year"}.get(column, "")
+
+
+def column_dictionary(sheets: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every column of every sheet with its unit (a sheet a planner can look a column up in)."""
+    rows = [{"sheet": name, "column": str(c), "unit": unit_of(str(c))} for name, frame in sheets.items()
+            for c in frame.columns]
+    return pd.DataFrame(rows, columns=["sheet", "column", "unit"])
 
 
 def number_format(column: str) -> str | None:

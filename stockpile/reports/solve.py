@@ -40,7 +40,10 @@ JOGMEC_DAYS, KOMIR_DAYS = 60, 100
 def write_results(out: str | Path, data: ModelData, res: Results, overwrite: bool = False) -> Path:
     """The whole folder for `stockpile solve`."""
     with results_folder(out, overwrite, "solve") as tmp:
-        res.warnings.extend(write_tables(tmp, res.tables, about(data, res)))
+        cover = res.coverage_table().reindex(list(data.minerals)).reset_index()  # mineral x party, guaranteed
+        first = {"summary": briefing(data, res), "coverage_months": cover}
+        res.warnings.extend(write_tables(tmp, res.tables, about(data, res), first=first, last=inputs_echo(data),
+                                         order=SHEET_ORDER))
         (tmp / "solver.json").write_text(json.dumps(res.facts.to_dict(), indent=2, default=str))
         draw(res.warnings, plot_coverage, res["coverage"], tmp / "coverage.png")
         draw(res.warnings, plot_shortfalls, res, tmp / "shortfall_paths.png")
@@ -122,6 +125,39 @@ def rests_on_console(res: Results, top: int = 3) -> list[str]:
     """The groups that move the acquisitions most, for the terminal (summary.md has all five and the rest)."""
     lines = rests_on_lines(res, top)
     return ["What this answer rests on (assumptions.csv):", *(f"  {line[2:]}" for line in lines)] if lines else []
+
+
+# results.xlsx: the money and the answer first, the long schedules last
+SHEET_ORDER = ("coverage", "stock", "party_costs", "costs", "acquisition", "purchase_caps", "assumptions",
+               "assumption_stock", "drawing_rights", "product_costs", "scenarios", "survival", "borrowing",
+               "release_rules", "scenario_outcomes", "product_outcomes")
+
+
+def briefing(data: ModelData, res: Results) -> pd.DataFrame:
+    """results.xlsx's first sheet: the briefing's numbers, as numbers (months of cover are the next sheet)."""
+    f, stock, costs = res.facts, res["stock"], res["costs"]
+    rows: list[dict[str, object]] = [
+        {"item": "solver status", "value": f.status}, {"item": "relative gap", "value": f.relative_gap},
+        {"item": "expected annual cost, USD/yr", "value": float(costs.set_index("term").usd_per_yr["total"])},
+        {"item": "new acquisitions, USD", "value": float(stock.acquisition_usd.sum())},
+        {"item": "pooling saving, USD/yr", "value": f.pooling_saving_usd_per_yr}]
+    buy = stock.groupby("holder", sort=False).acquisition_usd.sum()
+    for r in res["party_costs"].itertuples():
+        if r.holder != "MARKET":
+            rows += [{"item": f"{r.holder}: to buy, USD", "value": float(buy.get(r.holder, 0.0))},
+                     {"item": f"{r.holder}: a year, USD/yr", "value": float(r.total_usd_per_yr)}]
+    for line in rests_on_lines(res, 5) if res.tables.get("assumptions") is not None else []:
+        rows.append({"item": "rests on", "value": line[2:]})
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def inputs_echo(data: ModelData) -> dict[str, pd.DataFrame]:
+    """The input sheets as solved (after a run specification's overrides), as sheets `in_<name>`."""
+    book = data.book
+    if book is None or not hasattr(book, "sheets"):
+        return {}
+    return {f"in_{name}"[:31]: pd.DataFrame([cells for _row, cells in sheet.rows], columns=sheet.columns)
+            for name, sheet in book.sheets.items() if sheet.readable}
 
 
 def about(data: ModelData, res: Results) -> list[tuple[str, object]]:

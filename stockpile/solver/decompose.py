@@ -138,8 +138,7 @@ def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: 
     parts = []  # the first pass proves what aggregate lots prove; branch and bound only in the second
     for part in thread_map(reusable, [(s, t, first, detail, independent) for s, t in subs], workers):
         parts.append(part)
-        step(f"{len(parts)}/{len(subs)} {names[len(parts) - 1]}: {facts_of(part).status}"
-             + ("" if independent else " (first pass)"))
+        step(f"{len(parts)}/{len(subs)} {names[len(parts) - 1]}: {_progress_word(facts_of(part).status, independent)}")
     if any(facts_of(r).status == "infeasible" for r in parts):
         return parts  # proved infeasible: no gap to share (the caller names the conflict)
     open_ = [] if independent else [i for i, r in enumerate(parts) if facts_of(r).status != "optimal"]
@@ -152,11 +151,22 @@ def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: 
     if not open_:
         return parts
     budget = {"mip_rel_gap": 0.0, "mip_abs_gap": share, "time_limit": remaining}
-    step(f"proving the rest of the gap: {', '.join(names[i] for i in open_)}")
+    step(f"first pass done; {len(open_)} of {len(subs)} need a closer look to prove the gap: "
+         f"{', '.join(names[i] for i in open_)}")
     for i, part in zip(open_, thread_map(reusable, [(*subs[i], budget, detail) for i in open_], workers),
                        strict=True):
         parts[i] = part
     return parts
+
+
+def _progress_word(status: str, independent: bool) -> str:
+    """What a subproblem's first pass means, in words that do not alarm: a pass that stops at its node limit is
+    not a failure, only not proved yet (the second pass shares out what the others leave of the gap)."""
+    if status == "optimal":
+        return "proved" if independent else "proved in the first pass"
+    if status in ("time_limit", "node_limit", "stopped") and not independent:
+        return "first pass done, not proved yet (a closer look follows if the others leave too little of the gap)"
+    return status
 
 
 def _accept_within(parts: list, open_: list[int], left: float) -> tuple[list[int], float]:
