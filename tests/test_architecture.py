@@ -142,6 +142,9 @@ CHANGES = {
     ("world_supply", "supplier"): lambda f: f.update(world_supply=f["world_supply"].assign(supplier=["RU", "AU"])) or f,
     ("world_supply", "t_per_yr"): _set("world_supply", "t_per_yr", 60.0),
     ("world_supply", "sells_to_stockpiles"): _set("world_supply", "sells_to_stockpiles", "yes"),
+    # benchmarks score the answer, never shape it: a sheet of them leaves the same model
+    **{("benchmarks", c): (lambda f: f.update(benchmarks=pd.DataFrame(
+        {"benchmark": ["NDS"], "days": [90], "parties": ["A"]})) or f) for c in ("benchmark", "days", "parties")},
 }
 SETTING_CHANGES = {"horizon_months": 5, "coverage_basis": "net_imports", "joint_allocation": "pro_rata",
                    "replenish_premium": 0.2, "budget_usd": 2000, "mip_rel_gap": 0.01, "time_limit_s": 30,

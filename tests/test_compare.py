@@ -136,3 +136,30 @@ def test_the_template_offers_drop_downs_for_its_choices(tmp_path):
     settings = {str(d.sqref): d.formula1 for d in book["settings"].data_validations.dataValidation}
     assert '"cooperative,pro_rata,entitlement"' in settings.values()
     assert run_cli("validate", path).exit_code == 0
+
+
+def test_the_summary_scores_against_the_workbooks_own_benchmarks(tmp_path):
+    # two_parties with 1 t of existing stock each and no pool: 1 t / 1 t a month = 30.42 days for A and B. A
+    # benchmark of 30 days for A only: 1 of 1 pair reaches it; 45 days for all: 0 of 2.
+    from stockpile.reports.solve import summary
+
+    frames = two_parties(parties={"joint_member": ["no", "no"]}, demand={"existing_stock_t": [1.0, 1.0]},
+                         scenarios=pd.DataFrame({"scenario": ["s_a"], "probability_per_yr": [0.001]}),
+                         events=pd.DataFrame({"scenario": ["s_a"], "supplier": ["CN"], "minerals": ["X"],
+                                              "targets": ["A"], "start_month": [1], "duration_months": [1],
+                                              "cut": [0.5]}),
+                         settings=_settings(),
+                         benchmarks=pd.DataFrame({"benchmark": ["PLAN", "AGENCY"], "days": [30, 45],
+                                                  "parties": ["A", "*"]}))
+    data = data_of(frames)
+    res = solve(data)
+    assert res["coverage"].coverage_days.tolist() == pytest.approx([30.42, 30.42])
+    assert ("Against the workbook's benchmarks sheet: 1 of 1 pairs (A) reach PLAN's 30 days; 0 of 2 pairs reach "
+            "AGENCY's 45 days") in summary(data, res)
+    bad = dict(frames, benchmarks=pd.DataFrame({"benchmark": ["PLAN"], "days": [-3], "parties": ["Q"]}))
+    path = tmp_path / "bad.xlsx"
+    write_xlsx(bad, path)
+    result = run_cli("validate", path)
+    assert result.exit_code == 2
+    assert "sheet 'benchmarks', row 2, column 'days'" in result.output
+    assert "unknown party 'Q'" in result.output

@@ -31,6 +31,22 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Benchmark:
+    """A coverage benchmark the summary scores against: days of the coverage basis, for some parties."""
+
+    name: str
+    days: float
+    parties: tuple[str, ...] = ()  # () = every party
+
+    def label(self) -> str:
+        return f"{self.name} {self.days:g} days"
+
+
+# JOGMEC: 60 days of domestic consumption, up to 180 for the riskiest metals; KOMIR: 100 days (../shared/data)
+DEFAULT_BENCHMARKS = (Benchmark("JOGMEC", 60.0), Benchmark("JOGMEC", 180.0), Benchmark("KOMIR", 100.0))
+
+
+@dataclass(frozen=True)
 class Party:
     id: str
     name: str
@@ -190,6 +206,7 @@ class ModelData:
     # the assumption groups of the sources sheet and the cells this data was built from (sensitivity re-builds
     # variants from them); neither shapes the model, so neither is compared or kept in a subproblem
     assumptions: tuple = field(default=(), compare=False)
+    benchmarks: tuple[Benchmark, ...] = ()  # the benchmarks sheet; () = DEFAULT_BENCHMARKS (never reach the model)
     book: object = field(default=None, compare=False, repr=False)
 
     def product_share(self, p: str, m: str) -> float:
@@ -242,6 +259,10 @@ class ModelData:
         if basis == "exposed":
             return d * sum(s for (pp, mm, _), s in self.supply.items() if (pp, mm) == (p, m))
         return d
+
+    def coverage_benchmarks(self) -> tuple[Benchmark, ...]:
+        """The benchmarks sheet's, else JOGMEC's 60 and 180 days and KOMIR's 100 days for every party."""
+        return self.benchmarks or DEFAULT_BENCHMARKS
 
     def eligible_members(self) -> list[str]:
         """Parties that may join the joint pool."""

@@ -206,6 +206,18 @@ _sheet(
     optional=True,
 )
 
+_sheet(
+    "benchmarks", ("benchmark", "days"),
+    "Optional. The coverage benchmarks the summary scores against (without the sheet: JOGMEC's 60 and 180 days and "
+    "KOMIR's 100 days, for every party); each applies to the parties it names.",
+    Column("benchmark", ID, True, None, "", "its name as the summary writes it", example="JOGMEC", role=INFO),
+    Column("days", POSITIVE, True, None, "days", "days of the coverage basis the benchmark asks for", example=60,
+           maximum=3650, role=INFO),
+    Column("parties", ID_LIST, False, "*", "", "the parties it applies to, comma-separated (* = all)",
+           example="*", role=INFO),
+    optional=True,
+)
+
 REQUIRED_SHEETS = tuple(name for name, sheet in SHEETS.items() if not sheet.optional)
 # Sheets that document the workbook; read by people, not by the model.
 DOC_SHEETS = ("README", "sources")

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from . import economics, schema
 from .assumptions import assumption_groups
-from .data import Demand, Event, Mineral, ModelData, Party, ReleaseOption, Scenario, Settings, Tier
+from .data import Benchmark, Demand, Event, Mineral, ModelData, Party, ReleaseOption, Scenario, Settings, Tier
 from .problems import InputError, Problem
 from .schema import SETTINGS, SHEETS, Column
 from .suspicious import row_of, warn_economics, warn_suspicious
@@ -282,6 +282,7 @@ def build_model_data(book: RawBook) -> ModelData:
     warn_suspicious(ck, settings, parties, minerals, demand, supply, scenarios, event_rows)
     warn_economics(ck, minerals, world, products)
 
+    benchmarks = _benchmarks(ck, parties)
     assumptions = assumption_groups(book, ck.add)
     errors = [p for p in ck.problems if p.severity == "error"]
     if errors:
@@ -291,7 +292,17 @@ def build_model_data(book: RawBook) -> ModelData:
                      source=book.path, sha256=book.sha256, run_spec=book.run_spec,
                      run_spec_sha256=book.run_spec_sha256, warnings=tuple(str(p) for p in ck.problems),
                      products=products, product_inputs=inputs, world_supply=world, assumptions=assumptions,
-                     book=book)
+                     benchmarks=benchmarks, book=book)
+
+
+def _benchmarks(ck: _Checker, parties: dict) -> tuple[Benchmark, ...]:
+    """The benchmarks sheet: a name, days and the parties each applies to ('*' or blank: all)."""
+    out = []
+    for row, v in _rows(ck, "benchmarks"):
+        text = (v["parties"] or "*").strip()
+        named = () if text == "*" else _expand(ck, "benchmarks", row, "parties", text, parties, "party", "parties")
+        out.append(Benchmark(v["benchmark"], v["days"], named))
+    return tuple(out)
 
 
 def _minerals(ck: _Checker) -> list[tuple[int, dict]]:

@@ -118,8 +118,8 @@ def draw(notes: list[str], plot, *args) -> None:
     try:
         plot(*args)
     except Exception as exc:
-        notes.append(f"{Path(args[-1]).name} could not be drawn ({type(exc).__name__}: {exc}); the tables are "
-                     "complete")
+        where = next((a for a in reversed(args) if isinstance(a, Path)), Path("a plot"))  # the file it was to be
+        notes.append(f"{where.name} could not be drawn ({type(exc).__name__}: {exc}); the tables are complete")
     finally:
         plt.close("all")
 

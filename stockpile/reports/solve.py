@@ -13,7 +13,7 @@ from ..analyses.assumptions import break_even_lines, holding_lines, rests_on_lin
 from ..analyses.information import has_branches
 from ..common.units import tonnes as _t
 from ..common.units import usd as _usd
-from ..io.data import DAYS_PER_MONTH, ModelData
+from ..io.data import DAYS_PER_MONTH, DEFAULT_BENCHMARKS, ModelData
 from ..model import JOINT
 from ..model.joint_pool import pool_fixed_cost
 from ..solver.budgets import binding_budgets
@@ -34,8 +34,6 @@ from .common import (
 from .html import write_report
 from .outdir import results_folder
 
-JOGMEC_DAYS, KOMIR_DAYS = 60, 100
-
 
 def write_results(out: str | Path, data: ModelData, res: Results, overwrite: bool = False) -> Path:
     """The whole folder for `stockpile solve`."""
@@ -45,7 +43,7 @@ def write_results(out: str | Path, data: ModelData, res: Results, overwrite: boo
         res.warnings.extend(write_tables(tmp, res.tables, about(data, res), first=first, last=inputs_echo(data),
                                          order=SHEET_ORDER))
         (tmp / "solver.json").write_text(json.dumps(res.facts.to_dict(), indent=2, default=str))
-        draw(res.warnings, plot_coverage, res["coverage"], tmp / "coverage.png")
+        draw(res.warnings, plot_coverage, res["coverage"], tmp / "coverage.png", data.coverage_benchmarks())
         draw(res.warnings, plot_shortfalls, res, tmp / "shortfall_paths.png")
         if data.settings.build_years > 1 and len(res["acquisition"]):
             draw(res.warnings, plot_buildup, res, tmp / "buildup.png")
@@ -190,10 +188,7 @@ def summary(data: ModelData, res: Results) -> str:
         "",
     ]
     out += [_md(res.coverage_table().reindex(list(data.minerals)).reset_index()), ""]
-    days = cov.coverage_days
-    out += [f"Against the benchmarks: {int((days >= JOGMEC_DAYS).sum())} of {len(cov)} party-mineral pairs reach "
-            f"JOGMEC's 60 days; {int((days >= KOMIR_DAYS).sum())} reach KOMIR's 100 days "
-            f"(1 month = {DAYS_PER_MONTH} days).", "", *pool_claim_lines(data, cov)]
+    out += [benchmark_sentence(data, cov), "", *pool_claim_lines(data, cov)]
     out += ["## Recommended stock", "",
             _md(held.assign(value_usd_m=held.stock_t * held.mineral.map(
                 lambda m: data.minerals[m].price_usd_per_t) / 1e6, acquisition_usd_m=held.acquisition_usd / 1e6)[
@@ -223,6 +218,19 @@ def summary(data: ModelData, res: Results) -> str:
     out += [*provenance(data), ""]
     return "\n".join(out)
 
+def benchmark_sentence(data: ModelData, cov) -> str:
+    """How many party-mineral pairs reach each benchmark of the workbook (the benchmarks sheet, else JOGMEC's and
+    KOMIR's), counted on guaranteed cover and only among the parties each benchmark applies to."""
+    parts = []
+    for b in data.coverage_benchmarks():
+        mine = cov[cov.party.isin(b.parties)] if b.parties else cov
+        whom = f" ({', '.join(b.parties)})" if b.parties else ""
+        parts.append(f"{int((mine.coverage_days >= b.days).sum())} of {len(mine)} pairs{whom} reach {b.name}'s "
+                     f"{b.days:g} days")
+    source = "the workbook's benchmarks sheet" if data.benchmarks else "the default benchmarks (no benchmarks sheet)"
+    return f"Against {source}: {'; '.join(parts)} (guaranteed cover; 1 month = {DAYS_PER_MONTH} days)."
+
+
 def _has_rights(data: ModelData) -> bool:
     return data.settings.joint_allocation == "entitlement"
 
@@ -232,11 +240,14 @@ def pool_claim_lines(data: ModelData, cov) -> list[str]:
     if not (cov.joint_t > 1e-6).any() or _has_rights(data):
         return []
     notional = (cov.national_months + cov.joint_months) * DAYS_PER_MONTH  # nan where the basis is 0, as coverage
+    b = data.coverage_benchmarks()[0]
+    mine = cov.party.isin(b.parties) if b.parties else cov.party.notna()
     return [f"The joint pool is not counted: under {data.settings.joint_allocation.replace('_', '-')} allocation a "
             "member's draw depends on what the others need, so none of it is guaranteed. Counted as notional claims "
-            f"(in proportion to coverage basis), {int((notional >= JOGMEC_DAYS).sum())} of {len(cov)} party-mineral "
-            f"pairs would reach JOGMEC's 60 days, against {int((cov.coverage_days >= JOGMEC_DAYS).sum())} on "
-            "guaranteed stock. Drawing rights (`joint_allocation = entitlement`) make a member's share its own.", ""]
+            f"(in proportion to coverage basis), {int((notional[mine] >= b.days).sum())} of {int(mine.sum())} "
+            f"party-mineral pairs would reach {b.name}'s {b.days:g} days, against "
+            f"{int((cov.coverage_days[mine] >= b.days).sum())} on guaranteed stock. Drawing rights "
+            "(`joint_allocation = entitlement`) make a member's share its own.", ""]
 
 
 SURVIVAL_DEFINITION = (
@@ -450,13 +461,14 @@ def _share_of_gap(t: float, gap_t: float) -> str:
 
 
 # ---- plots ------------------------------------------------------------------------------
-def plot_coverage(cov: pd.DataFrame, path: Path | None = None):
+def plot_coverage(cov: pd.DataFrame, path: Path | None = None, benchmarks=DEFAULT_BENCHMARKS):
     pivot = cov.pivot(index="mineral", columns="party", values="coverage_months").fillna(0)
     pivot = pivot.reindex(list(dict.fromkeys(cov.mineral)))
+    styles = [{"color": "grey", "ls": "--"}, {"color": "black", "ls": ":"}, {"color": "grey", "ls": "-."}]
+    lines = [(b.days / DAYS_PER_MONTH, styles[i % len(styles)],
+              b.label() + (f" ({', '.join(b.parties)})" if b.parties else "")) for i, b in enumerate(benchmarks)]
     return _bar_chart(pivot, path, "coverage, months",
-                      "Guaranteed coverage by mineral and party (national stock + drawing rights on the pool)",
-                      [(JOGMEC_DAYS / DAYS_PER_MONTH, {"color": "grey", "ls": "--"}, "JOGMEC 60 days"),
-                       (KOMIR_DAYS / DAYS_PER_MONTH, {"color": "black", "ls": ":"}, "KOMIR 100 days")])
+                      "Guaranteed coverage by mineral and party (national stock + drawing rights on the pool)", lines)
 
 
 def plot_buildup(res: Results, path: Path | None = None):

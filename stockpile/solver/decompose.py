@@ -85,7 +85,7 @@ def minerals_data(data: ModelData, group: list[str]) -> ModelData:
                    # the pool's running cost is the whole answer's, added once (merge.with_pool_fixed): a change
                    # of it changes no subproblem, so none is re-solved for it
                    settings=replace(data.settings, pool_fixed_usd_per_yr=0.0),
-                   assumptions=(), book=None)  # cells and groups: the whole workbook's, not the subproblem's
+                   benchmarks=(), assumptions=(), book=None)  # the whole workbook's, not the subproblem's
 
 
 def subproblems(data: ModelData, tree: ScenarioTree) -> dict[str, tuple[ModelData, ScenarioTree]]:
