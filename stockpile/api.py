@@ -31,8 +31,9 @@ from .analyses.pooling import pooling_plan
 from .analyses.purchase_caps import cap_plan
 from .analyses.sharing import RULES, unusable_rules, weights
 from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
-from .analyses.treaty import funded_rules, funding, participation
+from .analyses.treaty import funded_rules, funding, participation, treaty_rule
 from .analyses.what_if import run_plans
+from .common.progress import enable, is_on
 from .io.data import ModelData
 from .io.problems import InputError, Problem
 from .io.runspec import load_book, load_run
@@ -69,10 +70,21 @@ def _data(source: Source) -> ModelData:
     return source if isinstance(source, ModelData) else load(source)
 
 
-def solve(source: Source, write_model: str | None = None, workers: int = 1) -> Results:
+def solve(source: Source, write_model: str | None = None, workers: int = 1, progress: bool = False) -> Results:
     """Size national and joint stocks: tables (coverage, stock, costs, ...) with the solver's facts.
-    `workers`: HiGHS runs side by side (threads; the answer does not depend on it)."""
+    `workers`: HiGHS runs side by side (threads; the answer does not depend on it). `progress=True`: a line per
+    step on stderr, as the CLI prints (a notebook shows them under the cell)."""
+    turn_on = progress and not is_on()  # the CLI has it on already, with its own clock
+    if turn_on:
+        enable(True)
+    try:
+        return _solve(source, write_model, workers)
+    finally:
+        if turn_on:
+            enable(False)
 
+
+def _solve(source: Source, write_model: str | None, workers: int) -> Results:
     t0 = time.perf_counter()
     data = _data(source)
     res = run(data, write_model=write_model, read_s=time.perf_counter() - t0, workers=workers)
@@ -193,7 +205,8 @@ def sharing_of(data: ModelData | None, game: Game, rules: list[str], reference: 
     floor = None
     if data is not None and game.grand is not None:  # the grand coalition's plan says what the pool pays
         tables["funding"] = funding(data, game.grand, tables["sharing"], funded_rules(tables["sharing"], reference))
-        tables["participation"], floor = participation(game, tables["sharing"], tables["funding"], reference)
+        shown = treaty_rule(tables["sharing"], reference)  # the floor starts from the rule the report shows
+        tables["participation"], floor = participation(game, tables["sharing"], tables["funding"], shown)
         tables.update({name: game.grand[name] for name in ("drawing_rights", "borrowing") if name in game.grand.tables})
     return Sharing(data, game, tables, notes, reference=reference, floor=floor)
 

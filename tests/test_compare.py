@@ -99,7 +99,8 @@ def test_solve_several_run_specifications_then_compares_them(tmp_path, monkeypat
         assert (tmp_path / folder / "summary.md").exists(), folder
     costs = pd.read_csv(tmp_path / "results/compare-alone-pooled/costs_compared.csv").set_index("term")
     # alone: 3 t each, 2 x $30 = $60/yr; pooled: one 3 t pool, $30/yr
-    assert costs.loc["total", "alone"] == pytest.approx(60.0) and costs.loc["total", "change_pooled"] == pytest.approx(-30.0)
+    assert costs.loc["total", "alone"] == pytest.approx(60.0)
+    assert costs.loc["total", "change_pooled"] == pytest.approx(-30.0)
     inputs = pd.read_csv(tmp_path / "results/compare-alone-pooled/inputs_compared.csv")
     assert set(inputs.column) == {"joint_member"} and len(inputs) == 2  # A and B: no in one run, yes in the other
 
@@ -163,3 +164,21 @@ def test_the_summary_scores_against_the_workbooks_own_benchmarks(tmp_path):
     assert result.exit_code == 2
     assert "sheet 'benchmarks', row 2, column 'days'" in result.output
     assert "unknown party 'Q'" in result.output
+
+
+@pytest.mark.skipif(__import__("shutil").which("chromium") is None and not __import__("os").environ.get("CHROMIUM"),
+                    reason="needs Chromium (apt-get install chromium): bench/report_screens.py drives it")
+def test_the_report_fits_1280_and_800_pixels_in_a_real_browser(tmp_path, two_runs):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ra, _rb = two_runs
+    script = Path(__file__).parents[1] / "bench" / "report_screens.py"
+    done = subprocess.run([sys.executable, str(script), str(ra), "--out", str(tmp_path / "shots")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(" px:")[0] for line in lines] == ["1280", "800"]
+    assert all("no horizontal overflow" in line and ", 0 broken" in line for line in lines)
+    assert (tmp_path / "shots" / "report_1280.png").stat().st_size > 0

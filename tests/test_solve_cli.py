@@ -257,15 +257,15 @@ def test_report_html_renders_in_a_headless_browser(tmp_path):
 
 
 def test_results_xlsx_is_formatted_for_people(tmp_path):
-    """results.xlsx opens on the solver's status and provenance; headers frozen and bold; tonnes,
-    dollars and shares formatted; tree nodes carry a readable label."""
+    """results.xlsx opens on the briefing's numbers and months of cover, then the solver's status and provenance;
+    headers frozen and bold; tonnes, dollars and shares formatted; tree nodes carry a readable label."""
     import openpyxl
 
     write_xlsx(tiny(), tmp_path / "w.xlsx")
     out = tmp_path / "res"
     assert invoke("solve", tmp_path / "w.xlsx", "-o", out).exit_code == 0
     book = openpyxl.load_workbook(out / "results.xlsx")
-    assert book.sheetnames[0] == "about"
+    assert book.sheetnames[:3] == ["summary", "coverage_months", "about"]
     about = {r[0]: r[1] for r in book["about"].iter_rows(min_row=2, values_only=True)}
     assert about["status"].startswith("optimal") and about["workbook"].endswith("w.xlsx")
     stock = book["stock"]

@@ -41,7 +41,8 @@ def pool_cash(data: ModelData, grand: Results) -> pd.DataFrame:
         data.release_options[row.release_option].usd_per_t_yr if row.release_option in data.release_options else 0.0)
         for m, row in pool.iterrows()}
     fixed = sum(data.minerals[m].joint_fixed_usd_per_yr for m in pool.index) + pool_fixed_cost(data)
-    rows, held = [], dict.fromkeys(pool.index, 0.0)
+    rows: list[tuple[int | str, float, float, float]] = []
+    held = dict.fromkeys(pool.index, 0.0)
     for y in range(1, years + 1):
         bought = acq[acq.year == y]
         for m, t in bought.groupby("mineral").bought_t.sum().items():
@@ -53,6 +54,16 @@ def pool_cash(data: ModelData, grand: Results) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=["year", "purchases_usd", "holding_usd", "pool_fixed_usd"])
     out["total_usd"] = out.purchases_usd + out.holding_usd + out.pool_fixed_usd
     return out
+
+
+def treaty_rule(sharing: pd.DataFrame, reference: str) -> str:
+    """The rule a treaty is shown with (the report's cash and participation sections, the saving floor's start): the
+    reference when it is proved in the core, else `optimised` (the split in the core nearest the reference) when it
+    is, else the reference still (funding.csv has every funded rule)."""
+    verdict = sharing.groupby("rule", sort=False).core_verdict.first()
+    if verdict.get(reference) == IN_CORE or verdict.get("optimised") != IN_CORE:
+        return reference
+    return "optimised"
 
 
 def funded_rules(sharing: pd.DataFrame, reference: str) -> list[str]:

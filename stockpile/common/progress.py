@@ -17,3 +17,7 @@ def step(message: str) -> None:
     """'[  12.3 s] message' on stderr, when enabled."""
     if _state["on"]:
         print(f"[{time.perf_counter() - _state['t0']:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def is_on() -> bool:
+    return bool(_state["on"])

@@ -6,6 +6,7 @@ folder records (solver.json: the workbook and the run specification). The first 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,7 +150,7 @@ def compare_summary(folders: list[Folder], tables: dict[str, pd.DataFrame]) -> s
     return "\n".join(out)
 
 
-def write_compare(out: str | Path, paths: list[str | Path], overwrite: bool = False) -> Path:
+def write_compare(out: str | Path, paths: Sequence[str | Path], overwrite: bool = False) -> Path:
     """The comparison folder: comparison tables as CSV and results.xlsx, summary.md and report.html."""
     folders = [read_folder(p) for p in paths]  # every folder checked before any work
     tables = compare_tables(folders)

@@ -17,7 +17,8 @@ th,td{border:1px solid #c8c8c8;padding:3px 8px;text-align:right}th{background:#e
 th:first-child{text-align:left}blockquote{border-left:4px solid #c0392b;margin:.8em 0;padding:.2em 1em;
 background:#fbeeee}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}figure{margin:1em 0}
 figcaption{font-size:.85em;color:#555}code{background:#f3f3f3;padding:0 3px}
-.scroll{overflow-x:auto;max-width:100%}details{margin:.6em 0}summary{cursor:pointer;color:#1f4e79}"""
+.scroll{overflow-x:auto;max-width:100%}p,li,figcaption{overflow-wrap:anywhere}details{margin:.6em 0}
+summary{cursor:pointer;color:#1f4e79}"""
 
 # What each plot shows, as its caption (a plot without one is captioned by its file name)
 CAPTIONS = {

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analyses.game import coalition_name
-from ..analyses.treaty import FLOOR, STEADY, pool_totals
+from ..analyses.treaty import FLOOR, STEADY, pool_totals, treaty_rule
 from ..common.units import tonnes as _t
 from ..common.units import usd as _usd
 from .common import _md, draw, finish, plt, run_line, solver_line, warnings_section, write_tables
@@ -165,8 +165,20 @@ def treaty_sections(sharing) -> list[str]:
             *_participation_section(sharing)]
 
 
+def briefing_rule(sharing) -> str:
+    return treaty_rule(sharing.tables["sharing"], sharing.reference)
+
+
+def _rule_words(sharing, rule: str) -> str:
+    """Why the treaty sections show this rule, when it is not the reference."""
+    if rule == sharing.reference:
+        return ""
+    return (f" The {sharing.reference} rule (the reference) is rejected by some coalition, so these sections show "
+            f"`optimised`, the split in the core nearest it.")
+
+
 def _cash_section(sharing) -> list[str]:
-    fund, grand, rule = sharing.tables["funding"], sharing.game.grand, sharing.reference
+    fund, grand, rule = sharing.tables["funding"], sharing.game.grand, briefing_rule(sharing)
     own = fund[fund.rule == rule]
     if own.empty:
         return []
@@ -186,7 +198,7 @@ def _cash_section(sharing) -> list[str]:
            f"{_usd(float(own[own.year != STEADY].purchases_usd.sum()))}), then {_usd(cash['steady'])} a year "
            f"(holding {_usd(float(steady.holding_usd.sum()))}, the pool's fixed costs "
            f"{_usd(float(steady.pool_fixed_usd.sum()))}); each member pays its share of the {rule} rule's split of "
-           "the game's cost."]
+           f"the game's cost.{_rule_words(sharing, rule)}"]
     out.append(f"funding.csv gives the same for {', '.join(others)} (the rules in the core)." if others
                else "No other rule is proved to be in the core, so funding.csv holds this rule only.")
     out += ["", f"Expected shortage losses industry still bears with the pool, {_usd(losses)}/yr, are losses the "
@@ -247,7 +259,7 @@ def _refill_section(sharing) -> list[str]:
 
 
 def _participation_section(sharing) -> list[str]:
-    part, rule = sharing.tables["participation"], sharing.reference
+    part, rule = sharing.tables["participation"], briefing_rule(sharing)
     own = part[part.rule == rule]
     if own.empty:
         return []
