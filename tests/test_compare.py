@@ -155,8 +155,12 @@ def test_the_summary_scores_against_the_workbooks_own_benchmarks(tmp_path):
     data = data_of(frames)
     res = solve(data)
     assert res["coverage"].coverage_days.tolist() == pytest.approx([30.42, 30.42])
+    text = summary(data, res)
     assert ("Against the workbook's benchmarks sheet: 1 of 1 pairs (A) reach PLAN's 30 days; 0 of 2 pairs reach "
-            "AGENCY's 45 days") in summary(data, res)
+            "AGENCY's 45 days") in text
+    # A's lowest benchmark is PLAN's 30 days (1.0 month reaches it: bold); B's is AGENCY's 45 days (not reached)
+    assert "| X | **1.0** | 1.0 |" in text
+    assert "In bold: cover that reaches the lowest benchmark for the party (30 days, 45 days)." in text
     bad = dict(frames, benchmarks=pd.DataFrame({"benchmark": ["PLAN"], "days": [-3], "parties": ["Q"]}))
     path = tmp_path / "bad.xlsx"
     write_xlsx(bad, path)
@@ -182,3 +186,30 @@ def test_the_report_fits_1280_and_800_pixels_in_a_real_browser(tmp_path, two_run
     assert [line.split(" px:")[0] for line in lines] == ["1280", "800"]
     assert all("no horizontal overflow" in line and ", 0 broken" in line for line in lines)
     assert (tmp_path / "shots" / "report_1280.png").stat().st_size > 0
+
+
+def test_time_left_is_paced_by_work_not_by_count(monkeypatch):
+    # jobs of work 3, 1, 1; the first took 6 s: 2 s a unit of work, 2 units left -> ~4 s (a count would say 12 s)
+    from stockpile.analyses import what_if
+
+    clock = iter([100.0, 106.0, 108.0])
+    monkeypatch.setattr(what_if.time, "perf_counter", lambda: next(clock))
+    eta = what_if.Estimate([3.0, 1.0, 1.0])
+    assert eta.left(0) == "; ~4 s left at this pace"
+    assert eta.left(1) == "; ~2 s left at this pace"  # 4 units in 8 s, 1 left
+    assert eta.left(2) == ""  # nothing left to estimate
+
+
+def test_share_paces_its_estimate_by_the_parties_solved(monkeypatch):
+    # 3 players: 7 coalitions, sizes 1,1,1,2,2,2,3 = 12 party-solves. After the 3 singletons in 3 s: 1 s a party,
+    # 9 left -> ~9 s (the count would say 4 s)
+    from stockpile import cli
+
+    clock = iter([0.0, 1.0, 2.0, 3.0])
+    monkeypatch.setattr(cli.time, "perf_counter", lambda: next(clock))
+    lines = []
+    monkeypatch.setattr(cli, "step", lines.append)
+    report = cli._coalition_progress()
+    for i, name in enumerate(["A", "B", "C"], start=1):
+        report(i, 7, name)
+    assert lines[-1] == "coalition 3/7 C solved; ~9 s left at this pace"

@@ -5,9 +5,12 @@ analysis after another would leave a core idle behind each one's slowest solve."
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
+from ..common.progress import step
 from ..io.data import ModelData
 from ..solver.facts import SolverFacts
 from ..solver.results import Results, facts_of
@@ -46,8 +49,11 @@ def run_plans(plans: Sequence[Plan], workers: int, log: list[dict] | None = None
     `log` gets a line per solve: analysis, solve, status, HiGHS seconds and the seconds of our own work."""
     jobs = sorted(((i, job) for i, plan in enumerate(plans) for job in plan.jobs), key=lambda ij: -ij[1].work)
     answers: list[dict[Hashable, Answer]] = [{} for _ in plans]
-    for (i, job), answer in zip(jobs, thread_map(_solve, [(job,) for _i, job in jobs], workers), strict=True):
+    eta = Estimate([job.work for _i, job in jobs])
+    for k, ((i, job), answer) in enumerate(zip(jobs, thread_map(_solve, [(job,) for _i, job in jobs], workers),
+                                               strict=True)):
         answers[i][job.key] = answer
+        step(f"extra solves: {k + 1}/{len(jobs)} done ({plans[i].name}: {job.key}){eta.left(k)}")
         if log is not None:
             facts = facts_of(answer)
             highs = facts.seconds.get("highs", 0.0)
@@ -55,6 +61,25 @@ def run_plans(plans: Sequence[Plan], workers: int, log: list[dict] | None = None
             log.append({"analysis": plans[i].name, "solve": str(job.key), "status": facts.status,
                         "highs_s": round(highs, 3), "own_s": round(ours, 3)})
     return [plan.finish(answers[i]) for i, plan in enumerate(plans)]
+
+
+class Estimate:
+    """Time left in a queue of jobs of known relative work, at the pace so far per unit of work (a plain count
+    would promise too little when the large jobs come first, or too much when they come last)."""
+
+    def __init__(self, work: Sequence[float]):
+        finite = [w for w in work if math.isfinite(w)]
+        fallback = max(finite, default=1.0)
+        self.work = [w if math.isfinite(w) else fallback for w in work]
+        self.t0 = time.perf_counter()
+
+    def left(self, done_index: int) -> str:
+        """'; ~N s left at this pace' after job `done_index` (0-based) finished, or '' at the end."""
+        done = sum(self.work[: done_index + 1])
+        rest = sum(self.work[done_index + 1:])
+        if rest <= 0 or done <= 0:
+            return ""
+        return f"; ~{(time.perf_counter() - self.t0) / done * rest:.0f} s left at this pace"
 
 
 def _solve(job: Job) -> Answer:

@@ -187,7 +187,7 @@ def summary(data: ModelData, res: Results) -> str:
         f"{'national stock + drawing rights on the pool' if _has_rights(data) else 'national stock'})",
         "",
     ]
-    out += [_md(res.coverage_table().reindex(list(data.minerals)).reset_index()), ""]
+    out += [*cover_table(data, res), ""]
     out += [benchmark_sentence(data, cov), "", *pool_claim_lines(data, cov)]
     out += ["## Recommended stock", "",
             _md(held.assign(value_usd_m=held.stock_t * held.mineral.map(
@@ -217,6 +217,22 @@ def summary(data: ModelData, res: Results) -> str:
     out += [f"Wall seconds by stage of the run: {stages} (writing this folder comes after).", ""] if stages else []
     out += [*provenance(data), ""]
     return "\n".join(out)
+
+def cover_table(data: ModelData, res: Results) -> list[str]:
+    """Months of guaranteed cover, mineral x party, a cell in bold where it reaches the lowest benchmark that
+    applies to its party (the benchmarks sheet, else JOGMEC's 60 days)."""
+    table = res.coverage_table().reindex(list(data.minerals))
+    lowest = {}
+    for p in table.columns:
+        days = [b.days for b in data.coverage_benchmarks() if not b.parties or p in b.parties]
+        lowest[p] = min(days) / DAYS_PER_MONTH if days else None
+    shown = pd.DataFrame({p: [("n/a" if pd.isna(v) else f"**{v:.1f}**" if lowest[p] is not None and
+                               v >= lowest[p] - 1e-9 else f"{v:.1f}") for v in table[p]] for p in table.columns},
+                         index=table.index)
+    marks = sorted({f"{m * DAYS_PER_MONTH:g} days" for m in lowest.values() if m is not None})
+    note = f"In bold: cover that reaches the lowest benchmark for the party ({', '.join(marks)})." if marks else ""
+    return [_md(shown.reset_index()), *(["", note] if note else [])]
+
 
 def benchmark_sentence(data: ModelData, cov) -> str:
     """How many party-mineral pairs reach each benchmark of the workbook (the benchmarks sheet, else JOGMEC's and
