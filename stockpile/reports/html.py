@@ -1,7 +1,7 @@
 """report.html: the folder's summary.md as one self-contained page (plots embedded as data URIs, no
 script, no network), for a reader who opens one file. Converts the small Markdown subset our
 summaries use: headings, paragraphs, bullet lists, pipe tables, **bold**, *italic*, `code`, and the
-<details> tags of a collapsed section."""
+<details> and <div> tags of a collapsed section and of side-by-side columns."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ th:first-child{text-align:left}blockquote{border-left:4px solid #c0392b;margin:.
 background:#fbeeee}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}figure{margin:1em 0}
 figcaption{font-size:.85em;color:#555}code{background:#f3f3f3;padding:0 3px}
 .scroll{overflow-x:auto;max-width:100%}p,li,figcaption{overflow-wrap:anywhere}details{margin:.6em 0}
-summary{cursor:pointer;color:#1f4e79}"""
+summary{cursor:pointer;color:#1f4e79}.cols{display:flex;flex-wrap:wrap;gap:0 2.5em;align-items:flex-start}
+.cols>div{min-width:0}.narrow{flex:0 1 auto}.wide{flex:1 1 460px}.cols h2{margin-top:.8em}"""
 
 # What each plot shows, as its caption (a plot without one is captioned by its file name)
 CAPTIONS = {
@@ -78,7 +79,7 @@ def to_html(markdown: str) -> str:
 
 
 def _kind(line: str) -> str:
-    if line.startswith(("<details", "</details>")):
+    if line.startswith(("<details", "</details>", "<div", "</div>")):
         return "raw"
     if line.startswith("|"):
         return "table"

@@ -182,12 +182,12 @@ def summary(data: ModelData, res: Results) -> str:
         f"New acquisitions: **{_usd(held.acquisition_usd.sum())}** at today's acquisition prices, bought over "
         f"{data.settings.build_years} build year(s). {holder_cost_sentence(res)}", "",
         pooling_line(res.facts, pool_fixed_cost(data)), "",
-        *rests_on_section(data, res),
-        f"## What to hold: months of guaranteed cover ({data.settings.coverage_basis.replace('_', ' ')}; "
-        f"{'national stock + drawing rights on the pool' if _has_rights(data) else 'national stock'})",
-        "",
     ]
-    out += [*cover_table(data, res), ""]
+    hold = [f"## What to hold: months of guaranteed cover ({data.settings.coverage_basis.replace('_', ' ')}; "
+            f"{'national stock + drawing rights on the pool' if _has_rights(data) else 'national stock'})", "",
+            *cover_table(data, res), ""]
+    # side by side on a wide screen (report.html's .cols), one after the other on a narrow one and in summary.md
+    out += side_by_side(hold, rests_on_section(data, res))
     out += [benchmark_sentence(data, cov), "", *pool_claim_lines(data, cov)]
     out += ["## Recommended stock", "",
             _md(held.assign(value_usd_m=held.stock_t * held.mineral.map(
@@ -217,6 +217,15 @@ def summary(data: ModelData, res: Results) -> str:
     out += [f"Wall seconds by stage of the run: {stages} (writing this folder comes after).", ""] if stages else []
     out += [*provenance(data), ""]
     return "\n".join(out)
+
+def side_by_side(left: list[str], right: list[str]) -> list[str]:
+    """Two blocks of the briefing as the columns of report.html's first screen (raw <div> lines the HTML converter
+    passes through); the left one alone when the right is empty."""
+    if not right:
+        return left
+    return ['<div class="cols"><div class="narrow">', "", *left, "", '</div><div class="wide">', "", *right, "",
+            "</div></div>", ""]
+
 
 def cover_table(data: ModelData, res: Results) -> list[str]:
     """Months of guaranteed cover, mineral x party, a cell in bold where it reaches the lowest benchmark that
@@ -299,9 +308,8 @@ def pooling_line(facts, pool_fixed: float = 0.0) -> str:
         return (f"The joint pool costs **{_usd(-saving)}/yr more** than every party stocking on its own{net} "
                 f"(precision ±{_usd(precision)}/yr): on these figures a pool is not worth running.")
     return (f"The joint pool saves **{_usd(saving)}/yr** against every party stocking on its own{net} (precision "
-            f"±{_usd(precision)}/yr, so the saving is real, not solver noise). This compares national stocks only, "
-            "all parties still sharing each purchase cap; `stockpile share` values each coalition with its "
-            "consumption share of each cap, so its saving can differ, and splits it.")
+            f"±{_usd(precision)}/yr: real, not solver noise; the parties alone still share each purchase cap, "
+            "while `stockpile share` gives each coalition its own share of the caps, and splits the saving).")
 
 
 def uncertainty_section(facts, branched: bool) -> list[str]:
