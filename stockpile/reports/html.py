@@ -19,7 +19,8 @@ background:#fbeeee}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}figure
 figcaption{font-size:.85em;color:#555}code{background:#f3f3f3;padding:0 3px}
 .scroll{overflow-x:auto;max-width:100%}p,li,figcaption{overflow-wrap:anywhere}details{margin:.6em 0}
 summary{cursor:pointer;color:#1f4e79}.cols{display:flex;flex-wrap:wrap;gap:0 2.5em;align-items:flex-start}
-.cols>div{min-width:0}.narrow{flex:0 1 auto}.wide{flex:1 1 460px}.cols h2{margin-top:.8em}"""
+.cols>div{min-width:0}.narrow{flex:none;width:min-content;min-width:16em}.wide{flex:1 1 420px}
+.cols h2{margin-top:.8em}"""
 
 # What each plot shows, as its caption (a plot without one is captioned by its file name)
 CAPTIONS = {
