@@ -231,14 +231,14 @@ def cover_table(data: ModelData, res: Results) -> list[str]:
     """Months of guaranteed cover, mineral x party, a cell in bold where it reaches the lowest benchmark that
     applies to its party (the benchmarks sheet, else JOGMEC's 60 days)."""
     table = res.coverage_table().reindex(list(data.minerals))
-    lowest = {}
+    inf = float("inf")  # a party no benchmark applies to: nothing is bold
+    lowest: dict[str, float] = {}
     for p in table.columns:
         days = [b.days for b in data.coverage_benchmarks() if not b.parties or p in b.parties]
-        lowest[p] = min(days) / DAYS_PER_MONTH if days else None
-    shown = pd.DataFrame({p: [("n/a" if pd.isna(v) else f"**{v:.1f}**" if lowest[p] is not None and
-                               v >= lowest[p] - 1e-9 else f"{v:.1f}") for v in table[p]] for p in table.columns},
-                         index=table.index)
-    marks = sorted({f"{m * DAYS_PER_MONTH:g} days" for m in lowest.values() if m is not None})
+        lowest[p] = min(days) / DAYS_PER_MONTH if days else inf
+    shown = pd.DataFrame({p: [("n/a" if pd.isna(v) else f"**{v:.1f}**" if v >= lowest[p] - 1e-9 else f"{v:.1f}")
+                              for v in table[p]] for p in table.columns}, index=table.index)
+    marks = sorted({f"{m * DAYS_PER_MONTH:g} days" for m in lowest.values() if m < inf})
     note = f"In bold: cover that reaches the lowest benchmark for the party ({', '.join(marks)})." if marks else ""
     return [_md(shown.reset_index()), *(["", note] if note else [])]
 
