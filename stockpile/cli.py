@@ -27,6 +27,7 @@ from .api import check_share, plan_sweep, share_game
 from .api import share as share_data
 from .api import solve as solve_data
 from .api import sweep as sweep_data
+from .common.progress import close as close_progress
 from .common.progress import enable, step
 from .common.signals import Terminated, install
 from .io.problems import InputError
@@ -84,6 +85,8 @@ def guarded(command):
             _exit(f"error: internal error ({type(exc).__name__}: {exc}). This is a bug in stockpile, not in your "
                   "input: please report it with the command and the workbook (STOCKPILE_DEBUG=1 shows the "
                   "traceback)", EXIT_INTERNAL)
+        finally:
+            close_progress()
 
     return wrapper
 
@@ -98,6 +101,7 @@ def _os_error(err: OSError) -> str:
 
 
 def _exit(message: str, code: int) -> None:
+    close_progress()  # the bar goes before the message, so the message reads whole
     click.echo(message, err=True)
     sys.exit(code)
 
@@ -243,6 +247,7 @@ def solve(sources: tuple[str, ...], out: str | None, overwrite: bool, write_mode
 def _solve_one(data, folder: Path, overwrite: bool, write_model: str | None, workers: int | None, t0: float) -> None:
     read_s = time.perf_counter() - t0
     res = solve_data(data, write_model=write_model, workers=workers or os.cpu_count() or 1)
+    close_progress()  # the work is done: what is printed next reads without the bar
     res.facts.seconds.update(read=read_s, total=res.facts.seconds["total"] + read_s)
     for w in res.warnings:
         click.echo(f"warning: {w}", err=True)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
-from ..common.progress import step
+from ..common.progress import advance, expect, step
 from ..io.data import ModelData
 from ..solver.facts import SolverFacts
 from ..solver.results import Results, facts_of
@@ -50,9 +50,11 @@ def run_plans(plans: Sequence[Plan], workers: int, log: list[dict] | None = None
     jobs = sorted(((i, job) for i, plan in enumerate(plans) for job in plan.jobs), key=lambda ij: -ij[1].work)
     answers: list[dict[Hashable, Answer]] = [{} for _ in plans]
     eta = Estimate([job.work for _i, job in jobs])
+    expect(sum(eta.work))  # the command's bar: the queue's work, in the unit subproblems use (their pairs)
     for k, ((i, job), answer) in enumerate(zip(jobs, thread_map(_solve, [(job,) for _i, job in jobs], workers),
                                                strict=True)):
         answers[i][job.key] = answer
+        advance(eta.work[k])
         step(f"extra solves: {k + 1}/{len(jobs)} done ({plans[i].name}: {job.key}){eta.left(k)}")
         if log is not None:
             facts = facts_of(answer)

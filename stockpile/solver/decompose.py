@@ -19,7 +19,7 @@ import math
 import time
 from dataclasses import replace
 
-from ..common.progress import step
+from ..common.progress import advance, expect, step
 from ..io.data import ModelData
 from ..model.scenario_tree import Node, ScenarioTree, build_tree
 from .aggregate_lots import solve_by_lots
@@ -136,8 +136,10 @@ def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: 
              {"mip_rel_gap": gap * FIRST_PASS_GAP, "mip_max_nodes": FIRST_PASS_NODES})
     first["time_limit"] = limit / len(subs)
     parts = []  # the first pass proves what aggregate lots prove; branch and bound only in the second
+    expect(sum(len(sub.pairs) for sub, _t in subs))  # the command's bar: a subproblem weighs its pairs
     for part in thread_map(reusable, [(s, t, first, detail, independent) for s, t in subs], workers):
         parts.append(part)
+        advance(len(subs[len(parts) - 1][0].pairs))
         step(f"{len(parts)}/{len(subs)} {names[len(parts) - 1]}: {_progress_word(facts_of(part).status, independent)}")
     if any(facts_of(r).status == "infeasible" for r in parts):
         return parts  # proved infeasible: no gap to share (the caller names the conflict)
@@ -153,9 +155,11 @@ def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: 
     budget = {"mip_rel_gap": 0.0, "mip_abs_gap": share, "time_limit": remaining}
     step(f"first pass done; {len(open_)} of {len(subs)} need a closer look to prove the gap: "
          f"{', '.join(names[i] for i in open_)}")
+    expect(sum(len(subs[i][0].pairs) for i in open_))
     for i, part in zip(open_, thread_map(reusable, [(*subs[i], budget, detail) for i in open_], workers),
                        strict=True):
         parts[i] = part
+        advance(len(subs[i][0].pairs))
     return parts
 
 

@@ -47,11 +47,13 @@ def most_a_tonne_saves(data: ModelData, gaps: dict[str, np.ndarray], p: str, m: 
 
 def zero_coverage_reasons(data: ModelData, coverage: pd.DataFrame,
                           gaps: dict[str, np.ndarray] | None = None) -> list[str]:
-    """One line per party and mineral left with no cover, saying why."""
+    """One line per party and mineral left with no stock at all, national or a claim on the pool, saying why (a pair
+    the pool covers without a guarantee has coverage 0 too, but it is not left without stock)."""
     gaps = scenario_gaps(data) if gaps is None else gaps
     out = []
     for r in coverage.itertuples():
-        if not (r.coverage_months <= TOL_T and r.basis_t_per_month > 0):
+        held = r.national_t + (r.joint_t if hasattr(r, "joint_t") else 0.0)
+        if not (held <= TOL_T and r.basis_t_per_month > 0):
             continue
         out.append(f"{r.party} {r.mineral}: coverage 0 — {_reason(data, gaps, r.party, r.mineral)}")
     return out
