@@ -28,6 +28,8 @@ def test_the_docs_notebook_runs(tmp_path):
     solved = next(t for s, t in shown.items() if s.startswith("res = stockpile.solve"))
     assert "Months of guaranteed cover" in solved and "optimal" in solved  # the short HTML display, not a dump
     assert len(solved) < 5000
+    money = next(t for s, t in shown.items() if s.startswith("res.formatted"))
+    assert "$" in money and "e+0" not in money  # money as dollars, never 2.274560e+06
     figure = next(t for s, t in shown.items() if s.startswith("fig = plot_coverage"))
     assert "Figure" in figure  # the plot function returned a matplotlib figure
     bad = next(t for s, t in shown.items() if s.startswith("try:"))

@@ -72,6 +72,24 @@ class Results:
         buy = "" if stock is None else f"; new stock {usd(float(stock.acquisition_usd.sum()))} to buy"
         return f"{f.status}: {cost}{gap}{buy}"
 
+    def formatted(self, name: str):
+        """A table for reading in a notebook: a pandas Styler with money as $1,234,567, tonnes with thousands
+        separators, shares as percentages and a missing number as n/a (the DataFrame itself keeps full precision)."""
+        frame = self.coverage_table() if name == "coverage_table" else self.tables[name]
+        formats = {}
+        for column in frame.columns:
+            text = str(column)
+            if "usd" in text:
+                formats[column] = "${:,.0f}"
+            elif "share" in text or text.endswith("_pct"):
+                formats[column] = "{:.1%}" if "share" in text else "{:.1f}%"
+            elif text.endswith(("_t", "_t_per_yr", "_t_per_month")):
+                formats[column] = "{:,.1f}"
+            elif "months" in text or text.endswith("_days") or name == "coverage_table":
+                formats[column] = "{:.2f}"
+        numeric = [c for c in formats if pd.api.types.is_numeric_dtype(frame[c])]
+        return frame.style.format({c: formats[c] for c in numeric}, na_rep="n/a")
+
     def coverage_table(self) -> pd.DataFrame:
         """Months of guaranteed cover, mineral x party (national stock + drawing rights on the pool)."""
         cov = self.tables["coverage"]
