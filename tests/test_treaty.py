@@ -158,6 +158,9 @@ def test_funding_splits_the_pools_cash_by_year_in_proportion_to_each_rule():
     assert a.saving_share_of_standalone == pytest.approx(13 / 54)
     assert a.build_up_cash_usd == pytest.approx(167.0 + 17.0)  # half of 334 and of 34
     assert a.saving_per_usd_committed == pytest.approx(13 / 184)
+    # its contribution: 41 under Shapley less its own costs in the pooled plan (no national stock; its refill duty
+    # 0.4 x 1.5 t x $20 = $12/yr): $29/yr towards the pool
+    assert a.contribution_usd_per_yr == pytest.approx(41.0 - 12.0)
     text = share_summary(sharing)
     # gdp is rejected by B, so the treaty sections show `optimised`, the split in the core nearest it
     for head in ("## Who contributes what cash in which year (optimised rule, USD m)",

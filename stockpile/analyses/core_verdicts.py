@@ -64,9 +64,7 @@ def compare(game: Game, data, rules=None, reference: str = "shapley") -> dict[st
     """sharing.csv (rule x party) and core_check.csv (rule x coalition); every rule by default."""
 
     allocations = allocate(game, data, RULES if rules is None else rules, reference)
-    own = {}
-    if game.grand is not None:
-        own = game.grand["party_costs"].set_index("holder").total_usd_per_yr.to_dict()
+    own = game.own_costs()
     rows, checks = [], []
     tol = tolerance(game)
     for rule, x in allocations.items():

@@ -54,6 +54,13 @@ class Game:
         best = None if f is None else f.best_bound_usd_per_yr
         return self.value[c] if best is None else min(best, self.value[c])  # a bound of 0 is a bound
 
+    def own_costs(self) -> dict[str, float]:
+        """Each player's own expected annual cost in the grand coalition's plan (party_costs.csv; {} without it):
+        what it pays for its national stock and its shortages, before any share of the pool."""
+        if self.grand is None:
+            return {}
+        return self.grand["party_costs"].set_index("holder").total_usd_per_yr.to_dict()
+
     def coalitions(self, proper: bool = False) -> list[Coalition]:
         return [c for c in all_coalitions(self.players) if not proper or c != self.grand_coalition]
 

@@ -24,8 +24,8 @@ from .sharing import ScaledGame, _add_rows, _highs, _solve, least_core_slack
 STEADY = "steady"  # funding.csv's year for every year after the build-up
 FUNDING_COLUMNS = ["rule", "party", "year", "purchases_usd", "holding_usd", "pool_fixed_usd", "total_usd"]
 PARTICIPATION_COLUMNS = ["rule", "party", "standalone_usd_per_yr", "cost_usd_per_yr", "saving_usd_per_yr",
-                         "saving_share_of_standalone", "build_up_cash_usd", "steady_cash_usd_per_yr",
-                         "saving_per_usd_committed"]
+                         "saving_share_of_standalone", "contribution_usd_per_yr", "build_up_cash_usd",
+                         "steady_cash_usd_per_yr", "saving_per_usd_committed"]
 FLOOR = "saving_floor"  # participation.csv's rule: the split nearest the reference that lifts the least gainers
 
 
@@ -100,6 +100,8 @@ def participation(game: Game, sharing: pd.DataFrame, fund: pd.DataFrame, referen
              for rule in dict.fromkeys(fund.rule)}
     if floor is not None:
         split[FLOOR] = floor
+    # what a member pays towards the pool beyond its own national stock and shortages (sharing.csv's column)
+    own = game.own_costs()
     build = fund[fund.year != STEADY]
     steady = fund[fund.year == STEADY]
     cash = pool_totals(fund)
@@ -117,6 +119,7 @@ def participation(game: Game, sharing: pd.DataFrame, fund: pd.DataFrame, referen
                 up, year = share * cash["build_up"], share * cash["steady"]
             rows.append({"rule": rule, "party": p, "standalone_usd_per_yr": alone, "cost_usd_per_yr": x[p],
                          "saving_usd_per_yr": saving, "saving_share_of_standalone": saving / alone if alone else np.nan,
+                         "contribution_usd_per_yr": x[p] - own[p] if p in own else np.nan,
                          "build_up_cash_usd": up, "steady_cash_usd_per_yr": year,
                          "saving_per_usd_committed": saving / up if up > 0 else np.nan})
     return pd.DataFrame(rows, columns=PARTICIPATION_COLUMNS), floor
