@@ -171,14 +171,14 @@ def share_game(path: str | Path, data: ModelData | None = None, rules=RULES, ref
 
 
 def share(source: Source, rules=RULES, reference: str = "shapley", mip_rel_gap: float | None = None,
-          progress=None, workers: int = 1) -> Sharing:
+          progress=None, workers: int = 1, client=None) -> Sharing:
     """v(C) for every coalition of the parties that may join the pool, and the rules side by side.
     InputError when fewer than two parties may join; ValueError when `reference` has nothing to split by."""
     data = _data(source)
     if mip_rel_gap is not None:
         data = data.with_settings(mip_rel_gap=mip_rel_gap)
     check_share(data, list(rules), reference)
-    game = play(data, progress=progress, workers=workers)
+    game = play(data, progress=progress, workers=workers, client=client)  # client: a Dask cluster's
     return sharing_of(data, game, list(rules), reference)
 
 

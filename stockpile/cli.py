@@ -276,20 +276,23 @@ def _solve_one(data, folder: Path, overwrite: bool, write_model: str | None, wor
               help="rule the 'optimised' shares stay closest to")
 @click.option("--mip-rel-gap", type=click.FloatRange(0, 0.1), default=None,
               help="override the workbook's mip_rel_gap for the coalition solves, 0 to 0.1")
-@click.option("--workers", type=click.IntRange(1, 512), default=1, show_default=True,
-              help="local processes for the coalitions")
+@click.option("--workers", type=click.IntRange(1, 512), default=None,
+              help="local processes for the coalitions  [default: the number of cores]")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", callback=_scheduler_option,
+              help="solve the coalitions on a Dask cluster instead of local processes")
 @click.option("--game", "game_file", type=click.Path(dir_okay=False), metavar="COALITIONS.csv",
               help="compare the rules on coalition costs from this file (as share writes it) instead of solving; "
                    "give the workbook too for the consumption, exposed_demand and gdp rules")
 @guarded
-def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None, workers: int,
-          game_file) -> None:
+def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None, workers: int | None,
+          scheduler: str | None, game_file) -> None:
     """Coalition game and cost-sharing comparison for the joint stockpile."""
 
     if game_file:
         sharing, folder = _share_from_file(source, game_file, out, overwrite, rules, reference)
     else:
-        sharing, folder = _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, workers)
+        sharing, folder = _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap,
+                                            workers or os.cpu_count() or 1, scheduler)
     for note in write_share(folder, sharing, overwrite):
         click.echo(f"warning: {note}", err=True)
     pivot = sharing.tables["sharing"].pivot(index="rule", columns="party", values="cost_usd_per_yr") / 1e6
@@ -308,7 +311,7 @@ def _share_from_file(source, game_file, out, overwrite, rules, reference):
         raise Stop(str(err)) from None
 
 
-def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, workers):
+def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, workers, scheduler=None):
     spec, data = _load_run(source)
     if mip_rel_gap is not None:
         data = data.with_settings(mip_rel_gap=mip_rel_gap)
@@ -318,9 +321,17 @@ def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, wor
         raise Stop(str(err)) from None
     folder = _output(out, Path("results") / f"{spec.name}-share", overwrite)
     try:
-        return share_data(data, rules, reference, progress=_coalition_progress(), workers=workers), folder
+        client = connect(scheduler) if scheduler else None  # the cluster checked before any work
+    except SchedulerError as err:
+        raise Stop(str(err)) from None
+    try:
+        return share_data(data, rules, reference, progress=_coalition_progress(), workers=workers,
+                          client=client), folder
     except CoalitionUnsolved as err:
         raise Stop(f"{err}; nothing was written", EXIT_NO_SOLUTION) from None
+    finally:
+        if client is not None:
+            client.close()
 
 
 def _coalition_progress():

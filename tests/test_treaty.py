@@ -218,3 +218,26 @@ def test_a_pool_whose_running_cost_exceeds_its_saving_is_said_to_cost_more():
     assert res.facts.pooling_saving_usd_per_yr == pytest.approx(-10.0)
     assert ("The joint pool costs **$10/yr more** than every party stocking on its own, net of the pool's running "
             "cost of $40/yr (`pool_fixed_usd_per_yr`)") in summary(data, res)
+
+
+def test_share_on_a_dask_cluster_gives_the_same_game(tmp_path):
+    # the coalitions solved on a local Dask cluster: the same values and the same treaty tables as in one process
+    from distributed import Client, LocalCluster
+
+    data = data_of(_rights_case(pool_fixed_usd_per_yr=4))
+    local = share(data)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        remote = share(data, client=client)
+    pd.testing.assert_frame_equal(local.tables["coalitions"].drop(columns="highs_s"),
+                                  remote.tables["coalitions"].drop(columns="highs_s"))
+    pd.testing.assert_frame_equal(local.tables["funding"], remote.tables["funding"])
+
+
+def test_share_names_an_unreachable_scheduler_before_any_work(tmp_path):
+    path = tmp_path / "w.xlsx"
+    write_xlsx(_rights_case(), path)
+    result = run_cli("share", path, "--scheduler", "tcp://127.0.0.1:9", "-o", tmp_path / "s")
+    assert result.exit_code == 2
+    assert "could not connect to the Dask scheduler at tcp://127.0.0.1:9" in result.output
+    assert not (tmp_path / "s").exists()

@@ -99,17 +99,20 @@ def check_players(data: ModelData) -> list[str]:
     return players
 
 
-def play(data: ModelData, threads: int | None = None, progress=None, workers: int = 1) -> Game:
+def play(data: ModelData, threads: int | None = None, progress=None, workers: int = 1, client=None) -> Game:
     """v(C) for all 2^n - 1 coalitions of eligible parties: C's own parties, all of them pool members,
     solved by mineral (pipeline.run) on the scenario tree of every player (C still sees the others'
-    disruptions). With workers > 1 the coalitions run in that many local processes."""
+    disruptions). With workers > 1 the coalitions run in that many local processes; with a Dask `client`, on
+    its cluster (the data and the tree sent once to every worker)."""
     players = check_players(data)
     game_data = data.only_parties(players)
     tree = build_tree(game_data)
     order = all_coalitions(players)
     grand = frozenset(players)
     jobs = [(game_data, tree, c, c == grand) for c in order]  # the grand coalition's schedules: borrowing, refills
-    if workers > 1:
+    if client is not None:
+        results = _collect(_on_cluster(client, game_data, tree, order, grand), order, players, progress)
+    elif workers > 1:
 
         with process_pool(workers) as pool:
             results = _collect(pool.map(_coalition, *zip(*jobs, strict=True)), order, players, progress)
@@ -117,6 +120,19 @@ def play(data: ModelData, threads: int | None = None, progress=None, workers: in
         results = _collect(map(_coalition, *zip(*jobs, strict=True)), order, players, progress)
     value = {c: r.facts.objective_usd_per_yr for c, r in results.items()}
     return Game(players, value, {c: r.facts for c, r in results.items()}, results[frozenset(players)])
+
+
+def _on_cluster(client, game_data: ModelData, tree, order: list[Coalition], grand: Coalition):
+    """The coalitions' answers from a Dask cluster, in `order` (pure=False: each is solved, never taken from a
+    result Dask kept for another run)."""
+    data_f, tree_f = client.scatter([game_data, tree], broadcast=True)
+    futures = [client.submit(_coalition, data_f, tree_f, c, c == grand, pure=False) for c in order]
+    try:
+        for future in futures:
+            yield future.result()
+    except BaseException:
+        client.cancel(futures)
+        raise
 
 
 def _coalition(game_data: ModelData, tree, coalition: frozenset[str], detail: bool = False) -> Results:
