@@ -168,6 +168,9 @@ def test_funding_splits_the_pools_cash_by_year_in_proportion_to_each_rule():
                  "## What joining is worth to each member (optimised rule)"):
         assert head in text
     assert "The gdp rule (the reference) is rejected by some coalition, so these sections show `optimised`" in text
+    assert ("funding.csv gives the same for equal_saving, consumption, exposed_demand, standalone, shapley, nucleolus, "
+            "prenucleolus, least_core (the other rules in the core) and for gdp (the reference, which a coalition "
+            "rejects, proved).") in text
     assert "the most any branch leaves owed is 1.5 t of X by A ($180, branch s_a)" in text
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analyses.core_verdicts import BLOCKED, IN_CORE, UNDETERMINED
 from ..analyses.game import coalition_name
 from ..analyses.treaty import FLOOR, STEADY, pool_totals, treaty_rule
 from ..common.units import tonnes as _t
@@ -191,7 +192,9 @@ def _cash_section(sharing) -> list[str]:
     steady = own[own.year == STEADY]
     costs = grand["party_costs"]
     losses = float(costs.expected_shortage_usd_per_yr.sum())
-    others = [r for r in dict.fromkeys(fund.rule) if r != rule]
+    verdict = sharing.tables["sharing"].groupby("rule", sort=False).core_verdict.first()
+    in_core = [r for r in dict.fromkeys(fund.rule) if r != rule and verdict.get(r) == IN_CORE]
+    rejected = [r for r in dict.fromkeys(fund.rule) if r != rule and verdict.get(r) != IN_CORE]
     out = [f"## Who contributes what cash in which year ({rule} rule, USD m)", "",
            _md(pivot.reset_index(), ",.1f"), "",
            f"The pool needs {_usd(cash['build_up'])} over the build-up (purchases "
@@ -199,7 +202,11 @@ def _cash_section(sharing) -> list[str]:
            f"(holding {_usd(float(steady.holding_usd.sum()))}, the pool's fixed costs "
            f"{_usd(float(steady.pool_fixed_usd.sum()))}); each member pays its share of the {rule} rule's split of "
            f"the game's cost.{_rule_words(sharing, rule)}"]
-    out.append(f"funding.csv gives the same for {', '.join(others)} (the rules in the core)." if others
+    held = [f"{', '.join(in_core)} (the other rules in the core)"] if in_core else []
+    why = {BLOCKED: "which a coalition rejects, proved", UNDETERMINED: "whose core verdict is undetermined at this gap"}
+    held += [f"{', '.join(rejected)} (the reference, {why.get(verdict.get(rejected[0]), 'not checked')})"] \
+        if rejected else []
+    out.append(f"funding.csv gives the same for {' and for '.join(held)}." if held
                else "No other rule is proved to be in the core, so funding.csv holds this rule only.")
     out += ["", f"Expected shortage losses industry still bears with the pool, {_usd(losses)}/yr, are losses the "
             "stock does not avoid, not payments: they are in no cash table.", ""]
