@@ -21,8 +21,10 @@ def _text(cell) -> str:
 
 def test_the_docs_notebook_runs(tmp_path):
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    # no time limit on a cell (a loaded machine may be slow); a failing cell raises CellExecutionError
-    NotebookClient(nb, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    # no time limit on a cell, and an hour for the kernel to start (nbclient's default 60 s is one a loaded machine
+    # could outlast); a failing cell raises CellExecutionError
+    NotebookClient(nb, timeout=None, startup_timeout=3600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
     code = [c for c in nb.cells if c.cell_type == "code"]
     shown = {c.source.splitlines()[0]: _text(c) for c in code}
     solved = next(t for s, t in shown.items() if s.startswith("res = stockpile.solve"))

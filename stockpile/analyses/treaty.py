@@ -1,6 +1,7 @@
 """What a treaty signs (docs/formulation.md, "The pool as a treaty"): the pool's cash needs in each build year and
 after, split among the members by a cost-sharing rule (funding.csv), and what joining is worth to each member
-under each rule (participation.csv), with the split nearest the reference that lifts the members who gain least.
+under each rule (participation.csv), with the split nearest the shown rule (treaty_rule) that lifts the members
+who gain least.
 
 Cash is what the pool pays: purchases in the build year they are made, holding (capital charge, storage and the
 release option's cost on the stock held that year) and the pool's fixed costs (its minerals' joint_fixed_usd_per_yr
@@ -26,7 +27,7 @@ FUNDING_COLUMNS = ["rule", "party", "year", "purchases_usd", "holding_usd", "poo
 PARTICIPATION_COLUMNS = ["rule", "party", "standalone_usd_per_yr", "cost_usd_per_yr", "saving_usd_per_yr",
                          "saving_share_of_standalone", "contribution_usd_per_yr", "build_up_cash_usd",
                          "steady_cash_usd_per_yr", "saving_per_usd_committed"]
-FLOOR = "saving_floor"  # participation.csv's rule: the split nearest the reference that lifts the least gainers
+FLOOR = "saving_floor"  # participation.csv's rule: the split nearest the shown rule that lifts the least gainers
 
 
 def pool_cash(data: ModelData, grand: Results) -> pd.DataFrame:
@@ -78,10 +79,8 @@ def funding(data: ModelData, grand: Results, sharing: pd.DataFrame, rules: list[
     cash = pool_cash(data, grand)
     rows = []
     for rule in rules:
-        x = sharing[sharing.rule == rule].set_index("party").cost_usd_per_yr
-        total = float(x.sum())
-        for party, cost in x.items():
-            share = cost / total if total else 1.0 / len(x)
+        shares = cash_shares(sharing[sharing.rule == rule].set_index("party").cost_usd_per_yr.to_dict())
+        for party, share in shares.items():
             for r in cash.itertuples(index=False):
                 rows.append({"rule": rule, "party": party, "year": r.year, "purchases_usd": share * r.purchases_usd,
                              "holding_usd": share * r.holding_usd, "pool_fixed_usd": share * r.pool_fixed_usd,
@@ -89,12 +88,13 @@ def funding(data: ModelData, grand: Results, sharing: pd.DataFrame, rules: list[
     return pd.DataFrame(rows, columns=FUNDING_COLUMNS)
 
 
-def participation(game: Game, sharing: pd.DataFrame, fund: pd.DataFrame, reference: str
+def participation(game: Game, sharing: pd.DataFrame, fund: pd.DataFrame, shown: str
                   ) -> tuple[pd.DataFrame, dict[str, float] | None]:
     """participation.csv: per rule (those funded, and the saving floor) and party, what joining saves against
     going alone, the cash it commits (build-up years together, and a steady year) and a year's saving per dollar
-    of build-up cash. Also the saving floor's split (None when the reference is not in the table)."""
-    ref = sharing[sharing.rule == reference].set_index("party").cost_usd_per_yr
+    of build-up cash. Also the saving floor's split, from the rule the report shows (treaty_rule; None when that
+    rule is not in the table)."""
+    ref = sharing[sharing.rule == shown].set_index("party").cost_usd_per_yr
     floor = saving_floor(game, ref.to_dict()) if len(ref) else None
     split = {rule: sharing[sharing.rule == rule].set_index("party").cost_usd_per_yr.to_dict()
              for rule in dict.fromkeys(fund.rule)}
@@ -102,27 +102,27 @@ def participation(game: Game, sharing: pd.DataFrame, fund: pd.DataFrame, referen
         split[FLOOR] = floor
     # what a member pays towards the pool beyond its own national stock and shortages (sharing.csv's column)
     own = game.own_costs()
-    build = fund[fund.year != STEADY]
-    steady = fund[fund.year == STEADY]
     cash = pool_totals(fund)
     rows = []
-    for rule, x in split.items():
-        total = sum(x.values())
+    for rule, x in split.items():  # every rule, the floor too, funds the pool in proportion to its split
+        shares = cash_shares(x)
         for p in game.players:
             alone = game.value[frozenset([p])]
             saving = alone - x[p]
-            if rule != FLOOR:
-                up = float(build[(build.rule == rule) & (build.party == p)].total_usd.sum())
-                year = float(steady[(steady.rule == rule) & (steady.party == p)].total_usd.sum())
-            else:  # the floor funds the pool in proportion to its split, as every rule does
-                share = x[p] / total if total else 1.0 / len(x)
-                up, year = share * cash["build_up"], share * cash["steady"]
+            up, year = shares[p] * cash["build_up"], shares[p] * cash["steady"]
             rows.append({"rule": rule, "party": p, "standalone_usd_per_yr": alone, "cost_usd_per_yr": x[p],
                          "saving_usd_per_yr": saving, "saving_share_of_standalone": saving / alone if alone else np.nan,
                          "contribution_usd_per_yr": x[p] - own[p] if p in own else np.nan,
                          "build_up_cash_usd": up, "steady_cash_usd_per_yr": year,
                          "saving_per_usd_committed": saving / up if up > 0 else np.nan})
     return pd.DataFrame(rows, columns=PARTICIPATION_COLUMNS), floor
+
+
+def cash_shares(split: dict[str, float]) -> dict[str, float]:
+    """Each party's share of the pool's cash under a rule: its part of the rule's split of the game's cost
+    (equal shares when the split sums to 0)."""
+    total = sum(split.values())
+    return {p: (x / total if total else 1.0 / len(split)) for p, x in split.items()}
 
 
 def pool_totals(fund: pd.DataFrame) -> dict[str, float]:

@@ -39,7 +39,7 @@ def step(message: str) -> None:
     if not _state["on"]:
         return
     line = f"[{time.perf_counter() - _state['t0']:7.1f} s] {message}"
-    bar = _bar() if _state["bar"] is not None else None
+    bar = _state["bar"]  # a line never starts the bar: only planned work does (expect)
     if bar is not None:
         bar.write(line, file=sys.stderr)
     else:

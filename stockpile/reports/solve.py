@@ -14,7 +14,7 @@ from ..analyses.information import has_branches
 from ..common.units import tonnes as _t
 from ..common.units import usd as _usd
 from ..io.data import DAYS_PER_MONTH, DEFAULT_BENCHMARKS, ModelData
-from ..model import JOINT
+from ..model import JOINT, MARKET
 from ..model.joint_pool import pool_fixed_cost
 from ..solver.budgets import binding_budgets
 from ..solver.facts import gap_words
@@ -103,17 +103,21 @@ def status_line(facts) -> str:
     return f"**Solver status: {facts.status}** ({facts.termination}; {gap_words(facts)})."
 
 
-def holder_cost_sentence(res: Results) -> str:
-    """What each holder buys and pays a year, from stock.csv and party_costs.csv (the pool's split is `share`'s)."""
+def holder_costs(res: Results) -> pd.DataFrame:
+    """Per holder (the parties, the pool as JOINT; not MARKET): what it buys (stock.csv) and pays a year
+    (party_costs.csv). The one reading for the summary's sentence and results.xlsx's summary sheet."""
     buy = res["stock"].groupby("holder", sort=False).acquisition_usd.sum()
     year = res["party_costs"].set_index("holder").total_usd_per_yr
-    parts = []
-    for holder in year.index:
-        if holder == "MARKET":
-            continue
-        name = "the joint pool" if holder == JOINT else holder
-        parts.append(f"{name} {_usd(float(buy.get(holder, 0.0)))} to buy, {_usd(float(year[holder]))}/yr")
-    market = float(year.get("MARKET", 0.0))
+    held = [h for h in year.index if h != MARKET]
+    return pd.DataFrame({"holder": held, "to_buy_usd": [float(buy.get(h, 0.0)) for h in held],
+                         "usd_per_yr": [float(year[h]) for h in held]})
+
+
+def holder_cost_sentence(res: Results) -> str:
+    """What each holder buys and pays a year (the pool's split among members is `share`'s)."""
+    parts = [f"{'the joint pool' if r.holder == JOINT else r.holder} {_usd(r.to_buy_usd)} to buy, "
+             f"{_usd(r.usd_per_yr)}/yr" for r in holder_costs(res).itertuples()]
+    market = float(res["party_costs"].set_index("holder").total_usd_per_yr.get(MARKET, 0.0))
     tail = f"; the price uplift all buyers cause, {_usd(market)}/yr" if abs(market) > 0.5 else ""
     return (f"By holder: {'; '.join(parts)}{tail} (a year: its holding, fixed, expected shortage and refill costs; "
             "how members share the pool's is `stockpile share`).")
@@ -139,11 +143,9 @@ def briefing(data: ModelData, res: Results) -> pd.DataFrame:
         {"item": "expected annual cost, USD/yr", "value": float(costs.set_index("term").usd_per_yr["total"])},
         {"item": "new acquisitions, USD", "value": float(stock.acquisition_usd.sum())},
         {"item": "pooling saving, USD/yr", "value": f.pooling_saving_usd_per_yr}]
-    buy = stock.groupby("holder", sort=False).acquisition_usd.sum()
-    for r in res["party_costs"].itertuples():
-        if r.holder != "MARKET":
-            rows += [{"item": f"{r.holder}: to buy, USD", "value": float(buy.get(r.holder, 0.0))},
-                     {"item": f"{r.holder}: a year, USD/yr", "value": float(r.total_usd_per_yr)}]
+    for r in holder_costs(res).itertuples():
+        rows += [{"item": f"{r.holder}: to buy, USD", "value": r.to_buy_usd},
+                 {"item": f"{r.holder}: a year, USD/yr", "value": r.usd_per_yr}]
     for line in rests_on_lines(res, 5) if res.tables.get("assumptions") is not None else []:
         rows.append({"item": "rests on", "value": line[2:]})
     return pd.DataFrame(rows, columns=["item", "value"])
