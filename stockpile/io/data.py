@@ -182,6 +182,33 @@ class Event:
 
 
 @dataclass(frozen=True)
+class HistoryEvent:
+    """A real supply cut (history sheet), replayed by `stockpile backtest`: months counted from year 0, month 1."""
+
+    event: str
+    supplier: str
+    minerals: tuple[str, ...]  # expanded: never "*"
+    targets: tuple[str, ...]  # expanded: never "*"
+    start: int  # months since January of year 0 (12 * year + month - 1)
+    end: int | None  # the last month in force, same count; None = still in force
+    cut: float
+    source: str = ""
+
+
+def month_index(text: str) -> int | None:
+    """'2023-08' -> 12 * 2023 + 7; None when the text is not YYYY-MM."""
+    parts = str(text).strip().split("-")
+    if len(parts) != 2 or not all(x.isdigit() for x in parts) or len(parts[0]) != 4 or not 1 <= int(parts[1]) <= 12:
+        return None
+    return 12 * int(parts[0]) + int(parts[1]) - 1
+
+
+def month_text(index: int) -> str:
+    """12 * 2023 + 7 -> '2023-08'."""
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+@dataclass(frozen=True)
 class ModelData:
     settings: Settings
     parties: dict[str, Party]
@@ -207,6 +234,7 @@ class ModelData:
     # variants from them); neither shapes the model, so neither is compared or kept in a subproblem
     assumptions: tuple = field(default=(), compare=False)
     benchmarks: tuple[Benchmark, ...] = ()  # the benchmarks sheet; () = DEFAULT_BENCHMARKS (never reach the model)
+    history: tuple[HistoryEvent, ...] = field(default=(), compare=False)  # the history sheet (backtest only)
     book: object = field(default=None, compare=False, repr=False)
 
     def product_share(self, p: str, m: str) -> float:

@@ -218,6 +218,24 @@ _sheet(
     optional=True,
 )
 
+_sheet(
+    "history", ("event",),
+    "Optional. Supply cuts that happened, month by month, for `stockpile backtest` (never reach the model): the "
+    "recommended stock and its operating rule are replayed on them, overlapping as they happened.",
+    Column("event", ID, True, None, "", "event id", example="ga_ge_2023", role=INFO),
+    Column("supplier", ID, True, None, "", "supplier id whose supply was cut (supply sheet)", example="CN",
+           role=INFO),
+    Column("minerals", ID_LIST, True, None, "", "minerals cut (comma-separated, * = all)", example="Ga,Ge",
+           role=INFO),
+    Column("targets", ID_LIST, True, None, "", "parties hit (comma-separated, * = all)", example="*", role=INFO),
+    Column("start", TEXT, True, None, "YYYY-MM", "first month of the cut", example="2023-08", role=INFO),
+    Column("end", TEXT, False, None, "YYYY-MM", "last month in force (blank = still in force)", example="2023-09",
+           role=INFO),
+    Column("cut", SHARE, True, None, "share", "share of that supplier's supply lost", example=1.0, role=INFO),
+    Column("source", TEXT, False, "", "", "where the event is documented", example="", role=INFO),
+    optional=True,
+)
+
 REQUIRED_SHEETS = tuple(name for name, sheet in SHEETS.items() if not sheet.optional)
 # Sheets that document the workbook; read by people, not by the model.
 DOC_SHEETS = ("README", "sources")

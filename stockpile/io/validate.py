@@ -10,7 +10,7 @@ import math
 from collections import defaultdict
 from dataclasses import replace
 
-from . import economics, schema
+from . import economics, history, schema
 from .assumptions import assumption_groups
 from .data import Benchmark, Demand, Event, Mineral, ModelData, Party, ReleaseOption, Scenario, Settings, Tier
 from .problems import InputError, Problem
@@ -283,6 +283,7 @@ def build_model_data(book: RawBook) -> ModelData:
     warn_economics(ck, minerals, world, products)
 
     benchmarks = _benchmarks(ck, parties)
+    past = history.history(ck, rows, _expand, parties, minerals, {u for (_, _, u) in supply})
     assumptions = assumption_groups(book, ck.add)
     errors = [p for p in ck.problems if p.severity == "error"]
     if errors:
@@ -292,7 +293,7 @@ def build_model_data(book: RawBook) -> ModelData:
                      source=book.path, sha256=book.sha256, run_spec=book.run_spec,
                      run_spec_sha256=book.run_spec_sha256, warnings=tuple(str(p) for p in ck.problems),
                      products=products, product_inputs=inputs, world_supply=world, assumptions=assumptions,
-                     benchmarks=benchmarks, book=book)
+                     benchmarks=benchmarks, history=past, book=book)
 
 
 def _benchmarks(ck: _Checker, parties: dict) -> tuple[Benchmark, ...]:

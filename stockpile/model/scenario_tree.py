@@ -29,32 +29,38 @@ def scenario_gaps(data: ModelData) -> dict[str, np.ndarray]:
     """gap_t[s][i, t-1] for pair i of data.pairs: supply lost before any stock is used,
     g = min(d, sum_u d * share_u * lost_u,t) with lost the max over overlapping events."""
     horizon = data.settings.horizon_months
+    return {s: event_gaps(data, [e for e in data.events if e.scenario == s], horizon) for s in data.scenarios}
+
+
+def event_gaps(data: ModelData, events, months: int) -> np.ndarray:
+    """gap_t[i, t-1] for pair i of data.pairs over months 1..`months` of any events (a scenario's, a history's or a
+    sampled one's, each at its own start_month): overlapping cuts of one supplier do not add up (the largest
+    binds), cuts of different suppliers do, and no gap exceeds demand."""
     pairs = data.pairs
     index = {pm: i for i, pm in enumerate(pairs)}
     suppliers_of: dict[tuple[str, str], dict[str, float]] = {}
     for (p, m, u), share in data.supply.items():
         suppliers_of.setdefault((p, m), {})[u] = share
     d = np.array([data.consumption_t_per_month(p, m) for p, m in pairs])
-    out = {}
-    for s in data.scenarios:
-        lost: dict[tuple[int, str], np.ndarray] = {}
-        for e in (e for e in data.events if e.scenario == s):
-            last = min(horizon, e.start_month + e.duration_months - 1)
-            months = np.arange(e.start_month, last + 1)
-            factor = np.array([e.cut * (1.0 - recovered(e, int(t))) for t in months])
-            for p in e.targets:
-                for m in e.minerals:
-                    i = index.get((p, m))
-                    if i is None or e.supplier not in suppliers_of.get((p, m), {}):
-                        continue
-                    arr = lost.setdefault((i, e.supplier), np.zeros(horizon))
-                    np.maximum.at(arr, months - 1, factor)  # overlapping events do not add up
-        gap = np.zeros((len(pairs), horizon))
-        for (i, u), arr in lost.items():
-            p, m = pairs[i]
-            gap[i] += d[i] * suppliers_of[p, m][u] * arr
-        out[s] = np.minimum(gap, d[:, None])
-    return out
+    lost: dict[tuple[int, str], np.ndarray] = {}
+    for e in events:
+        last = min(months, e.start_month + e.duration_months - 1)
+        if last < e.start_month:
+            continue
+        span = np.arange(e.start_month, last + 1)
+        factor = np.array([e.cut * (1.0 - recovered(e, int(t))) for t in span])
+        for p in e.targets:
+            for m in e.minerals:
+                i = index.get((p, m))
+                if i is None or e.supplier not in suppliers_of.get((p, m), {}):
+                    continue
+                arr = lost.setdefault((i, e.supplier), np.zeros(months))
+                np.maximum.at(arr, span - 1, factor)  # overlapping events do not add up
+    gap = np.zeros((len(pairs), months))
+    for (i, u), arr in lost.items():
+        p, m = pairs[i]
+        gap[i] += d[i] * suppliers_of[p, m][u] * arr
+    return np.minimum(gap, d[:, None])
 
 
 @dataclass(frozen=True)
