@@ -44,6 +44,15 @@ URLS = {
     "G2": "https://www.todayonline.com/world/china-exported-no-germanium-gallium-aug-curbs-went-effect-2259151",
     "G3": "https://rawmaterials.net/gallium-and-germanium-exports-rise-remain-below-last-years-level/",
     "GR1": "https://seemining.news/chinas-graphite-exports-plummet-in-early-2024-amid-export-controls",
+    "BT1": "https://www.businesstimes.com.sg/international/china-suspends-ban-exports-gallium-germanium-antimony-us",
+    "G4": "https://rohstoff.net/2024-germaniumexport-geht-zurueck-gallium-legt-zu/",
+    "GR2": "https://bestmag.co.uk/europe-has-had-no-shipments-of-antimony-from-china-in-five-months",
+    "JP2": "https://allthe.news/yo/articles/china-curbs-rare-earth-exports-to-japanese-companies-after-dual-use-ban",
+    "N4": "https://business.financialpost.com/pmn/business-pmn/indonesia-announces-nickel-ore-export-ban-starting-in-january-2020-2",
+    "N5": "https://roskill.com/news/nickel-indonesia-re-imposes-ban-on-nickel-ore-exports/",
+    "R2": "https://xm.com/au/research/markets/commodities/reuters/chinas-oct-antimony-shipments-plunge-on-latest-export-limits-53972081",
+    "R3": "https://energynews.oedigital.com/mineral-resources/2025/01/20/chinas-dec-antimony-exports-recover-delivery-to-us-stalls",
+    "RE1": "https://rawmaterials.net/rare-earths-chinese-exports-of-terbium-and-dysprosium-plummet-to-zero-in-may/",
     "H1": "http://www.japanmetalbulletin.com/?p=3957",
     "H2": "https://www.lonelyjapan.com/297274",
     "J2": "https://eternal-element.com/show.asp?id=626",
@@ -503,7 +512,7 @@ def build() -> dict[str, pd.DataFrame]:  # noqa: C901  one table after another, 
     return {"settings": settings, "parties": pd.DataFrame(parties), "minerals": pd.DataFrame(minerals),
             "demand": pd.DataFrame(demand), "supply": pd.DataFrame(supply), "shortage_costs": pd.DataFrame(tiers),
             "release_options": options, "scenarios": scenarios, "events": events, "world_supply": world_supply(),
-            **magnets(demand, tiers)}
+            **magnets(demand, tiers), "history": history()}
 
 
 # Magnets: NdPr, Dy and Tb go into the same magnets, so a month without magnets is one loss, not three. Shares of
@@ -664,6 +673,57 @@ def _scenarios():
                        "duration_months": dur, "duration_probabilities": probs, "cut": cut, "recovery_months": rm,
                        "recovery_share": rs})
     return pd.DataFrame(scen), pd.DataFrame(ev)
+
+
+# The cuts that happened (the event catalogue, ../shared/data/SOURCES.md section 7), month by month, for
+# `stockpile backtest`. A phase of a measure is a row of its own (its depth changed); a blank end = still in force.
+# Cuts are the shares of the supplier's exports lost that the keys report; the backtest replays them as they stand.
+HISTORY = [  # event, supplier, minerals, targets, start, end, cut, keys, what the keys say
+    ("ree_japan_2010", "CN", "NdPr,Dy,Tb,Y", "JP", "2010-09", "2010-10", 1.0, "H1,H2",
+     "unannounced embargo on Japan after the trawler clash, about 2 months"),
+    ("ree_quota_2010", "CN", "NdPr,Dy,Tb,Y", "JP", "2010-11", "2011-08", 0.4, "H1,M1",
+     "2010 quota ~30,000 t vs 50,000 t (-40%); price spike about a year"),
+    ("ga_ge_2023", "CN", "Ga,Ge", "*", "2023-08", "2023-09", 1.0, "G2,G3",
+     "Aug 2023 exports 0; first licences 21 Sep 2023"),
+    ("ga_ge_2023_licensing", "CN", "Ga,Ge", "*", "2023-10", "2023-12", 0.73, "G3,G4",
+     "Nov 2023 Ga exports -73% y/y (Ge -87%)"),
+    ("ge_2024_licensing", "CN", "Ge", "*", "2024-01", "", 0.3, "G4",
+     "Ge exports 2024 -30% (29.4 t); licensing continuing (Ga recovered in 2024, +55%)"),
+    ("graphite_2023", "CN", "Graphite", "*", "2023-12", "2024-02", 0.93, "F3,GR1",
+     "Dec 2023 flake -93.9%, spherical -92.2% m/m; acute 2-3 months"),
+    ("graphite_2024_licensing", "CN", "Graphite", "*", "2024-03", "2024-08", 0.25, "U4",
+     "Jan-Aug 2024 -25% / -28% y/y"),
+    ("antimony_2024", "CN", "Sb", "*", "2024-10", "2024-12", 0.95, "R2,R3",
+     "Oct 2024 190 t vs 6,533 t (-97% m/m; -95% y/y)"),
+    ("antimony_2025_licensing", "CN", "Sb", "*", "2025-01", "", 0.74, "R4,GR2",
+     "H1 2025 -74%; no shipments to Europe for 5+ months; ongoing"),
+    ("us_ban_2024", "CN", "Ga,Ge,Sb", "US", "2024-12", "2025-10", 1.0, "F7,BT1",
+     "ban on exports to the US (Ann. 2024 No. 46), suspended 9 Nov 2025"),
+    ("tungsten_2025", "CN", "W", "*", "2025-02", "", 0.4, "F2,M3", "China W export volume -40%; ongoing"),
+    ("hree_2025", "CN", "Dy,Tb,Y", "*", "2025-04", "2025-05", 1.0, "E9,RE1", "Dy/Tb exports 0 in May 2025"),
+    ("hree_2025_licensing", "CN", "Dy,Tb,Y", "*", "2025-06", "", 0.35, "RE2",
+     "2025 Dy exports -35%, Tb -38%; not suspended"),
+    ("magnets_2025", "CN", "NdPr,NdFeB", "*", "2025-04", "2025-06", 0.74, "E9", "magnet exports May 2025 -74% y/y"),
+    ("japan_dual_use_2026", "CN", "NdPr,Dy,Tb,Y", "JP", "2026-01", "", 0.9, "JP1,JP2",
+     "no dual-use exports for Japanese military end use; heavy-REE and magnet licence reviews broadly halted"),
+    ("nickel_ore_2014", "ID", "Ni", "*", "2014-01", "2016-12", 0.5, "N3",
+     "Indonesian ore export ban Jan 2014 - Jan 2017 (~26% of world ore supply); cut as the nickel_indonesia scenario"),
+    ("nickel_ore_2020", "ID", "Ni", "*", "2020-01", "", 0.5, "N3,N4,N5",
+     "ore export ban re-imposed 1 Jan 2020; in force; cut as the nickel_indonesia scenario"),
+    ("drc_cobalt_2025", "CD", "Co", "*", "2025-02", "2025-10", 1.0, "Z1,F5",
+     "DRC export ban 22 Feb - 15 Oct 2025"),
+    ("drc_cobalt_2025_quota", "CD", "Co", "*", "2025-11", "", 0.56, "U7,Z1",
+     "quota 96,600 t/yr for 2026-27 vs ~220,000 t output in 2024 (-56%)"),
+]
+
+
+def history() -> pd.DataFrame:
+    rows = []
+    for event, u, ms, ts, start, end, cut, key, note in HISTORY:
+        fig(("history", event, "start,end,cut"), f"{start}..{end or 'in force'} / {cut}", "sourced", key, note)
+        rows.append({"event": event, "supplier": u, "minerals": ms, "targets": ts, "start": start,
+                     "end": end or None, "cut": cut, "source": key})
+    return pd.DataFrame(rows)
 
 
 NOT_FOUND = [

@@ -24,9 +24,13 @@ from pathlib import Path
 import pandas as pd
 
 from .analyses.assumptions import assumption_plan
+from .analyses.backtest import Backtest, run_backtest
+from .analyses.evaluate import Evaluation
+from .analyses.evaluate import evaluate as run_evaluation
 from .analyses.core_verdicts import compare, core_existence, uncertainty
 from .analyses.game import Game, check_players, game_from_file, play
 from .analyses.information import has_branches, value_of_information
+from .analyses.operating_rule import OperatingRule, ShortageCost, derive
 from .analyses.pooling import pooling_plan
 from .analyses.purchase_caps import cap_plan
 from .analyses.sharing import RULES, unusable_rules, weights
@@ -34,7 +38,7 @@ from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_swee
 from .analyses.treaty import funded_rules, funding, participation, treaty_rule
 from .analyses.what_if import run_plans
 from .common.progress import enable, is_on
-from .io.data import ModelData
+from .io.data import ModelData, month_index
 from .io.problems import InputError, Problem
 from .io.runspec import load_book, load_run
 from .io.validate import build_model_data
@@ -270,3 +274,49 @@ def sweep_of(run: SweepRun, labels: list[str], tornado: bool) -> Sweep:
 
 __all__ = ["Point", "Results", "Sharing", "Sweep", "SweepPlan", "check_share", "load", "plan_sweep", "share",
            "share_game", "solve", "sweep"]
+
+
+@dataclass
+class Tested:
+    """What `backtest` and `evaluate` return: the replay or the evaluation, the rule and the solve behind it."""
+
+    data: ModelData
+    results: Results
+    rule: OperatingRule
+    backtest: Backtest | None = None
+    evaluation: Evaluation | None = None
+
+
+def operating_rule(source: Source, workers: int = 1) -> tuple[ModelData, Results, OperatingRule]:
+    """The recommendation (one solve, without the what-if re-solves) and its operating rule."""
+    data = _data(source)
+    res = run(data, workers=workers)
+    return data, res, derive(data, res)
+
+
+def check_history(data: ModelData) -> None:
+    """Before the work: a back-test needs the history sheet."""
+    if not data.history:
+        raise InputError([Problem(data.source, "history", None, None, "a history sheet with at least one cut (event, "
+                                  "supplier, minerals, targets, start, end, cut, source) to back-test against",
+                                  "none")])
+
+
+def backtest(source: Source, through: str | None = None, workers: int = 1) -> Tested:
+    """The recommended stock and its operating rule replayed on the history sheet's cuts (through YYYY-MM, else to
+    December of the latest year the sheet names)."""
+    data = _data(source)
+    check_history(data)
+    last = None if through is None else month_index(through)
+    if through is not None and last is None:
+        raise ValueError(f"through: expected a month as YYYY-MM (e.g. 2025-12); found '{through}'")
+    data, res, rule = operating_rule(data, workers)
+    return Tested(data, res, rule, backtest=run_backtest(rule, ShortageCost(data), last))
+
+
+def evaluate(source: Source, samples: int = 1000, years: int = 20, seed: int = 0, workers: int = 1, client=None,
+             progress=None) -> Tested:
+    """`samples` sampled histories of `years` years through the recommended stock and its operating rule."""
+    data, res, rule = operating_rule(source, workers)
+    ev = run_evaluation(rule, samples, years, seed, workers, client, progress)
+    return Tested(data, res, rule, evaluation=ev)

@@ -1,4 +1,4 @@
-"""Command line: `stockpile solve | share | sweep | compare | validate | template`.
+"""Command line: `stockpile solve | share | sweep | compare | backtest | evaluate | validate | template`.
 
 Exit codes (README): 0 done (a time limit hit is a warning), 1 HiGHS stopped without a
 feasible solution, 2 bad input, option, output location or cluster address (nothing
@@ -23,17 +23,21 @@ import click
 from .analyses.game import CoalitionUnsolved
 from .analyses.sharing import RULES
 from .analyses.sweeps import SchedulerError, connect
-from .api import check_share, plan_sweep, share_game
+from .api import backtest as backtest_data
+from .api import check_history, check_share, plan_sweep, share_game
+from .api import evaluate as evaluate_data
 from .api import share as share_data
 from .api import solve as solve_data
 from .api import sweep as sweep_data
 from .common.progress import close as close_progress
 from .common.progress import enable, step
 from .common.signals import Terminated, install
+from .io.data import month_index, month_text
 from .io.problems import InputError
 from .io.runspec import load_run
 from .io.template import write_template
 from .reports import write_results, write_share, write_sweep
+from .reports.backtest import write_backtest, write_evaluation
 from .reports.common import solver_line
 from .reports.compare import NotResults, read_folder, write_compare
 from .reports.outdir import OutputError, check_output
@@ -416,6 +420,113 @@ def compare(folders: tuple[str, ...], out: str | None, overwrite: bool) -> None:
     folder = _output(out, Path("results") / ("compare-" + "-".join(f.name for f in parsed))[:120], overwrite)
     write_compare(folder, list(folders), overwrite)
     click.echo(f"wrote {folder}/")
+
+
+def _month_option(ctx, param, value: str | None) -> str | None:
+    if value is not None and month_index(value) is None:
+        raise click.BadParameter(f"expected a month as YYYY-MM (e.g. 2025-12); found '{value}'")
+    return value
+
+
+def _rule_line(tested) -> str:
+    """What the operating rule rests on, and that it gives back the model on the tree."""
+    rule = tested.rule
+    states = sum(len(s) for _f, s in rule.states.values())
+    return f"operating rule: {states:,} states of the scenario tree (" + (
+        "each met with one release" if not rule.ambiguous else
+        f"{rule.ambiguous} met twice with different releases") + ")"
+
+
+@main.command()
+@click.argument("source", required=False, metavar="[WORKBOOK|RUN.toml]")
+@click.option("-o", "--out", type=click.Path(), help="results folder (default results/NAME-backtest)")
+@OVERWRITE
+@click.option("--through", callback=_month_option, metavar="YYYY-MM",
+              help="last month replayed (default: December of the latest year the history sheet names)")
+@click.option("--workers", type=click.IntRange(1, 512), default=None,
+              help="HiGHS solves side by side for the recommendation  [default: the number of cores]")
+@guarded
+def backtest(source, out, overwrite, through: str | None, workers: int | None) -> None:
+    """Replay the recommended stock and its operating rule on the cuts that happened (the history sheet)."""
+
+    spec, data = _load_run(source)
+    check_history(data)
+    folder = _output(out, Path("results") / f"{spec.name}-backtest", overwrite)
+    step("solving the recommendation (no what-if re-solves), then replaying the history month by month")
+    tested = backtest_data(data, through, workers or os.cpu_count() or 1)
+    close_progress()
+    bt = tested.backtest
+    states = sum(len(s) for _f, s in tested.rule.states.values())
+    for w in write_backtest(folder, data, spec.name, bt, tested.rule.table(), states, tested.results.facts,
+                            overwrite):
+        click.echo(f"warning: {w}", err=True)
+    t = bt.table
+    gap, unmet = t.gap_t.sum(), t.unmet_with_stock_t.sum()
+    click.echo(f"{len(bt.history)} cuts, {month_text(bt.first)} to {month_text(bt.last)}: {gap:,.1f} t of supply "
+               f"lost, {gap - unmet:,.1f} t covered by the stock; shortage cost avoided "
+               f"${t.shortage_cost_avoided_usd.sum() / 1e6:,.1f} m")
+    click.echo(_rule_line(tested))
+    click.echo(solver_line(tested.results.facts).replace("**", ""))
+    click.echo(f"wrote {folder}/")
+
+
+@main.command()
+@click.argument("source", required=False, metavar="[WORKBOOK|RUN.toml]")
+@click.option("-o", "--out", type=click.Path(), help="results folder (default results/NAME-evaluate)")
+@OVERWRITE
+@click.option("--samples", type=click.IntRange(1, 1_000_000), default=1000, show_default=True,
+              help="sampled histories")
+@click.option("--years", type=click.IntRange(1, 1000), default=20, show_default=True, help="years per history")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="the samples' seed: the same seed gives the same samples on any number of workers")
+@click.option("--workers", type=click.IntRange(1, 512), default=None,
+              help="local processes for the samples  [default: the number of cores]")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", callback=_scheduler_option,
+              help="run the samples on a Dask cluster instead of local processes")
+@guarded
+def evaluate(source, out, overwrite, samples: int, years: int, seed: int, workers: int | None,
+             scheduler: str | None) -> None:
+    """Run the recommended stock and its operating rule through sampled histories the tree leaves out."""
+
+    spec, data = _load_run(source)
+    folder = _output(out, Path("results") / f"{spec.name}-evaluate", overwrite)
+    try:
+        client = connect(scheduler) if scheduler else None  # the cluster checked before any work
+    except SchedulerError as err:
+        raise Stop(str(err)) from None
+    try:
+        step("solving the recommendation (no what-if re-solves)")
+        tested = evaluate_data(data, samples, years, seed, workers or os.cpu_count() or 1, client,
+                               _sample_progress())
+    finally:
+        if client is not None:
+            client.close()
+    close_progress()
+    ev = tested.evaluation
+    for w in write_evaluation(folder, data, spec.name, ev, tested.results.facts, overwrite):
+        click.echo(f"warning: {w}", err=True)
+    total = ev.summary.iloc[0]
+    click.echo(f"expected shortage cost, USD m/yr: in sample (the tree) {ev.in_sample_usd_per_yr / 1e6:,.1f}; out of "
+               f"sample {total['mean'] / 1e6:,.1f} (95% interval {total.ci95_low / 1e6:,.1f} to "
+               f"{total.ci95_high / 1e6:,.1f}; {samples:,} histories of {years} years, seed {seed})")
+    click.echo(_rule_line(tested))
+    click.echo(f"wrote {folder}/")
+
+
+def _sample_progress():
+    """A line per tenth of the samples on stderr, with the time left at the pace so far."""
+    t0 = [time.perf_counter()]
+    shown = [0]
+
+    def report(done: int, total: int) -> None:
+        if done == 0:
+            t0[0] = time.perf_counter()
+            return
+        if done * 10 // total > shown[0] or done == total:
+            shown[0] = done * 10 // total
+            pace = (time.perf_counter() - t0[0]) / done
+            step(f"{done:,}/{total:,} sampled histories; ~{pace * (total - done):.0f} s left at this pace")
+    return report
 
 
 @main.command()

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+import highspy
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from ..io.data import ModelData
 from ..solver.results import Results
@@ -65,80 +64,101 @@ def holdings(data: ModelData, res: Results) -> Holdings:
 class ShortageCost:
     """The cost of a month's unmet demand, as a node of the model costs it: each mineral's tiers on the demand that
     goes into no product, the products' lost output (Leontief) on the rest, the use that goes unmet chosen at least
-    cost (a small LP when products are involved, else the tiers in order). By mineral: a product's lost output is
-    split over its inputs in proportion to their unmet shares."""
+    cost (a small LP when products are involved, kept per party and re-solved from its last basis; else the tiers
+    in order). By mineral: a product's lost output is split over its inputs in proportion to their unmet shares."""
 
     def __init__(self, data: ModelData):
         self.data = data
         self.products: dict[str, dict[str, dict[str, float]]] = {}  # party -> product -> mineral -> share
         for (p, k, m), i in data.product_inputs.items():
             self.products.setdefault(p, {}).setdefault(k, {})[m] = i.share_of_demand
-        self._cached = lru_cache(maxsize=200_000)(self._solve)
+        self._lp: dict[str, _NodeLP] = {}
+        self._cache: dict[tuple, dict[str, float]] = {}
 
     def of(self, p: str, unmet_t: dict[str, float]) -> dict[str, float]:
         """USD of one month by mineral, for party p's unmet tonnes by mineral."""
         short = tuple(sorted((m, round(u, 9)) for m, u in unmet_t.items() if u > TOL_T))
         if not short:
             return {}
-        return dict(self._cached(p, short))
+        key = (p, short)
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) > 200_000:  # a long evaluation: keep memory bounded
+                self._cache.clear()
+            found = self._cache[key] = self._solve(p, dict(short))
+        return found
 
-    def _tiers(self, p: str, m: str, s: float) -> list[tuple[float, float]]:
-        """(width t, USD/t) of p's tiers of m on the demand that goes into no product."""
+    def tiers(self, p: str, m: str, s: float) -> list[tuple[float, float]]:
+        """(width t, USD/t) of p's tiers of m on the demand that goes into no product (share s goes into products)."""
         d, out, below = self.data.consumption_t_per_month(p, m), [], 0.0
         for tier in self.data.tiers[m]:
             out.append(((tier.up_to_share - below) * (1.0 - s) * d, tier.usd_per_t))
             below = tier.up_to_share
         return out
 
-    def _solve(self, p: str, short: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
-        unmet = dict(short)
-        products = {k: ins for k, ins in self.products.get(p, {}).items() if any(m in unmet for m in ins)}
-        share = {m: sum(ins.get(m, 0.0) for ins in self.products.get(p, {}).values()) for m in unmet}
-        if not products:
-            return tuple((m, _fill(self._tiers(p, m, 0.0), u)) for m, u in unmet.items())
-        # variables: tiers of each short mineral, then (product, input) unmet, then each product's lost share
-        cols: list[tuple] = []
+    def _solve(self, p: str, unmet: dict[str, float]) -> dict[str, float]:
+        if not any(m in ins for ins in self.products.get(p, {}).values() for m in unmet):
+            return {m: _fill(self.tiers(p, m, 0.0), u) for m, u in unmet.items()}
+        if p not in self._lp:
+            self._lp[p] = _NodeLP(self, p)
+        return self._lp[p].cost(unmet)
+
+
+class _NodeLP:
+    """One party's node problem as the model states it (formulation, "Products"): Unmet by tier, ProductUnmet by
+    product and input, LostShare by product; rows: each mineral's unmet adds up, ProductUnmet <= LostShare s d."""
+
+    def __init__(self, costs: ShortageCost, p: str):
+        from ..solver import highs as _banner  # noqa: F401  (its import takes HiGHS's banner, once per process)
+
+        data = costs.data
+        self.minerals = [m for (q, m) in data.pairs if q == p]
+        products = costs.products.get(p, {})
+        share = {m: sum(ins.get(m, 0.0) for ins in products.values()) for m in self.minerals}
+        self.cols: list[tuple] = []
         cost, upper = [], []
-        for m in unmet:
-            for width, usd in self._tiers(p, m, share[m]):
-                cols.append(("tier", m)), cost.append(usd), upper.append(width)
+        for m in self.minerals:
+            for width, usd in costs.tiers(p, m, share[m]):
+                self.cols.append(("tier", m)), cost.append(usd), upper.append(width)
         for k, ins in products.items():
             for m, s in ins.items():
-                if m in unmet:
-                    cols.append(("product", k, m)), cost.append(0.0)
-                    upper.append(s * self.data.consumption_t_per_month(p, m))
+                self.cols.append(("product", k, m)), cost.append(0.0), upper.append(s * data.consumption_t_per_month(p, m))
         for k in products:
-            cols.append(("lost", k)), cost.append(self.data.products[p, k].lost_value_usd_per_month)
-            upper.append(1.0)
-        index = {c: j for j, c in enumerate(cols)}
-        a_eq = np.zeros((len(unmet), len(cols)))
-        for i, m in enumerate(unmet):
-            for j, c in enumerate(cols):
-                if c[0] in ("tier", "product") and c[-1] == m:
-                    a_eq[i, j] = 1.0
-        rows = []
+            self.cols.append(("lost", k)), cost.append(data.products[p, k].lost_value_usd_per_month), upper.append(1.0)
+        self.usd = np.array(cost)
+        self.index = {c: j for j, c in enumerate(self.cols)}
+        self.products, self.d = products, {m: data.consumption_t_per_month(p, m) for m in self.minerals}
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        n = len(self.cols)
+        h.addVars(n, np.zeros(n), np.array(upper))
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), self.usd)
+        for m in self.minerals:  # sum of m's tier and product unmet = its unmet (set per call)
+            js = [j for j, c in enumerate(self.cols) if c[0] in ("tier", "product") and c[-1] == m]
+            h.addRow(0.0, 0.0, len(js), np.array(js, dtype=np.int32), np.ones(len(js)))
         for k, ins in products.items():
             for m, s in ins.items():
-                if m in unmet:  # ProductUnmet <= LostShare * s * d
-                    row = np.zeros(len(cols))
-                    row[index["product", k, m]] = 1.0
-                    row[index["lost", k]] = -s * self.data.consumption_t_per_month(p, m)
-                    rows.append(row)
-        solved = linprog(cost, A_ub=np.array(rows) if rows else None, b_ub=np.zeros(len(rows)) if rows else None,
-                         A_eq=a_eq, b_eq=[unmet[m] for m in unmet], bounds=list(zip([0.0] * len(cols), upper,
-                                                                                     strict=True)), method="highs")
-        if solved.status != 0:  # unmet beyond demand cannot happen (gaps never exceed demand); cost it at the top
-            return tuple((m, _fill(self._tiers(p, m, 0.0), u)) for m, u in unmet.items())
-        x = solved.x
-        out = {m: sum(cost[j] * x[j] for j, c in enumerate(cols) if c == ("tier", m)) for m in unmet}
-        for k, ins in products.items():
-            lost_usd = cost[index["lost", k]] * x[index["lost", k]]
-            shares = {m: x[index["product", k, m]] / (s * self.data.consumption_t_per_month(p, m))
-                      for m, s in ins.items() if m in unmet and s > 0}
+                js = np.array([self.index["product", k, m], self.index["lost", k]], dtype=np.int32)
+                h.addRow(-highspy.kHighsInf, 0.0, 2, js, np.array([1.0, -s * self.d[m]]))
+        self.h = h
+
+    def cost(self, unmet: dict[str, float]) -> dict[str, float]:
+        h = self.h
+        for r, m in enumerate(self.minerals):
+            u = min(unmet.get(m, 0.0), self.d[m])  # a gap never exceeds demand
+            h.changeRowBounds(r, u, u)
+        h.run()
+        x = np.array(h.getSolution().col_value)
+        out = {m: float(sum(self.usd[j] * x[j] for j, c in enumerate(self.cols) if c == ("tier", m)))
+               for m in unmet}
+        for k, ins in self.products.items():
+            lost_usd = self.usd[self.index["lost", k]] * x[self.index["lost", k]]
+            shares = {m: x[self.index["product", k, m]] / (s * self.d[m]) for m, s in ins.items()
+                      if m in unmet and s > 0}
             total = sum(shares.values())
             for m, sh in shares.items():
-                out[m] += lost_usd * (sh / total if total > 0 else 1.0 / len(shares))
-        return tuple(out.items())
+                out[m] += float(lost_usd * (sh / total if total > 0 else 1.0 / len(shares)))
+        return out
 
 
 def _fill(tiers: list[tuple[float, float]], unmet: float) -> float:
@@ -222,6 +242,7 @@ class _Month:
         for (p, m), d in zip(self.pairs, self.d, strict=True):
             demand_of[m] = demand_of.get(m, 0.0) + d
         self.mineral_d = demand_of
+        self.of_mineral = {m: np.array([j for j, (_q, mm) in enumerate(self.pairs) if mm == m]) for m in demand_of}
         group_index = {m: g for g, ms in enumerate(data.mineral_groups) for m in ms}
         self.group_minerals = [data.mineral_groups[group_index[m]] for _p, m in self.pairs]
         self.group_of = [np.array([j for j, (_q, mm) in enumerate(self.pairs) if group_index[mm] == group_index[m]])
@@ -326,19 +347,27 @@ def replay(rule: OperatingRule, cost: ShortageCost, gap: np.ndarray, refill_mont
         p, m = data.pairs[i]
         return rule.share(kind, p, m, feature) * releasable
 
+    full = True  # every holder's stock full: a month without a cut changes nothing
     for t in range(months):
         into_cut = np.where(gap[:, t] > TOL_T, into_cut + 1, 0)
+        if full and not into_cut.any():
+            national_left[:, t] = month.full
+            for m in pool_left:
+                pool_left[m][t] = hold.pool_t[m]
+            continue
         if into_cut.any():
             released[:, t], drawn[:, t] = month.play(gap[:, t], into_cut, choose)
         if refill_months:
             idle = released[:, t] <= TOL_T
             month.left = np.where(idle, np.minimum(month.full, month.left + month.full / refill_months), month.left)
             for m, full in hold.pool_t.items():
-                if not any(drawn[i, t] > TOL_T for i, (_p, mm) in enumerate(data.pairs) if mm == m):
+                if not (drawn[month.of_mineral[m], t] > TOL_T).any():
                     month.pool_left[m] = min(full, month.pool_left[m] + full / refill_months)
         national_left[:, t] = month.left
         for m in pool_left:
             pool_left[m][t] = month.pool_left[m]
+        full = bool(refill_months) and bool((month.left >= month.full).all()) and all(
+            month.pool_left[m] >= v for m, v in hold.pool_t.items())
     unmet = np.maximum(0.0, gap - released - drawn)
     usd = monthly_cost(data, cost, unmet)
     pool_of = np.array([pool_left[m] if month.member[i] else np.zeros(months)
