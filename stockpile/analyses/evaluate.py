@@ -3,7 +3,7 @@ rule run through sampled histories the tree leaves out. In each sample of `years
 workbook arrives as a Poisson process at its annual probability (so disruptions overlap), starting in a month drawn
 uniformly within its year, one of its branches (durations) drawn at the branches' probabilities; a disruption that
 starts within the years is followed to its end. Stock starts full, is depleted by earlier releases and refilled at
-1/refill_months of the full stock a month in which its holder releases nothing.
+1/refill_months of the full stock in each month in which no pair its holder serves is cut.
 
 Sample i draws from its own stream (SeedSequence(seed, spawn_key=(i,))), so a sample is the same whichever worker
 runs it and however the samples are split.

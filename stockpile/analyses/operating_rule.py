@@ -333,8 +333,8 @@ class Replay:
 
 def replay(rule: OperatingRule, cost: ShortageCost, gap: np.ndarray, refill_months: int | None = None,
            without: bool = False) -> Replay:
-    """Run the rule over `gap` (pair x month) from the full stock. With `refill_months`, a holder that releases
-    nothing in a month buys back 1/refill_months of its full stock (up to it) at the month's end."""
+    """Run the rule over `gap` (pair x month) from the full stock. With `refill_months`, a holder buys back
+    1/refill_months of its full stock (up to it) at the end of each month in which no pair it serves is cut."""
     data, hold = rule.data, rule.hold
     n, months = gap.shape
     month = _Month(data, hold)
@@ -358,10 +358,10 @@ def replay(rule: OperatingRule, cost: ShortageCost, gap: np.ndarray, refill_mont
         if into_cut.any():
             released[:, t], drawn[:, t] = month.play(gap[:, t], into_cut, choose)
         if refill_months:
-            idle = released[:, t] <= TOL_T
-            month.left = np.where(idle, np.minimum(month.full, month.left + month.full / refill_months), month.left)
+            calm = gap[:, t] <= TOL_T  # no refill while the pair's supply is cut (the market it buys from is short)
+            month.left = np.where(calm, np.minimum(month.full, month.left + month.full / refill_months), month.left)
             for m, full in hold.pool_t.items():
-                if not (drawn[month.of_mineral[m], t] > TOL_T).any():
+                if not (gap[month.of_mineral[m], t] > TOL_T).any():
                     month.pool_left[m] = min(full, month.pool_left[m] + full / refill_months)
         national_left[:, t] = month.left
         for m in pool_left:

@@ -37,7 +37,7 @@ def backtest_summary(name: str, bt: Backtest, rule_states: int, facts) -> str:
            f"The recommended stock and its operating rule (derived from {rule_states} states of the scenario tree) "
            f"replayed month by month on the {len(bt.history)} cuts of the history sheet, {month_text(bt.first)} to "
            f"{month_text(bt.last)}, overlapping as they happened: stock full at the first cut, refilled at 1/"
-           f"{bt.refill_months} of the full stock in each month its holder releases nothing.", ""]
+           f"{bt.refill_months} of the full stock in each month in which no pair its holder serves is cut.", ""]
     if gap <= 0:
         out += ["None of the history's cuts reaches a party's supply in this workbook (no supply share from the "
                 "suppliers they name), so there is nothing to cover.", ""]

@@ -1,0 +1,165 @@
+"""The operating rule, `stockpile backtest` and `stockpile evaluate` (docs/formulation.md, "Operating rule" and
+"Back-test and evaluation"): hand-computed replays, the replay identity on the tree, seeds and workers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stockpile.analyses import operating_rule as orl
+from stockpile.analyses.evaluate import evaluate, run_samples
+from stockpile.api import backtest, operating_rule
+from stockpile.io.problems import InputError
+
+from .helpers import data_of, run_cli, tiny, two_parties, write_xlsx
+
+SETTINGS = {"key": ["horizon_months", "mip_rel_gap", "time_limit_s", "sensitivity", "value_of_information",
+                    "refill_months"], "value": [12, 0, 60, "no", "no", 1]}
+
+
+def held_three_months(probability: float = 0.02, refill_months: int = 1) -> dict[str, pd.DataFrame]:
+    """tiny with 3 t of existing stock (3 months of its 1 t/month) that it never adds to: holding costs $100/t/yr
+    ($1,000 x 0.1) while a tonne in month 1 or 2 of the cut saves at most p x $1,000 = $20/yr. The cut lasts 2 or 6
+    months (0.5 each)."""
+    settings = pd.DataFrame(SETTINGS).assign(value=[12, 0, 60, "no", "no", refill_months])
+    return tiny(settings=settings, minerals={"price_usd_per_t": [1000.0]},
+                demand=pd.DataFrame({"party": ["A"], "mineral": ["X"], "consumption_t_per_yr": [12.0],
+                                     "existing_stock_t": [3.0]}),
+                scenarios=pd.DataFrame({"scenario": ["s1"], "probability_per_yr": [probability]}),
+                events={"duration_months": ["2,6"], "duration_probabilities": ["0.5,0.5"]})
+
+
+def history(*rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["event", "supplier", "minerals", "targets", "start", "end", "cut", "source"])
+
+
+def test_replay_gives_back_the_model_on_its_tree():
+    """Two parties sharing a pool, products tying two minerals, uncertain lengths: replayed branch by branch from
+    what has happened only, the rule releases what the model released and costs what the model's shortage terms
+    cost (one build year, so the tree is the whole expected shortage)."""
+    frames = two_parties(
+        settings=pd.DataFrame({"key": ["horizon_months", "mip_rel_gap", "sensitivity", "value_of_information"],
+                               "value": [8, 0, "no", "no"]}),
+        minerals=pd.DataFrame({"mineral": ["X", "Y"], "price_usd_per_t": [300.0, 200.0],
+                               "holding_rate_per_yr": [0.1, 0.1], "lot_t": [1, 1]}),
+        demand=pd.DataFrame({"party": ["A", "A", "B"], "mineral": ["X", "Y", "X"],
+                             "consumption_t_per_yr": [12.0, 24.0, 12.0]}),
+        supply=pd.DataFrame({"party": ["A", "A", "B"], "mineral": ["X", "Y", "X"], "supplier": ["CN"] * 3,
+                             "share": [1.0, 0.5, 1.0]}),
+        shortage_costs=pd.DataFrame({"mineral": ["*", "*"], "tier": [1, 2], "up_to_share_of_demand": [0.5, 1.0],
+                                     "usd_per_t": [400.0, 1500.0]}),
+        events=pd.DataFrame({"scenario": ["s_a", "s_b"], "supplier": ["CN", "CN"], "minerals": ["X,Y", "X"],
+                             "targets": ["A", "*"], "start_month": [1, 1], "duration_months": ["2,5", "3,6"],
+                             "duration_probabilities": ["0.5,0.5", "0.7,0.3"], "cut": [1.0, 0.8]}))
+    frames["products"] = pd.DataFrame({"party": ["A"], "product": ["motors"], "lost_value_usd_per_month": [900.0]})
+    frames["product_inputs"] = pd.DataFrame({"party": ["A", "A"], "product": ["motors", "motors"],
+                                             "mineral": ["X", "Y"], "share_of_demand": [0.5, 0.4]})
+    data, res, rule = operating_rule(data_of(frames))
+    assert rule.ambiguous == 0
+    cost = orl.ShortageCost(data)
+    replayed = orl.tree_replay(rule, cost).merge(orl.model_branch_costs(data, res, cost), on="branch")
+    assert np.allclose(replayed.released_t, replayed.model_released_t, atol=1e-9)
+    assert np.allclose(replayed.drawn_t, replayed.model_drawn_t, atol=1e-9)
+    expected = float((replayed.probability_per_yr * replayed.replay_shortage_usd).sum())
+    terms = res["costs"].set_index("term").usd_per_yr
+    model = float(terms["expected_shortage"] + terms.get("expected_lost_output", 0.0))
+    assert model > 0
+    assert expected == pytest.approx(model, rel=1e-6)
+
+
+def test_evaluation_matches_the_closed_form():
+    """3 months of stock, cuts of 2 or 6 months (0.5 each) at 0.02/yr, refilled within a month: a 2-month cut leaves
+    nothing unmet, a 6-month one 6 - 3 = 3 t, so 0.5 x 3 = 1.5 t a disruption and 0.02 x 1.5 = 0.03 t/yr; shortage
+    cost 0.03 x $1,000 = $30/yr. (Overlaps are rare at 0.02/yr: two cuts within a year ~ 2%.)"""
+    _data, _res, rule = operating_rule(data_of(held_three_months()))
+    ev = evaluate(rule, samples=4000, years=20, seed=7)
+    s = ev.summary.set_index(["metric", "party", "mineral"])
+    unmet = s.loc["unmet_t_per_yr", "A", "X"]
+    assert unmet.ci95_low <= 0.03 <= unmet.ci95_high
+    assert unmet.ci95_high - unmet.ci95_low < 0.3 * 0.03  # an interval that says something
+    cost = s.loc["shortage_cost_usd_per_yr", "*", "*"]
+    assert cost.ci95_low <= 30.0 <= cost.ci95_high
+    # in sample: the tree's 6-month branch (p 0.01) leaves 3 t unmet at $1,000: $30/yr
+    assert ev.in_sample_usd_per_yr == pytest.approx(30.0, rel=1e-9)
+    # the disruptions arrive at 0.02/yr: 4000 x 20 x 0.02 = 1,600 expected
+    assert 1400 < ev.samples.disruptions.sum() < 1800
+
+
+def test_same_seed_same_samples_on_any_number_of_workers():
+    _data, _res, rule = operating_rule(data_of(held_three_months(probability=0.3)))
+    serial = evaluate(rule, samples=40, years=10, seed=3, workers=1)
+    parallel = evaluate(rule, samples=40, years=10, seed=3, workers=2)
+    pd.testing.assert_frame_equal(serial.samples, parallel.samples)
+    pd.testing.assert_frame_equal(serial.summary, parallel.summary)
+    # a sample is its own stream: sample 5 alone is sample 5 of the run
+    alone = run_samples(rule, 3, [5], 10)[0]
+    assert alone.disruptions == serial.samples.disruptions[5]
+    other = evaluate(rule, samples=40, years=10, seed=4)
+    assert not other.samples.equals(serial.samples)
+
+
+def test_backtest_by_hand(tmp_path):
+    """3 t of stock at 1 t/month. cut1 (2020-01..05, all of CN's X): 5 t lost, 3 covered, 2 unmet, $3,000 avoided,
+    none left. Refilled at 3/12 t in each of the 7 idle months to 2020-12: 1.75 t. cut2 (2021-01..02): month 1 takes
+    1 t, month 2 the 0.75 t left: 0.25 t unmet. cut3 is still in force from 2021-12 to December 2021 (the window's
+    end): 1 month, refilled to min(3, 0.25 x 9) = 2.25 t before it, so covered."""
+    frames = held_three_months(refill_months=12)
+    frames["history"] = history(("cut1", "CN", "X", "*", "2020-01", "2020-05", 1.0, "k1"),
+                                ("cut2", "CN", "X", "A", "2021-01", "2021-02", 1.0, "k2"),
+                                ("cut3", "CN", "*", "*", "2021-12", None, 1.0, "k3"))
+    tested = backtest(data_of(frames))
+    t = tested.backtest.table.set_index("event")
+    assert t.loc["cut1", "months"] == 5 and t.loc["cut1", "gap_t"] == pytest.approx(5.0)
+    assert t.loc["cut1", "unmet_with_stock_t"] == pytest.approx(2.0)
+    assert t.loc["cut1", "unmet_without_stock_t"] == pytest.approx(5.0)
+    assert t.loc["cut1", "shortage_cost_avoided_usd"] == pytest.approx(3000.0)
+    assert t.loc["cut1", "stock_left_t"] == pytest.approx(0.0)
+    assert t.loc["cut2", "unmet_with_stock_t"] == pytest.approx(0.25)
+    assert t.loc["cut2", "stock_left_t"] == pytest.approx(0.0)
+    assert t.loc["cut3", "months"] == 1 and bool(t.loc["cut3", "in_force"])
+    assert t.loc["cut3", "unmet_with_stock_t"] == pytest.approx(0.0)
+    assert t.loc["cut3", "stock_left_t"] == pytest.approx(1.25)
+    path = tmp_path / "h.xlsx"
+    write_xlsx(frames, path)
+    out = tmp_path / "bt"
+    result = run_cli("backtest", path, "-o", out)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out / "backtest.csv")
+    assert list(written.columns[:9]) == ["event", "party", "mineral", "months", "gap_t", "unmet_without_stock_t",
+                                         "unmet_with_stock_t", "shortage_cost_avoided_usd", "stock_left_t"]
+    summary = (out / "summary.md").read_text()
+    assert "Of 8 t of supply lost, the stock covered 5.75 t (72%)" in summary
+    assert "- cut3 (since 2021-12): 0 t unmet of 1 t so far" in summary
+    assert "nan" not in summary
+
+
+def test_history_errors_name_their_rows(tmp_path):
+    frames = held_three_months()
+    frames["history"] = history(("ok", "CN", "X", "*", "2020-01", "2020-02", 1.0, ""),
+                                ("bad_mineral", "CN", "Q", "*", "2020-01", "2020-02", 1.0, ""),
+                                ("backwards", "CN", "X", "*", "2020-05", "2020-02", 1.0, ""),
+                                ("bad_month", "CN", "X", "*", "2020-13", None, 1.0, ""),
+                                ("bad_party", "CN", "X", "Z", "2020-01", None, 1.0, ""))
+    with pytest.raises(InputError) as err:
+        data_of(frames)
+    text = err.value.report()
+    assert text.startswith("4 problem(s) found in the input:")
+    assert "sheet 'history', row 3, column 'minerals'" in text and "unknown mineral 'Q'" in text
+    assert ("sheet 'history', row 4, column 'end': expected a month from its start (2020-05) on; found '2020-02', "
+            "before it") in text
+    assert "sheet 'history', row 5, column 'start': expected a month as YYYY-MM" in text
+    assert "sheet 'history', row 6, column 'targets'" in text and "unknown party 'Z'" in text
+    path = tmp_path / "bad.xlsx"
+    write_xlsx(frames, path)
+    result = run_cli("backtest", path, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_backtest_without_history_is_an_input_error(tmp_path):
+    path = tmp_path / "t.xlsx"
+    write_xlsx(held_three_months(), path)
+    result = run_cli("backtest", path, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "history" in result.output and "a history sheet with at least one cut" in result.output
