@@ -95,6 +95,8 @@ def _solve(source: Source, write_model: str | None, workers: int) -> Results:
     stages = res.facts.stage_seconds
     stages["optimum"] = time.perf_counter() - t0
     res.facts.scenario_tree = tree_size(data, build_tree(data))
+    if "scenario_outcomes" in res.tables:  # the rule an operator follows (formulation, "Operating rule")
+        res.tables["operating_rule"] = derive(data, res).table()
     # one queue of subproblem solves, side by side: what each binding cap costs (re-solves without it), what
     # pooling saves (every party on its own) and what the answer rests on (assumption groups, break-evens)
     with _stage(stages, "purchase cap costs, pooling saving and assumptions"):

@@ -145,6 +145,11 @@ CHANGES = {
     # benchmarks score the answer, never shape it: a sheet of them leaves the same model
     **{("benchmarks", c): (lambda f: f.update(benchmarks=pd.DataFrame(
         {"benchmark": ["NDS"], "days": [90], "parties": ["A"]})) or f) for c in ("benchmark", "days", "parties")},
+    # the history is replayed by backtest, never modelled: a sheet of it leaves the same model
+    **{("history", c): (lambda f: f.update(history=pd.DataFrame(
+        {"event": ["cut"], "supplier": ["CN"], "minerals": ["X"], "targets": ["*"], "start": ["2020-01"],
+         "end": ["2020-03"], "cut": [1.0], "source": ["k"]})) or f)
+       for c in ("event", "supplier", "minerals", "targets", "start", "end", "cut", "source")},
 }
 SETTING_CHANGES = {"horizon_months": 5, "coverage_basis": "net_imports", "joint_allocation": "pro_rata",
                    "replenish_premium": 0.2, "budget_usd": 2000, "mip_rel_gap": 0.01, "time_limit_s": 30,

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from ..io.data import ModelData
+from ..model.scenario_tree import scenario_gaps
+from ..solver import highs as _banner  # noqa: F401  (its import takes HiGHS's banner once, so no LP here prints it)
 from ..solver.results import Results
 
 TOL_T = 1e-9  # tonnes: below this nothing is released, drawn or short
@@ -109,8 +111,6 @@ class _NodeLP:
     product and input, LostShare by product; rows: each mineral's unmet adds up, ProductUnmet <= LostShare s d."""
 
     def __init__(self, costs: ShortageCost, p: str):
-        from ..solver import highs as _banner  # noqa: F401  (its import takes HiGHS's banner, once per process)
-
         data = costs.data
         self.minerals = [m for (q, m) in data.pairs if q == p]
         products = costs.products.get(p, {})
@@ -242,11 +242,12 @@ class _Month:
         for (p, m), d in zip(self.pairs, self.d, strict=True):
             demand_of[m] = demand_of.get(m, 0.0) + d
         self.mineral_d = demand_of
-        self.of_mineral = {m: np.array([j for j, (_q, mm) in enumerate(self.pairs) if mm == m]) for m in demand_of}
+        self.of_mineral = {m: np.array([j for j, (_q, mm) in enumerate(self.pairs) if mm == m], dtype=int)
+                           for m in demand_of}
         group_index = {m: g for g, ms in enumerate(data.mineral_groups) for m in ms}
         self.group_minerals = [data.mineral_groups[group_index[m]] for _p, m in self.pairs]
-        self.group_of = [np.array([j for j, (_q, mm) in enumerate(self.pairs) if group_index[mm] == group_index[m]])
-                         for _p, m in self.pairs]
+        self.group_of = [np.array([j for j, (_q, mm) in enumerate(self.pairs) if group_index[mm] == group_index[m]],
+                                  dtype=int) for _p, m in self.pairs]
         self.left = self.full.copy()
         self.pool_left = dict(hold.pool_t)
 
@@ -293,8 +294,8 @@ def derive(data: ModelData, res: Results) -> OperatingRule:
     ambiguous = 0
     for _branch, rows in out.groupby("branch", sort=False):
         gap, rel, drw = (np.zeros((len(data.pairs), horizon)) for _ in range(3))
-        i = rows[["party", "mineral"]].apply(tuple, axis=1).map(index).to_numpy()
-        t = rows.month.to_numpy() - 1
+        i = np.array([index[pm] for pm in zip(rows.party, rows.mineral, strict=True)], dtype=int)
+        t = rows.month.to_numpy().astype(int) - 1
         gap[i, t], rel[i, t], drw[i, t] = rows.gap_t, rows.released_t, rows.joint_draw_t
         month = _Month(data, hold)
         into_cut = np.zeros(len(data.pairs), dtype=int)
@@ -396,8 +397,6 @@ def monthly_cost(data: ModelData, cost: ShortageCost, unmet: np.ndarray) -> np.n
 def tree_replay(rule: OperatingRule, cost: ShortageCost) -> pd.DataFrame:
     """The rule replayed on each of the tree's branches on its own (full stock, no refill): per branch, its
     probability and the replay's shortage cost beside the model's (its unmet, costed the same way)."""
-    from ..model.scenario_tree import scenario_gaps
-
     data = rule.data
     gaps = scenario_gaps(data)
     rows = []
@@ -420,8 +419,8 @@ def model_branch_costs(data: ModelData, res: Results, cost: ShortageCost) -> pd.
         part = out[out.branch == s]
         unmet = np.zeros((len(data.pairs), horizon))
         if len(part):
-            i = part[["party", "mineral"]].apply(tuple, axis=1).map(index).to_numpy()
-            unmet[i, part.month.to_numpy() - 1] = part.unmet_t
+            i = np.array([index[pm] for pm in zip(part.party, part.mineral, strict=True)], dtype=int)
+            unmet[i, part.month.to_numpy().astype(int) - 1] = part.unmet_t
         rows.append({"branch": s, "model_shortage_usd": float(monthly_cost(data, cost, unmet).sum()),
                      "model_released_t": float(part.released_t.sum()), "model_drawn_t": float(part.joint_draw_t.sum())})
     return pd.DataFrame(rows)

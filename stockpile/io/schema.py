@@ -225,7 +225,7 @@ _sheet(
     Column("event", ID, True, None, "", "event id", example="ga_ge_2023", role=INFO),
     Column("supplier", ID, True, None, "", "supplier id whose supply was cut (supply sheet)", example="CN",
            role=INFO),
-    Column("minerals", ID_LIST, True, None, "", "minerals cut (comma-separated, * = all)", example="Ga,Ge",
+    Column("minerals", ID_LIST, True, None, "", "minerals cut (comma-separated, * = all)", example="Ga",
            role=INFO),
     Column("targets", ID_LIST, True, None, "", "parties hit (comma-separated, * = all)", example="*", role=INFO),
     Column("start", TEXT, True, None, "YYYY-MM", "first month of the cut", example="2023-08", role=INFO),

@@ -110,7 +110,7 @@ def structure_key(data: ModelData) -> str:
     input can only cause a rebuild, never a stale model."""
     cols = {name: sheet.columns for name, sheet in schema.SHEETS.items()}
     stripped = replace(
-        data, source="", sha256="", warnings=(), assumptions=(), book=None, benchmarks=(),
+        data, source="", sha256="", warnings=(), assumptions=(), book=None, benchmarks=(), history=(),
         settings=_strip(data.settings, schema.SETTING_COLUMNS),
         tiers={mi: tuple(_strip(t, cols["shortage_costs"]) for t in ts) for mi, ts in data.tiers.items()},
         **_stripped_tables(data, cols))

@@ -132,7 +132,7 @@ def rests_on_console(res: Results, top: int = 3) -> list[str]:
 # results.xlsx: the money and the answer first, the long schedules last
 SHEET_ORDER = ("coverage", "stock", "party_costs", "costs", "acquisition", "purchase_caps", "assumptions",
                "assumption_stock", "drawing_rights", "product_costs", "scenarios", "survival", "borrowing",
-               "release_rules", "scenario_outcomes", "product_outcomes")
+               "release_rules", "operating_rule", "scenario_outcomes", "product_outcomes")
 
 
 def briefing(data: ModelData, res: Results) -> pd.DataFrame:
@@ -203,6 +203,7 @@ def summary(data: ModelData, res: Results) -> str:
     out += ["## Release rules", "", f"{len(rules)} holdings, each with its capacity and its rule in the scenario "
             "families that use it most (release_rules.csv has every node).", "",
             "<details><summary>Show the release rules</summary>", "", *rules, "", "</details>", ""]
+    out += operating_rule_lines(res)
     out += ["## Uncertainty: disruptions of unknown length", "", *uncertainty_section(facts, has_branches(data)), ""]
     scen = res["scenarios"].sort_values("shortage_cost_usd", ascending=False)
     out += ["## Worst scenarios (shortage cost if the scenario happens)", "",
@@ -428,6 +429,33 @@ def largest_purchase_sentence(share: pd.Series) -> str:
 
 def _years(ys: list[int]) -> str:
     return ", ".join(map(str, sorted(ys)))
+
+
+def operating_rule_lines(res: Results) -> list[str]:
+    """The rule an operator follows (operating_rule.csv, formulation "Operating rule"), in words read off the table."""
+    rule = res.tables.get("operating_rule")
+    if rule is None or rule.empty:
+        return []
+    states = int(rule.states.sum())
+    full = rule[rule.min_share_released >= 1 - 1e-9]
+    rationed = rule[rule.min_share_released < 1 - 1e-9]
+    out = ["## Operating rule", "",
+           "Each month of a cut, for each party short, in the workbook's order: its national holder releases a "
+           "share of what it can (the least of the gap, the stock left and its monthly capacity), then the pool a "
+           "share of what it can (the gap still open, the pool's stock left and its capacity left that month); the "
+           "share is the one the model chose in the tree's state nearest to the present one (the same months into "
+           "the cut, then the nearest gaps and stock left). It uses only what has happened, so it applies to a cut "
+           f"the tree does not hold (`stockpile backtest`, `stockpile evaluate`). Over the tree's {states:,} states: "
+           f"in {len(full)} of its {len(rule)} rows (holder, party, mineral, month into the cut) the holder releases all "
+           "it can in every state"]
+    if len(rationed):
+        worst = rationed.sort_values("min_share_released").head(5)
+        out[-1] += "; these hold some back in some state: " + "; ".join(
+            f"{r.holder} for {r.party} {r.mineral} in month {r.months_into_cut} ({r.min_share_released:.0%} to "
+            f"{r.max_share_released:.0%})" for r in worst.itertuples()) + (
+            f"; and {len(rationed) - 5} more (operating_rule.csv)" if len(rationed) > 5 else "")
+    out[-1] += "."
+    return [*out, ""]
 
 
 def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2, months: int = 6) -> list[str]:
