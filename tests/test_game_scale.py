@@ -1,0 +1,101 @@
+"""The coalition game at scale (docs/formulation.md, "The coalition game at scale"): row generation gives what the
+enumerated LPs give, on games whose solutions are known on paper; the sampled Shapley value's interval holds the
+exact value at about its stated rate."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+from stockpile.analyses.game import Game, game_from_values
+from stockpile.analyses.game_scale import (
+    core_verdict_by_rows,
+    least_core_by_rows,
+    nucleolus_by_rows,
+    sampled_shapley,
+    values_of,
+)
+from stockpile.analyses.sharing import least_core_slack, nucleolus, prenucleolus, shapley
+
+
+def airport(costs: list[float]) -> Game:
+    """Littlechild and Owen (1973): a runway long enough for the largest plane of C costs v(C) = max c_i."""
+    players = [f"p{i:02d}" for i in range(len(costs))]
+    value = {frozenset(c): max(costs[players.index(p)] for p in c)
+             for r in range(1, len(players) + 1) for c in combinations(players, r)}
+    return Game(players, value, {})
+
+
+def airport_shapley(costs: list[float]) -> list[float]:
+    """phi_i = sum_{j <= i} (c_j - c_{j-1}) / (n - j + 1), costs ascending (Littlechild and Owen 1973)."""
+    out, n = [], len(costs)
+    for i in range(n):
+        out.append(sum((costs[j] - (costs[j - 1] if j else 0.0)) / (n - j) for j in range(i + 1)))
+    return out
+
+
+COSTS = [1.0, 2.0, 2.0, 3.5, 4.0, 5.0, 6.5, 7.0, 9.0, 10.0]
+
+
+def test_nucleolus_by_rows_is_the_enumerated_one_on_an_airport_game():
+    game = airport(COSTS)
+    enumerated = nucleolus(game)
+    by_rows, rows, _separations = nucleolus_by_rows(values_of(game))
+    assert by_rows == pytest.approx(enumerated, abs=1e-6)
+    assert rows < 2 ** len(COSTS) - 1  # the LPs never held every coalition
+    pre, _rows, _ = nucleolus_by_rows(values_of(game), individually_rational=False)
+    assert pre == pytest.approx(prenucleolus(game), abs=1e-6)
+
+
+def test_airport_shapley_closed_form_is_the_enumerated_one():
+    game = airport(COSTS)
+    exact = shapley(game)
+    assert [exact[p] for p in game.players] == pytest.approx(airport_shapley(COSTS), abs=1e-9)
+
+
+def test_sampled_shapley_interval_holds_the_exact_value_at_its_rate():
+    """15 players (32,767 coalitions), 40 seeds x 15 parties = 600 intervals of a stated 95%."""
+    costs = sorted([1.0, 1.5, 2.0, 3.0, 3.0, 4.0, 5.5, 6.0, 7.0, 8.0, 8.5, 9.0, 11.0, 12.0, 15.0])
+    game = airport(costs)
+    exact = dict(zip(game.players, airport_shapley(costs), strict=True))
+    hits, total = 0, 0
+    for seed in range(40):
+        est = sampled_shapley(values_of(game), samples=200, seed=seed)
+        assert sum(est.value.values()) == pytest.approx(game.value[game.grand_coalition])  # efficient
+        hits += sum(est.low[p] <= exact[p] <= est.high[p] for p in game.players)
+        total += len(game.players)
+    assert 0.88 <= hits / total <= 0.995
+
+
+def test_sampled_shapley_stops_at_a_target_half_width():
+    game = airport(COSTS)
+    est = sampled_shapley(values_of(game), samples=100_000, seed=1, half_width=0.05)
+    assert max(est.high[p] - est.low[p] for p in game.players) <= 0.1 + 1e-12
+    assert est.permutations < 100_000
+
+
+def test_an_empty_core_is_found_by_separation():
+    """v(C) = |C| for every proper coalition, v(N) = n + 1 = 11: the core asks x(N) <= n, so it is empty. The least
+    core is symmetric, x_i = 11/10, and its largest excess is a coalition of 9: 9 x 1.1 - 9 = 0.9."""
+    n = 10
+    players = [f"q{i}" for i in range(n)]
+    value = {frozenset(c): float(len(c)) for r in range(1, n) for c in combinations(players, r)}
+    value[frozenset(players)] = n + 1.0
+    game = Game(players, value, {})
+    t, x, rows = least_core_by_rows(values_of(game))
+    assert t == pytest.approx(0.9, abs=1e-7) == pytest.approx(least_core_slack(game), abs=1e-7)
+    assert rows < 2 ** n - 1
+    inside, objector, excess = core_verdict_by_rows(values_of(game), {p: 1.1 for p in players})
+    assert not inside and len(objector) == 9 and excess == pytest.approx(0.9)
+
+
+def test_a_core_allocation_is_proved_by_separation():
+    """Airport games are concave: the Shapley value is in the core (Shapley 1971)."""
+    game = airport(COSTS)
+    inside, objector, largest = core_verdict_by_rows(values_of(game), shapley(game))
+    assert inside and objector is None and largest <= 1e-9
+    file_game = game_from_values({"+".join(sorted(c)): v for c, v in game.value.items()})
+    assert nucleolus_by_rows(values_of(file_game))[0] == pytest.approx(nucleolus(game), abs=1e-6)
+    assert np.isfinite(list(shapley(game).values())).all()
