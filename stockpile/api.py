@@ -29,9 +29,11 @@ from .analyses.evaluate import Evaluation
 from .analyses.evaluate import evaluate as run_evaluation
 from .analyses.core_verdicts import compare, core_existence, uncertainty
 from .analyses.game import Game, check_players, game_from_file, play
+from .analyses.game_scale import values_of
 from .analyses.information import has_branches, value_of_information
 from .analyses.operating_rule import OperatingRule, ShortageCost, derive
 from .analyses.pooling import pooling_plan
+from .analyses.sampling import sampled_shapley
 from .analyses.purchase_caps import cap_plan
 from .analyses.sharing import RULES, unusable_rules, weights
 from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
@@ -167,24 +169,32 @@ class Sharing:
         return uncertainty(self.game)
 
 
-def share_game(path: str | Path, data: ModelData | None = None, rules=RULES, reference: str = "shapley") -> Sharing:
-    """The rules on coalition costs from a file (the coalitions.csv `share` writes, or external values)."""
+def share_game(path: str | Path, data: ModelData | None = None, rules=RULES, reference: str = "shapley",
+               method: str = "auto", samples: int = 200, half_width: float | None = None, seed: int = 0) -> Sharing:
+    """The rules on coalition costs from a file (the coalitions.csv `share` writes, or external values); every
+    value is known, so the Shapley value is exact unless `method` is sampled."""
 
     game = game_from_file(path, data)
+    if method == "sampled":
+        game.sampled = sampled_shapley(values_of(game), samples=samples, seed=seed, half_width=half_width)
     out = sharing_of(data, game, list(rules), reference)
     out.game_file, out.game_file_sha256 = str(path), hashlib.sha256(Path(path).read_bytes()).hexdigest()
     return out
 
 
 def share(source: Source, rules=RULES, reference: str = "shapley", mip_rel_gap: float | None = None,
-          progress=None, workers: int = 1, client=None) -> Sharing:
-    """v(C) for every coalition of the parties that may join the pool, and the rules side by side.
-    InputError when fewer than two parties may join; ValueError when `reference` has nothing to split by."""
+          progress=None, workers: int = 1, client=None, method: str = "auto", samples: int = 200,
+          half_width: float | None = None, seed: int = 0) -> Sharing:
+    """v(C) for every coalition of the parties that may join the pool (method exact; auto: up to 10 parties), or
+    for those a sampled Shapley value needs (sampled: `samples` orders, fewer with `half_width` USD/yr), and the
+    rules side by side. InputError when fewer than two parties may join; ValueError when `reference` has nothing
+    to split by."""
     data = _data(source)
     if mip_rel_gap is not None:
         data = data.with_settings(mip_rel_gap=mip_rel_gap)
     check_share(data, list(rules), reference)
-    game = play(data, progress=progress, workers=workers, client=client)  # client: a Dask cluster's
+    game = play(data, progress=progress, workers=workers, client=client, method=method, samples=samples,
+                half_width=half_width, seed=seed)  # client: a Dask cluster's
     return sharing_of(data, game, list(rules), reference)
 
 

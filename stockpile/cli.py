@@ -287,16 +287,26 @@ def _solve_one(data, folder: Path, overwrite: bool, write_model: str | None, wor
 @click.option("--game", "game_file", type=click.Path(dir_okay=False), metavar="COALITIONS.csv",
               help="compare the rules on coalition costs from this file (as share writes it) instead of solving; "
                    "give the workbook too for the consumption, exposed_demand and gdp rules")
+@click.option("--method", type=click.Choice(["auto", "exact", "sampled"]), default="auto", show_default=True,
+              help="exact: every coalition solved; sampled: only those a sampled Shapley value needs (with its 95% "
+                   "interval); auto: exact up to 10 parties")
+@click.option("--samples", type=click.IntRange(2, 1_000_000), default=200, show_default=True,
+              help="orders of the parties the sampled Shapley value draws (in antithetic pairs)")
+@click.option("--half-width", type=click.FloatRange(0, min_open=True), default=None, metavar="USD",
+              help="sample orders until every party's 95%% interval is within +- this, USD/yr (at most --samples)")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="the sampled orders' seed")
 @guarded
 def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None, workers: int | None,
-          scheduler: str | None, game_file) -> None:
+          scheduler: str | None, game_file, method: str, samples: int, half_width: float | None, seed: int) -> None:
     """Coalition game and cost-sharing comparison for the joint stockpile."""
 
+    sampling = {"method": method, "samples": samples, "half_width": half_width, "seed": seed}
     if game_file:
-        sharing, folder = _share_from_file(source, game_file, out, overwrite, rules, reference)
+        sharing, folder = _share_from_file(source, game_file, out, overwrite, rules, reference, sampling)
     else:
         sharing, folder = _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap,
-                                            workers or os.cpu_count() or 1, scheduler)
+                                            workers or os.cpu_count() or 1, scheduler, sampling)
     for note in write_share(folder, sharing, overwrite):
         click.echo(f"warning: {note}", err=True)
     pivot = sharing.tables["sharing"].pivot(index="rule", columns="party", values="cost_usd_per_yr") / 1e6
@@ -305,17 +315,17 @@ def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap:
     click.echo(f"wrote {folder}/")
 
 
-def _share_from_file(source, game_file, out, overwrite, rules, reference):
+def _share_from_file(source, game_file, out, overwrite, rules, reference, sampling):
 
     spec, data = _load_run(source) if source else (None, None)
     folder = _output(out, Path("results") / f"{Path(game_file).stem}-share", overwrite)
     try:
-        return share_game(game_file, data, rules, reference), folder
+        return share_game(game_file, data, rules, reference, **sampling), folder
     except ValueError as err:
         raise Stop(str(err)) from None
 
 
-def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, workers, scheduler=None):
+def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, workers, scheduler, sampling):
     spec, data = _load_run(source)
     if mip_rel_gap is not None:
         data = data.with_settings(mip_rel_gap=mip_rel_gap)
@@ -330,7 +340,7 @@ def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, wor
         raise Stop(str(err)) from None
     try:
         return share_data(data, rules, reference, progress=_coalition_progress(), workers=workers,
-                          client=client), folder
+                          client=client, **sampling), folder
     except CoalitionUnsolved as err:
         raise Stop(f"{err}; nothing was written", EXIT_NO_SOLUTION) from None
     finally:

@@ -10,13 +10,8 @@ import numpy as np
 import pytest
 
 from stockpile.analyses.game import Game, game_from_values
-from stockpile.analyses.game_scale import (
-    core_verdict_by_rows,
-    least_core_by_rows,
-    nucleolus_by_rows,
-    sampled_shapley,
-    values_of,
-)
+from stockpile.analyses.game_scale import core_verdict_by_rows, least_core_by_rows, nucleolus_by_rows, values_of
+from stockpile.analyses.sampling import sampled_shapley
 from stockpile.analyses.sharing import least_core_slack, nucleolus, prenucleolus, shapley
 
 
@@ -99,3 +94,37 @@ def test_a_core_allocation_is_proved_by_separation():
     file_game = game_from_values({"+".join(sorted(c)): v for c, v in game.value.items()})
     assert nucleolus_by_rows(values_of(file_game))[0] == pytest.approx(nucleolus(game), abs=1e-6)
     assert np.isfinite(list(shapley(game).values())).all()
+
+
+def test_share_sampled_solves_only_the_coalitions_it_needs(tmp_path):
+    """Five parties, two antithetic pairs of orders (the fewest that state an interval): each order adds at most
+    its 3 prefixes of 2 to 4 parties to the singletons and the grand coalition, so at most 6 + 4 x 3 = 18 of 31; the rules that need every coalition are skipped and say why; no verdict
+    claims the core; the Shapley estimate's interval is in sharing.csv."""
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .helpers import run_cli, write_xlsx
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from synthetic import synthetic
+
+    path = tmp_path / "five.xlsx"
+    write_xlsx(synthetic(5, 1, 2, 4, seed=2), path)
+    out = tmp_path / "share"
+    result = run_cli("share", path, "-o", out, "--method", "sampled", "--samples", 2, "--workers", 1)
+    assert result.exit_code == 0, result.output
+    coalitions = pd.read_csv(out / "coalitions.csv")
+    assert 6 < len(coalitions) <= 18
+    sharing = pd.read_csv(out / "sharing.csv")
+    assert {"nucleolus", "least_core", "optimised", "prenucleolus"}.isdisjoint(set(sharing.rule))
+    assert "in the core (proved)" not in set(sharing.core_verdict)
+    shap = sharing[sharing.rule == "shapley"]
+    assert shap.cost_usd_per_yr.sum() == pytest.approx(coalitions.cost_usd_per_yr.iloc[-1], rel=1e-9)
+    assert (shap.shapley_ci95_low_usd_per_yr <= shap.cost_usd_per_yr).all()
+    assert (shap.cost_usd_per_yr <= shap.shapley_ci95_high_usd_per_yr).all()
+    summary = (out / "summary.md").read_text()
+    assert "Method: sampled: 4 orders of the 5 parties" in summary
+    assert "rule nucleolus skipped: it needs every coalition's cost" in summary
+    assert "nan" not in summary and "inf" not in summary.replace("information", "")

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .game import Coalition, Game, coalition_name
+from .game import EXACT_PLAYERS, Coalition, Game, coalition_name
+from .game_scale import nucleolus_by_rows, values_of
 from .sharing import RULES, allocate, least_core_slack, tolerance
 
 IN_CORE, BLOCKED, UNDETERMINED = "in the core (proved)", "blocked (proved)", "undetermined at this gap"
@@ -34,6 +35,8 @@ def core_existence(game: Game) -> CoreExistence:
     optimistic = {c: (game.bound(c) if c == grand else game.value[c]) for c in game.coalitions()}
     pessimistic = {c: (game.value[c] if c == grand else game.bound(c)) for c in game.coalitions()}
     low, high = least_core_slack(game, optimistic), least_core_slack(game, pessimistic)
+    if not game.complete:  # over the coalitions solved, the slack is a lower bound: emptiness only can be proved
+        high = float("inf")
     status = "non-empty" if high <= tol else "empty" if low > tol else "undetermined"
     return CoreExistence(status, low, high)
 
@@ -56,14 +59,29 @@ def rule_verdict(game: Game, x: dict[str, float]) -> tuple[str, list[tuple[Coali
     blocking = [(c, low) for c, low, _ in intervals if low > tol]
     worst_low = max((low for _, low, _ in intervals), default=0.0)
     worst_high = max((high for _, _, high in intervals), default=0.0)
-    verdict = BLOCKED if blocking else IN_CORE if worst_high <= tol else UNDETERMINED
+    verdict = BLOCKED if blocking else IN_CORE if worst_high <= tol and game.complete else UNDETERMINED
+    if not game.complete and not blocking:  # the coalitions not solved may object: nothing proved either way
+        worst_high = float("inf")
     return verdict, blocking, worst_low, worst_high
+
+
+def _shapley_interval(game: Game, rule: str, p: str, x_p: float) -> dict[str, float]:
+    """The Shapley rows' 95% interval: the sampled estimate's, or the exact value twice (nothing to estimate)."""
+    if rule != "shapley":
+        return {"shapley_ci95_low_usd_per_yr": np.nan, "shapley_ci95_high_usd_per_yr": np.nan}
+    est = game.sampled
+    return {"shapley_ci95_low_usd_per_yr": est.low[p] if est is not None else x_p,
+            "shapley_ci95_high_usd_per_yr": est.high[p] if est is not None else x_p}
 
 
 def compare(game: Game, data, rules=None, reference: str = "shapley") -> dict[str, pd.DataFrame]:
     """sharing.csv (rule x party) and core_check.csv (rule x coalition); every rule by default."""
 
-    allocations = allocate(game, data, RULES if rules is None else rules, reference)
+    instead = {}
+    if len(game.players) > EXACT_PLAYERS and game.complete:  # beyond 1,023 coalitions: the LPs by row generation
+        instead = {"nucleolus": lambda: nucleolus_by_rows(values_of(game))[0],
+                   "prenucleolus": lambda: nucleolus_by_rows(values_of(game), individually_rational=False)[0]}
+    allocations = allocate(game, data, RULES if rules is None else rules, reference, instead)
     own = game.own_costs()
     rows, checks = [], []
     tol = tolerance(game)
@@ -84,5 +102,6 @@ def compare(game: Game, data, rules=None, reference: str = "shapley") -> dict[st
                          "largest_excess_at_least_usd_per_yr": worst_low,
                          "largest_excess_at_most_usd_per_yr": worst_high,
                          "proved_blocking_coalitions": ", ".join(
-                             coalition_name(c, game.players) for c, _ in blocking if p in c)})
+                             coalition_name(c, game.players) for c, _ in blocking if p in c),
+                         **_shapley_interval(game, rule, p, x[p])})
     return {"sharing": pd.DataFrame(rows), "core_check": pd.DataFrame(checks)}

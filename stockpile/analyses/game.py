@@ -20,6 +20,7 @@ from ..solver.decompose import restrict_tree
 from ..solver.facts import SolverFacts
 from ..solver.pipeline import Infeasible, NoSolution, run
 from ..solver.results import Results
+from .sampling import Values, sampled_shapley
 
 Coalition = frozenset[str]
 
@@ -43,10 +44,16 @@ class Game:
     value: dict[Coalition, float]  # v(C), USD/yr (expected annual cost)
     facts: dict[Coalition, SolverFacts]
     grand: Results | None = None  # the grand coalition's full results (who holds what)
+    sampled: object = None  # game_scale.ShapleyEstimate when the Shapley value was sampled (--method sampled)
 
     @property
     def grand_coalition(self) -> Coalition:
         return frozenset(self.players)
+
+    @property
+    def complete(self) -> bool:
+        """Every coalition's value is known (enumerated, or given); else only those the sampled Shapley used."""
+        return len(self.value) >= 2 ** len(self.players) - 1
 
     def bound(self, c: Coalition) -> float:
         """The solver's proven lower bound on v(C): the true value lies in [bound, value]."""
@@ -62,7 +69,10 @@ class Game:
         return self.grand["party_costs"].set_index("holder").total_usd_per_yr.to_dict()
 
     def coalitions(self, proper: bool = False) -> list[Coalition]:
-        return [c for c in all_coalitions(self.players) if not proper or c != self.grand_coalition]
+        """The coalitions whose values are known (all of them unless sampled), smallest first."""
+        every = all_coalitions(self.players) if self.complete else sorted(
+            self.value, key=lambda c: (len(c), sorted(self.players.index(p) for p in c)))
+        return [c for c in every if not proper or c != self.grand_coalition]
 
     def table(self) -> pd.DataFrame:
         rows = []
@@ -99,27 +109,57 @@ def check_players(data: ModelData) -> list[str]:
     return players
 
 
-def play(data: ModelData, threads: int | None = None, progress=None, workers: int = 1, client=None) -> Game:
-    """v(C) for all 2^n - 1 coalitions of eligible parties: C's own parties, all of them pool members,
-    solved by mineral (pipeline.run) on the scenario tree of every player (C still sees the others'
-    disruptions). With workers > 1 the coalitions run in that many local processes; with a Dask `client`, on
-    its cluster (the data and the tree sent once to every worker)."""
+EXACT_PLAYERS = 10  # --method auto: every coalition solved up to this many players (1,023), sampled beyond
+
+
+def method_of(method: str, players: int) -> str:
+    """exact | sampled from --method exact | sampled | auto."""
+    return ("exact" if players <= EXACT_PLAYERS else "sampled") if method == "auto" else method
+
+
+def play(data: ModelData, threads: int | None = None, progress=None, workers: int = 1, client=None,
+         method: str = "exact", samples: int = 200, half_width: float | None = None, seed: int = 0) -> Game:
+    """v(C) for every coalition of the eligible parties (method exact), or only for those a sampled Shapley value
+    needs (method sampled: `samples` orders of the players, fewer with `half_width`; game_scale.sampled_shapley):
+    C's own parties, all of them pool members, solved by mineral (pipeline.run) on the scenario tree of every
+    player (C still sees the others' disruptions). With workers > 1 the coalitions run in that many local
+    processes; with a Dask `client`, on its cluster (the data and the tree sent once to every worker)."""
+    players = check_players(data)
+    grand = frozenset(players)
+    if method_of(method, len(players)) == "exact":
+        results = solve_coalitions(data, all_coalitions(players), progress, workers, client)
+        return Game(players, {c: r.facts.objective_usd_per_yr for c, r in results.items()},
+                    {c: r.facts for c, r in results.items()}, results[grand])
+    results: dict[Coalition, Results] = {}
+
+    def compute(cs: list[Coalition]) -> dict[Coalition, float]:
+        done = solve_coalitions(data, cs, progress, workers, client)
+        results.update(done)
+        return {c: r.facts.objective_usd_per_yr for c, r in done.items()}
+
+    values = Values(players, compute)
+    values.get([frozenset([p]) for p in players] + [grand])
+    estimate = sampled_shapley(values, samples=samples, seed=seed, half_width=half_width)
+    return Game(players, dict(values.known), {c: r.facts for c, r in results.items()}, results[grand],
+                sampled=estimate)
+
+
+def solve_coalitions(data: ModelData, order: list[Coalition], progress=None, workers: int = 1,
+                     client=None) -> dict[Coalition, Results]:
+    """Each coalition of `order` solved on its own (the grand coalition with its schedules)."""
     players = check_players(data)
     game_data = data.only_parties(players)
     tree = build_tree(game_data)
-    order = all_coalitions(players)
     grand = frozenset(players)
     jobs = [(game_data, tree, c, c == grand) for c in order]  # the grand coalition's schedules: borrowing, refills
+    if not jobs:
+        return {}
     if client is not None:
-        results = _collect(_on_cluster(client, game_data, tree, order, grand), order, players, progress)
-    elif workers > 1:
-
+        return _collect(_on_cluster(client, game_data, tree, order, grand), order, players, progress)
+    if workers > 1 and len(jobs) > 1:
         with process_pool(workers) as pool:
-            results = _collect(pool.map(_coalition, *zip(*jobs, strict=True)), order, players, progress)
-    else:
-        results = _collect(map(_coalition, *zip(*jobs, strict=True)), order, players, progress)
-    value = {c: r.facts.objective_usd_per_yr for c, r in results.items()}
-    return Game(players, value, {c: r.facts for c, r in results.items()}, results[frozenset(players)])
+            return _collect(pool.map(_coalition, *zip(*jobs, strict=True)), order, players, progress)
+    return _collect(map(_coalition, *zip(*jobs, strict=True)), order, players, progress)
 
 
 def _on_cluster(client, game_data: ModelData, tree, order: list[Coalition], grand: Coalition):

@@ -23,6 +23,7 @@ from .game import Coalition, Game
 RULES = ("equal_saving", "consumption", "exposed_demand", "gdp", "standalone", "shapley", "nucleolus",
          "prenucleolus", "least_core", "optimised")
 NEEDS_WORKBOOK = ("consumption", "exposed_demand", "gdp")
+NEEDS_ALL = ("nucleolus", "prenucleolus", "least_core", "optimised")  # the core's LPs: every coalition's cost
 TOL_REL = 1e-6  # above the QP's own feasibility tolerance (1e-7 of the largest value): no false proofs
 
 
@@ -236,18 +237,21 @@ def weights(data: ModelData, players: list[str]) -> dict[str, dict[str, float]]:
             "gdp": {p: data.parties[p].gdp_usd_bn for p in players}}
 
 
-def allocate(game: Game, data: ModelData | None, rules=RULES, reference: str = "shapley") -> dict[str, dict]:
+def allocate(game: Game, data: ModelData | None, rules=RULES, reference: str = "shapley",
+             instead: dict[str, Callable[[], dict[str, float]]] | None = None) -> dict[str, dict]:
     """Cost per party (USD/yr) under each rule; `optimised` is the core point (least-core point when
-    the core is empty) nearest `reference` (any other rule)."""
+    the core is empty) nearest `reference` (any other rule). `instead`: another way to compute a rule (the
+    nucleolus by row generation beyond EXACT_PLAYERS, core_verdicts.compare)."""
     w = weights(data, game.players) if data is not None else {}
     rule_of: dict[str, Callable[[], dict[str, float]]] = {
         "equal_saving": lambda: equal_saving(game),
         "standalone": lambda: proportional(game, {p: game.value[frozenset([p])] for p in game.players}),
-        "shapley": lambda: shapley(game),
+        "shapley": lambda: game.sampled.value if game.sampled is not None else shapley(game),
         "nucleolus": lambda: nucleolus(game),
         "prenucleolus": lambda: prenucleolus(game),
         "least_core": lambda: least_core(game),
     }
+    rule_of.update(instead or {})
     for r in NEEDS_WORKBOOK:  # one closure per weight
         rule_of[r] = functools.partial(proportional, game, w.get(r, {}))
     rule_of["optimised"] = lambda: closest_in_core(game, out.get(reference) or rule_of[reference](),
@@ -270,7 +274,11 @@ def unusable_rules(game: Game, data: ModelData | None, rules) -> dict[str, str]:
     what = {"consumption": "consumption", "exposed_demand": "exposed demand (consumption x supplier shares)",
             "gdp": "gdp_usd_bn in the parties sheet", "standalone": "stand-alone costs"}
     for r in rules:
-        if r in NEEDS_WORKBOOK and data is None:
+        if r in NEEDS_ALL and not game.complete:
+            out[r] = (f"rule {r} skipped: it needs every coalition's cost, and the sampled game solved "
+                      f"{len(game.value):,} of {2 ** len(game.players) - 1:,} (share --method exact, or the "
+                      "membership separation this release does not have)")
+        elif r in NEEDS_WORKBOOK and data is None:
             out[r] = f"rule {r} skipped: it needs the workbook's data (give the workbook with --game)"
         elif r in what and sum(w[r].values()) <= 0:
             out[r] = f"rule {r} skipped: every party's {what[r]} is 0, so it has nothing to split by"

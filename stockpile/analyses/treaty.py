@@ -95,7 +95,7 @@ def participation(game: Game, sharing: pd.DataFrame, fund: pd.DataFrame, shown: 
     of build-up cash. Also the saving floor's split, from the rule the report shows (treaty_rule; None when that
     rule is not in the table)."""
     ref = sharing[sharing.rule == shown].set_index("party").cost_usd_per_yr
-    floor = saving_floor(game, ref.to_dict()) if len(ref) else None
+    floor = saving_floor(game, ref.to_dict()) if len(ref) and game.complete else None  # needs every coalition
     split = {rule: sharing[sharing.rule == rule].set_index("party").cost_usd_per_yr.to_dict()
              for rule in dict.fromkeys(fund.rule)}
     if floor is not None:

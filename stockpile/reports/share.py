@@ -57,7 +57,11 @@ def _saving_headline(grand, noise: float) -> str:
     return f"a saving of **{_usd(saving)}/yr** (solver uncertainty ±{_usd(band)}/yr)"
 
 
-def _core_sentence(core) -> str:
+def _core_sentence(core, game=None) -> str:
+    if game is not None and not game.complete and core.status != "empty":
+        return (f"Whether the core is empty is not known: only {len(game.value):,} of {2 ** len(game.players) - 1:,} "
+                f"coalitions were solved (the sampled Shapley value's), and over them the least-core slack is at "
+                f"least {_usd(core.slack_low)}/yr; the rest may object.")
     if core.status == "empty":
         return (f"**The core is empty (proved)**: whatever the split, some coalition would do better on its own by "
                 f"at least {_usd(core.slack_low)}/yr (least-core slack, at every value the solver's gaps allow). "
@@ -89,6 +93,28 @@ def _negative_savings(game, coalitions: pd.DataFrame, data=None) -> list[str]:
     return lines
 
 
+MAX_COALITIONS_SHOWN = 40  # beyond, the summary points to coalitions.csv
+
+
+def method_lines(game) -> list[str]:
+    """How the game was played: every coalition, or a sampled Shapley value (its orders, coalitions, intervals)."""
+    total = 2 ** len(game.players) - 1
+    est = game.sampled
+    if est is None:
+        return [f"Method: exact: every one of the {total:,} coalitions' costs is known, so the Shapley value is "
+                "exact.", ""]
+    half = max((est.high[p] - est.low[p]) / 2 for p in game.players)
+    out = [f"Method: sampled: {est.permutations:,} orders of the {len(game.players)} parties (antithetic pairs), "
+           f"{len(game.value):,} of {total:,} coalitions solved. The Shapley value is an estimate with a 95% "
+           f"interval per party (widest +-{_usd(half)}/yr; sharing.csv `shapley_ci95_low_usd_per_yr`, "
+           "`shapley_ci95_high_usd_per_yr`). No rule is proved in the core without every coalition; a rule is "
+           "still proved rejected by a coalition that was solved.", "",
+           "| party | Shapley estimate (USD m/yr) | 95% interval |", "|---|---|---|"]
+    out += [f"| {p} | {est.value[p] / 1e6:,.3f} | {est.low[p] / 1e6:,.3f} to {est.high[p] / 1e6:,.3f} |"
+            for p in game.players]
+    return [*out, ""]
+
+
 def share_summary(sharing, notes: Sequence[str] = ()) -> str:
     data, game, tables = sharing.data, sharing.game, sharing.tables
     coalitions, table = tables["coalitions"], tables["sharing"]
@@ -100,7 +126,8 @@ def share_summary(sharing, notes: Sequence[str] = ()) -> str:
                 "are not proven optima (time limit).**", ""]
     out += [f"Going alone, the {len(players)} parties would spend {_usd(grand.standalone_sum_usd_per_yr)}/yr "
             f"(expected annual cost); pooling all of them costs {_usd(grand.cost_usd_per_yr)}/yr, "
-            f"{_saving_headline(grand, sharing.uncertainty)}.", "", _core_sentence(sharing.core), ""]
+            f"{_saving_headline(grand, sharing.uncertainty)}.", "", _core_sentence(sharing.core, game), "",
+            *method_lines(game)]
     out += [f"Each coalition value is known within [best bound, incumbent] (widest interval "
             f"{_usd(sharing.uncertainty)}/yr). A rule is *blocked* only when some coalition's own plan beats its "
             "share (a proof), *in the core* only when no coalition's bound does, and *undetermined* otherwise.", ""]
@@ -121,9 +148,12 @@ def share_summary(sharing, notes: Sequence[str] = ()) -> str:
                        f"{_usd(g.largest_excess_at_least_usd_per_yr.max())}/yr better off alone)")
     if not table.blocked_proved.any():
         out.append("- none is proved to be rejected")
-    out += ["", "## Coalitions", "", _md(coalitions.assign(cost_usd_m=coalitions.cost_usd_per_yr / 1e6,
-                                                           saving_usd_m=coalitions.saving_usd_per_yr / 1e6)[
+    shown = coalitions if len(coalitions) <= MAX_COALITIONS_SHOWN else coalitions.head(MAX_COALITIONS_SHOWN)
+    out += ["", "## Coalitions", "", _md(shown.assign(cost_usd_m=shown.cost_usd_per_yr / 1e6,
+                                                      saving_usd_m=shown.saving_usd_per_yr / 1e6)[
         ["coalition", "cost_usd_m", "saving_usd_m", "relative_gap", "status"]], ",.4f"), ""]
+    if len(shown) < len(coalitions):
+        out += [f"The first {len(shown)} of {len(coalitions):,}, smallest first; coalitions.csv has every one.", ""]
     out += warnings_section([*(data.warnings if data is not None else ()), *notes])
     grand_facts = game.facts.get(game.grand_coalition)
     if grand_facts is not None and grand_facts.status != "given":
