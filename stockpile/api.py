@@ -28,14 +28,15 @@ from .analyses.backtest import Backtest, run_backtest
 from .analyses.evaluate import Evaluation
 from .analyses.evaluate import evaluate as run_evaluation
 from .analyses.core_verdicts import compare, core_existence, uncertainty
-from .analyses.game import Game, check_players, game_from_file, play
+from .analyses.game import Game, check_players, game_from_file, play, solve_coalitions
 from .analyses.game_scale import values_of
 from .analyses.information import has_branches, value_of_information
 from .analyses.operating_rule import OperatingRule, ShortageCost, derive
 from .analyses.pooling import pooling_plan
-from .analyses.sampling import sampled_shapley
+from .analyses.sampling import Values, sampled_shapley
+from .analyses.separation import MembershipSeparation
 from .analyses.purchase_caps import cap_plan
-from .analyses.sharing import RULES, unusable_rules, weights
+from .analyses.sharing import RULES, tolerance, unusable_rules, weights
 from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
 from .analyses.treaty import funded_rules, funding, participation, treaty_rule
 from .analyses.what_if import run_plans
@@ -184,18 +185,36 @@ def share_game(path: str | Path, data: ModelData | None = None, rules=RULES, ref
 
 def share(source: Source, rules=RULES, reference: str = "shapley", mip_rel_gap: float | None = None,
           progress=None, workers: int = 1, client=None, method: str = "auto", samples: int = 200,
-          half_width: float | None = None, seed: int = 0) -> Sharing:
+          half_width: float | None = None, seed: int = 0, separation: str = "verdicts") -> Sharing:
     """v(C) for every coalition of the parties that may join the pool (method exact; auto: up to 10 parties), or
     for those a sampled Shapley value needs (sampled: `samples` orders, fewer with `half_width` USD/yr), and the
-    rules side by side. InputError when fewer than two parties may join; ValueError when `reference` has nothing
-    to split by."""
+    rules side by side. A sampled game under cooperative allocation has the membership separation (separation.py):
+    `separation` verdicts (each rule's core verdict by one MILP), all (the nucleolus and least core by row
+    generation too: many MILPs) or none. InputError when fewer than two parties may join; ValueError when
+    `reference` has nothing to split by."""
     data = _data(source)
     if mip_rel_gap is not None:
         data = data.with_settings(mip_rel_gap=mip_rel_gap)
     check_share(data, list(rules), reference)
     game = play(data, progress=progress, workers=workers, client=client, method=method, samples=samples,
                 half_width=half_width, seed=seed)  # client: a Dask cluster's
+    if not game.complete and data.settings.joint_allocation == "cooperative" and separation != "none":
+        game.oracle = membership_oracle(data, game, progress, workers, client)
+        game.separate_all = separation == "all"
     return sharing_of(data, game, list(rules), reference)
+
+
+def membership_oracle(data: ModelData, game: Game, progress=None, workers: int = 1, client=None):
+    """(Values, MembershipSeparation) for a sampled game: what the separation finds is solved on its own and joins
+    the game (its value and facts), so the coalitions table shows every coalition a verdict rests on."""
+
+    def compute(coalitions: list) -> dict:
+        done = solve_coalitions(data, coalitions, progress, workers, client)
+        game.facts.update({c: r.facts for c, r in done.items()})
+        return {c: r.facts.objective_usd_per_yr for c, r in done.items()}
+
+    values = Values(game.players, compute, game.value)  # the game's own dict: found coalitions join it
+    return values, MembershipSeparation(data, values, abs_gap_usd=tolerance(game))
 
 
 def check_share(data: ModelData, rules: list[str], reference: str) -> None:
@@ -213,11 +232,12 @@ def sharing_of(data: ModelData | None, game: Game, rules: list[str], reference: 
     if reference in skipped and "optimised" in rules:
         raise ValueError(f"--reference {reference}: {skipped[reference]}; choose another reference")
     notes = [why for r, why in skipped.items() if r in rules]
-    table = game.table()
+    compared = compare(game, data, [r for r in rules if r not in skipped], reference)
+    table = game.table()  # after the rules: a separation may have solved more coalitions
     notes += [f"coalition {name}: HiGHS stopped at its time limit; its value is the best found, not a proven "
               "optimum" for name, status in zip(table.coalition, table.status, strict=True)
               if status not in ("optimal", "given")]
-    tables = {"coalitions": table, **compare(game, data, [r for r in rules if r not in skipped], reference)}
+    tables = {"coalitions": table, **compared}
     floor = None
     if data is not None and game.grand is not None:  # the grand coalition's plan says what the pool pays
         tables["funding"] = funding(data, game.grand, tables["sharing"], funded_rules(tables["sharing"], reference))

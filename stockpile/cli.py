@@ -296,9 +296,13 @@ def _solve_one(data, folder: Path, overwrite: bool, write_model: str | None, wor
               help="sample orders until every party's 95%% interval is within +- this, USD/yr (at most --samples)")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
               help="the sampled orders' seed")
+@click.option("--separation", type=click.Choice(["verdicts", "all", "none"]), default="verdicts", show_default=True,
+              help="a sampled game (cooperative allocation): each rule's core verdict by one membership MILP "
+                   "(verdicts), also the nucleolus and least core by row generation (all: many MILPs), or none")
 @guarded
 def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None, workers: int | None,
-          scheduler: str | None, game_file, method: str, samples: int, half_width: float | None, seed: int) -> None:
+          scheduler: str | None, game_file, method: str, samples: int, half_width: float | None, seed: int,
+          separation: str) -> None:
     """Coalition game and cost-sharing comparison for the joint stockpile."""
 
     sampling = {"method": method, "samples": samples, "half_width": half_width, "seed": seed}
@@ -306,7 +310,8 @@ def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap:
         sharing, folder = _share_from_file(source, game_file, out, overwrite, rules, reference, sampling)
     else:
         sharing, folder = _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap,
-                                            workers or os.cpu_count() or 1, scheduler, sampling)
+                                            workers or os.cpu_count() or 1, scheduler,
+                                            {**sampling, "separation": separation})
     for note in write_share(folder, sharing, overwrite):
         click.echo(f"warning: {note}", err=True)
     pivot = sharing.tables["sharing"].pivot(index="rule", columns="party", values="cost_usd_per_yr") / 1e6

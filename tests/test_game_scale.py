@@ -113,7 +113,8 @@ def test_share_sampled_solves_only_the_coalitions_it_needs(tmp_path):
     path = tmp_path / "five.xlsx"
     write_xlsx(synthetic(5, 1, 2, 4, seed=2), path)
     out = tmp_path / "share"
-    result = run_cli("share", path, "-o", out, "--method", "sampled", "--samples", 2, "--workers", 1)
+    result = run_cli("share", path, "-o", out, "--method", "sampled", "--samples", 2, "--workers", 1,
+                     "--separation", "none")
     assert result.exit_code == 0, result.output
     coalitions = pd.read_csv(out / "coalitions.csv")
     assert 6 < len(coalitions) <= 18
@@ -128,3 +129,47 @@ def test_share_sampled_solves_only_the_coalitions_it_needs(tmp_path):
     assert "Method: sampled: 4 orders of the 5 parties" in summary
     assert "rule nucleolus skipped: it needs every coalition's cost" in summary
     assert "nan" not in summary and "inf" not in summary.replace("information", "")
+
+
+def _synthetic_data(parties: int, seed: int):
+    import sys
+    from pathlib import Path
+
+    from .helpers import data_of
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from synthetic import synthetic
+
+    frames = synthetic(parties, 2, 3, 6, seed=seed)
+    frames["settings"] = frames["settings"].assign(value=[6, 1e-6, 600, 0.1])
+    return data_of(frames)
+
+
+def test_membership_separation_gives_the_enumerated_verdicts_and_nucleolus():
+    """Four synthetic parties: the MILP over who is in costs each coalition what its own solve does (so its verdicts
+    and the nucleolus by row generation are the enumerated ones), starting from the singletons and the grand
+    coalition only."""
+    from stockpile.analyses.core_verdicts import rule_verdict
+    from stockpile.analyses.game import play
+    from stockpile.analyses.sampling import Values
+    from stockpile.analyses.separation import MembershipSeparation
+    from stockpile.analyses.sharing import equal_saving, proportional
+
+    data = _synthetic_data(4, 3)
+    game = play(data, method="exact")
+    start = {c: v for c, v in game.value.items() if len(c) in (1, 4)}
+    values = Values(game.players, lambda cs: {c: game.value[c] for c in cs}, dict(start))
+    sep = MembershipSeparation(data, values, abs_gap_usd=1.0)
+    alone = {p: game.value[frozenset([p])] for p in game.players}
+    for x in (shapley(game), equal_saving(game), proportional(game, alone),
+              {p: game.value[game.grand_coalition] / 4 for p in game.players}):
+        inside, objector, _excess = core_verdict_by_rows(values, x, sep)
+        verdict = rule_verdict(game, x)[0]
+        assert inside == (verdict == "in the core (proved)")
+        if not inside:
+            assert sum(x[p] for p in objector) > game.value[objector]  # it does object
+    nu, rows, _separations = nucleolus_by_rows(values, sep)
+    assert nu == pytest.approx(nucleolus(game), rel=1e-6)
+    assert rows < 15  # its LPs never held every coalition
+    t, _x, _rows = least_core_by_rows(values, sep)
+    assert t == pytest.approx(least_core_slack(game), rel=1e-6, abs=1e-3)

@@ -16,8 +16,14 @@ import numpy as np
 import pandas as pd
 
 from .game import EXACT_PLAYERS, Coalition, Game, coalition_name
-from .game_scale import nucleolus_by_rows, values_of
-from .sharing import RULES, allocate, least_core_slack, tolerance
+from .game_scale import (
+    closest_in_core_by_rows,
+    core_verdict_by_rows,
+    least_core_by_rows,
+    nucleolus_by_rows,
+    values_of,
+)
+from .sharing import RULES, allocate, equal_saving, least_core_slack, tolerance
 
 IN_CORE, BLOCKED, UNDETERMINED = "in the core (proved)", "blocked (proved)", "undetermined at this gap"
 
@@ -30,7 +36,12 @@ class CoreExistence:
 
 
 def core_existence(game: Game) -> CoreExistence:
-    """Is the core empty? Proved either way only when every value in the solver's intervals agrees."""
+    """Is the core empty? Proved either way only when every value in the solver's intervals agrees (a sampled
+    game with a separation: the least-core slack by row generation, at the solved values)."""
+    if game.oracle is not None and game.separate_all:
+        slack = least_core_by_rows(*game.oracle)[0]
+        tol = tolerance(game)
+        return CoreExistence("non-empty" if slack <= tol else "empty", slack, slack)
     grand, tol = game.grand_coalition, tolerance(game)
     optimistic = {c: (game.bound(c) if c == grand else game.value[c]) for c in game.coalitions()}
     pessimistic = {c: (game.value[c] if c == grand else game.bound(c)) for c in game.coalitions()}
@@ -65,6 +76,20 @@ def rule_verdict(game: Game, x: dict[str, float]) -> tuple[str, list[tuple[Coali
     return verdict, blocking, worst_low, worst_high
 
 
+def _separated_verdict(game: Game, x: dict[str, float]) -> tuple[str, list[tuple[Coalition, float]], float, float]:
+    """A sampled game's verdict by the separation: in the core when its bound proves no coalition objects, blocked
+    when the coalition it finds objects by its own solved value, else undetermined with the bound."""
+    values, sep = game.oracle
+    inside, objector, excess = core_verdict_by_rows(values, x, sep)
+    tol = tolerance(game)
+    if inside:
+        return IN_CORE, [], min(excess, 0.0), excess
+    if objector is not None and sum(x[p] for p in objector) - game.value[objector] > tol:
+        low = sum(x[p] for p in objector) - game.value[objector]
+        return BLOCKED, [(objector, low)], low, excess
+    return UNDETERMINED, [], 0.0, excess
+
+
 def _shapley_interval(game: Game, rule: str, p: str, x_p: float) -> dict[str, float]:
     """The Shapley rows' 95% interval: the sampled estimate's, or the exact value twice (nothing to estimate)."""
     if rule != "shapley":
@@ -78,7 +103,15 @@ def compare(game: Game, data, rules=None, reference: str = "shapley") -> dict[st
     """sharing.csv (rule x party) and core_check.csv (rule x coalition); every rule by default."""
 
     instead = {}
-    if len(game.players) > EXACT_PLAYERS and game.complete:  # beyond 1,023 coalitions: the LPs by row generation
+    if game.oracle is not None and game.separate_all:  # a sampled game: the core's LPs by row generation
+        values, sep = game.oracle
+        instead = {"nucleolus": lambda: nucleolus_by_rows(values, sep)[0],
+                   "prenucleolus": lambda: nucleolus_by_rows(values, sep, individually_rational=False)[0],
+                   "least_core": lambda: closest_in_core_by_rows(values, sep, equal_saving(game),
+                                                                 least_core_by_rows(values, sep)[0]),
+                   "project": lambda r, t: closest_in_core_by_rows(values, sep, r, t),
+                   "slack": lambda: least_core_by_rows(values, sep)[0]}
+    elif len(game.players) > EXACT_PLAYERS and game.complete:  # beyond 1,023 coalitions: the LPs by rows
         instead = {"nucleolus": lambda: nucleolus_by_rows(values_of(game))[0],
                    "prenucleolus": lambda: nucleolus_by_rows(values_of(game), individually_rational=False)[0]}
     allocations = allocate(game, data, RULES if rules is None else rules, reference, instead)
@@ -87,6 +120,8 @@ def compare(game: Game, data, rules=None, reference: str = "shapley") -> dict[st
     tol = tolerance(game)
     for rule, x in allocations.items():
         verdict, blocking, worst_low, worst_high = rule_verdict(game, x)
+        if game.oracle is not None and verdict != BLOCKED:  # the separation proves (or finds) what the rest do
+            verdict, blocking, worst_low, worst_high = _separated_verdict(game, x)
         for c, low, high in excess_intervals(game, x):
             checks.append({"rule": rule, "coalition": coalition_name(c, game.players),
                            "cost_under_rule_usd_per_yr": sum(x[p] for p in c),

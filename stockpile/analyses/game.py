@@ -45,6 +45,13 @@ class Game:
     facts: dict[Coalition, SolverFacts]
     grand: Results | None = None  # the grand coalition's full results (who holds what)
     sampled: object = None  # game_scale.ShapleyEstimate when the Shapley value was sampled (--method sampled)
+    oracle: object = None  # (sampling.Values, a separation) when more coalitions can be found (separation.py)
+    separate_all: bool = False  # with an oracle: the core's LPs too (nucleolus, least core), not only verdicts
+
+    @property
+    def core_lps(self) -> bool:
+        """Can the LPs over every coalition (nucleolus, least core) be solved: all known, or found by separation."""
+        return self.complete or (self.oracle is not None and self.separate_all)
 
     @property
     def grand_coalition(self) -> Coalition:

@@ -20,7 +20,7 @@ import numpy as np
 
 from .game import Coalition, Game
 from .sampling import Values
-from .sharing import NoImputation, _add_rows, _highs, _solve, tolerance
+from .sharing import NoImputation, _add_rows, _highs, _solve, closest_in_core, tolerance
 
 def values_of(game: Game) -> Values:
     """A game whose every value is known (a file, a closed form, an enumerated game)."""
@@ -29,7 +29,9 @@ def values_of(game: Game) -> Values:
 
 # ---- separation -------------------------------------------------------------------------------------------------
 
-Separation = Callable[[np.ndarray, set[Coalition]], tuple[Coalition | None, float, float]]
+# (x USD/yr, coalitions excluded, a threshold USD/yr or None) -> (the coalition of largest excess found or None, its
+# excess, a bound on every excess not excluded); with a threshold it may return the first coalition that beats it
+Separation = Callable[[np.ndarray, set[Coalition], float | None], tuple[Coalition | None, float, float]]
 
 
 def enumeration(values: Values) -> Separation:
@@ -41,7 +43,8 @@ def enumeration(values: Values) -> Separation:
     rows = np.array([[p in c for p in players] for c in proper], dtype=float)
     v = np.array([known[c] for c in proper])
 
-    def separate(x: np.ndarray, excluded: set[Coalition]) -> tuple[Coalition | None, float, float]:
+    def separate(x: np.ndarray, excluded: set[Coalition], threshold: float | None = None,
+                 ) -> tuple[Coalition | None, float, float]:
         excess = rows @ x - v
         if excluded:
             excess[[i for i, c in enumerate(proper) if c in excluded]] = -np.inf
@@ -111,7 +114,8 @@ class RowGame:
     def _violated(self, x: np.ndarray, t: float, fixed: dict[Coalition, float]) -> bool:
         """Separate at x (scaled): add the coalition of largest excess when it beats t; True if one was added."""
         self.separations += 1
-        c, _excess, bound = self.separate(x * self.scale, set(fixed) | {self.grand})
+        c, _excess, bound = self.separate(x * self.scale, set(fixed) | set(self.rows) | {self.grand},
+                                          (t + 1e-9 * max(1.0, abs(t))) * self.scale)
         if c is None or bound / self.scale <= t + 1e-9 * max(1.0, abs(t)) or c in self.rows:
             return False  # none objects (or the one that does is a row already: a loose bound, not a new row)
         self.add(c)
@@ -160,14 +164,30 @@ def nucleolus_by_rows(values: Values, separate: Separation | None = None,
             return dict(zip(g.players, (x * g.scale).tolist(), strict=True)), len(g.rows), g.separations
 
 
+def closest_in_core_by_rows(values: Values, separate: Separation, reference: dict[str, float],
+                            slack: float) -> dict[str, float]:
+    """sharing.closest_in_core over the coalitions found so far, adding the one that objects most beyond `slack`
+    at the projection until the separation proves none does."""
+    players = values.players
+    rows = {c: values.value(c) for c in [*(frozenset([p]) for p in players), frozenset(players)]}
+    while True:
+        x = closest_in_core(Game(players, dict(rows), {}), reference, slack)
+        vec = np.array([x[p] for p in players])
+        tol = tolerance(Game(players, dict(rows), {}))
+        c, _excess, bound = separate(vec, set(rows), slack + tol)
+        if c is None or bound <= slack + tol or c in rows:
+            return x
+        rows[c] = values.value(c)
+
+
 def core_verdict_by_rows(values: Values, x: dict[str, float], separate: Separation | None = None,
                          ) -> tuple[bool, Coalition | None, float]:
     """Is x in the core? (True, None, largest excess) when the oracle's bound proves no coalition objects, else
     (False, the coalition that objects most, its excess). A tolerance of the game's size absorbs LP rounding."""
     sep = separate or enumeration(values)
     vec = np.array([x[p] for p in values.players])
-    c, excess, bound = sep(vec, {frozenset(values.players)})
     game_tol = tolerance(Game(values.players, dict(values.known), {}))
+    c, excess, bound = sep(vec, {frozenset(values.players)}, game_tol)
     if c is None or bound <= game_tol:
         return True, None, bound
     return False, c, excess

@@ -238,10 +238,11 @@ def weights(data: ModelData, players: list[str]) -> dict[str, dict[str, float]]:
 
 
 def allocate(game: Game, data: ModelData | None, rules=RULES, reference: str = "shapley",
-             instead: dict[str, Callable[[], dict[str, float]]] | None = None) -> dict[str, dict]:
+             instead: dict[str, Callable] | None = None) -> dict[str, dict]:
     """Cost per party (USD/yr) under each rule; `optimised` is the core point (least-core point when
     the core is empty) nearest `reference` (any other rule). `instead`: another way to compute a rule (the
-    nucleolus by row generation beyond EXACT_PLAYERS, core_verdicts.compare)."""
+    nucleolus by row generation, core_verdicts.compare), and `project` (reference, slack -> the core point
+    nearest it) and `slack` (the least-core slack) for `optimised`."""
     w = weights(data, game.players) if data is not None else {}
     rule_of: dict[str, Callable[[], dict[str, float]]] = {
         "equal_saving": lambda: equal_saving(game),
@@ -251,11 +252,12 @@ def allocate(game: Game, data: ModelData | None, rules=RULES, reference: str = "
         "prenucleolus": lambda: prenucleolus(game),
         "least_core": lambda: least_core(game),
     }
-    rule_of.update(instead or {})
+    rule_of.update({r: f for r, f in (instead or {}).items() if r in RULES})
     for r in NEEDS_WORKBOOK:  # one closure per weight
         rule_of[r] = functools.partial(proportional, game, w.get(r, {}))
-    rule_of["optimised"] = lambda: closest_in_core(game, out.get(reference) or rule_of[reference](),
-                                                   max(0.0, least_core_slack(game)))
+    project = (instead or {}).get("project", lambda r, t: closest_in_core(game, r, t))  # (reference, slack) -> x
+    slack = (instead or {}).get("slack", lambda: least_core_slack(game))
+    rule_of["optimised"] = lambda: project(out.get(reference) or rule_of[reference](), max(0.0, slack()))
     out: dict[str, dict[str, float]] = {}
     for rule in rules:
         if rule not in rule_of:
@@ -274,10 +276,10 @@ def unusable_rules(game: Game, data: ModelData | None, rules) -> dict[str, str]:
     what = {"consumption": "consumption", "exposed_demand": "exposed demand (consumption x supplier shares)",
             "gdp": "gdp_usd_bn in the parties sheet", "standalone": "stand-alone costs"}
     for r in rules:
-        if r in NEEDS_ALL and not game.complete:
+        if r in NEEDS_ALL and not game.core_lps:
             out[r] = (f"rule {r} skipped: it needs every coalition's cost, and the sampled game solved "
-                      f"{len(game.value):,} of {2 ** len(game.players) - 1:,} (share --method exact, or the "
-                      "membership separation this release does not have)")
+                      f"{len(game.value):,} of {2 ** len(game.players) - 1:,} (share --separation all finds the rest "
+                      "by the membership separation, under cooperative allocation; or --method exact)")
         elif r in NEEDS_WORKBOOK and data is None:
             out[r] = f"rule {r} skipped: it needs the workbook's data (give the workbook with --game)"
         elif r in what and sum(w[r].values()) <= 0:

@@ -58,7 +58,7 @@ def _saving_headline(grand, noise: float) -> str:
 
 
 def _core_sentence(core, game=None) -> str:
-    if game is not None and not game.complete and core.status != "empty":
+    if game is not None and not game.core_lps and core.status != "empty":
         return (f"Whether the core is empty is not known: only {len(game.value):,} of {2 ** len(game.players) - 1:,} "
                 f"coalitions were solved (the sampled Shapley value's), and over them the least-core slack is at "
                 f"least {_usd(core.slack_low)}/yr; the rest may object.")
@@ -96,6 +96,17 @@ def _negative_savings(game, coalitions: pd.DataFrame, data=None) -> list[str]:
 MAX_COALITIONS_SHOWN = 40  # beyond, the summary points to coalitions.csv
 
 
+def _separation_words(game) -> str:
+    if game.oracle is None:
+        return ("No rule is proved in the core without every coalition; a rule is still proved rejected by a "
+                "coalition that was solved.")
+    sep = game.oracle[1]
+    what = "the nucleolus, least core and every verdict" if game.separate_all else "each rule's core verdict"
+    return (f"The membership separation (one MILP over who is in, docs/formulation.md) gave {what}: "
+            f"{sep.solves:,} MILPs, {sep.seconds:.1f} s of HiGHS; a verdict in the core is its proof that no "
+            "coalition objects.")
+
+
 def method_lines(game) -> list[str]:
     """How the game was played: every coalition, or a sampled Shapley value (its orders, coalitions, intervals)."""
     total = 2 ** len(game.players) - 1
@@ -107,8 +118,7 @@ def method_lines(game) -> list[str]:
     out = [f"Method: sampled: {est.permutations:,} orders of the {len(game.players)} parties (antithetic pairs), "
            f"{len(game.value):,} of {total:,} coalitions solved. The Shapley value is an estimate with a 95% "
            f"interval per party (widest +-{_usd(half)}/yr; sharing.csv `shapley_ci95_low_usd_per_yr`, "
-           "`shapley_ci95_high_usd_per_yr`). No rule is proved in the core without every coalition; a rule is "
-           "still proved rejected by a coalition that was solved.", "",
+           "`shapley_ci95_high_usd_per_yr`). " + _separation_words(game), "",
            "| party | Shapley estimate (USD m/yr) | 95% interval |", "|---|---|---|"]
     out += [f"| {p} | {est.value[p] / 1e6:,.3f} | {est.low[p] / 1e6:,.3f} to {est.high[p] / 1e6:,.3f} |"
             for p in game.players]
