@@ -5,12 +5,14 @@ Run:  python bench/share_scale.py [--parties 8,12,15] [--samples 40] [--workers 
 
 Each size is a fresh `stockpile share` process (start-up and writing the folder included), --method exact up to
 --exact-up-to parties and sampled beyond; printed per size: the method, wall seconds, coalitions solved of 2^n - 1,
-the Shapley estimate's widest 95% half-width, and the grand coalition's cost.
+the Shapley estimate's widest 95% half-width, the Shapley split's core verdict (sampled: by the membership
+separation, `--separation verdicts`) with the MILPs it took, and the grand coalition's cost.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -38,8 +40,11 @@ def one(parties: int, method: str, samples: int, workers: int, root: Path) -> di
     sharing = pd.read_csv(out / "sharing.csv")
     shap = sharing[sharing.rule == "shapley"]
     half = float(((shap.shapley_ci95_high_usd_per_yr - shap.shapley_ci95_low_usd_per_yr) / 2).max())
+    milps = re.search(r"verdicts?: ([\d,]+) MILPs, ([\d.]+) s of HiGHS", (out / "summary.md").read_text())
     return {"parties": parties, "method": method, "wall_s": round(wall, 1), "coalitions_solved": len(coalitions),
             "of": 2 ** parties - 1, "shapley_half_width_usd_per_yr": round(half),
+            "shapley_verdict": shap.core_verdict.iloc[0],
+            "separation_milps": milps.group(1) if milps else "", "separation_highs_s": milps.group(2) if milps else "",
             "grand_cost_usd_per_yr": round(float(coalitions.cost_usd_per_yr.iloc[-1]))}
 
 
