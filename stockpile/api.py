@@ -25,17 +25,17 @@ import pandas as pd
 
 from .analyses.assumptions import assumption_plan
 from .analyses.backtest import Backtest, run_backtest
+from .analyses.core_verdicts import compare, core_existence, uncertainty
 from .analyses.evaluate import Evaluation
 from .analyses.evaluate import evaluate as run_evaluation
-from .analyses.core_verdicts import compare, core_existence, uncertainty
 from .analyses.game import Game, check_players, game_from_file, play, solve_coalitions
 from .analyses.game_scale import values_of
 from .analyses.information import has_branches, value_of_information
 from .analyses.operating_rule import OperatingRule, ShortageCost, derive
 from .analyses.pooling import pooling_plan
+from .analyses.purchase_caps import cap_plan
 from .analyses.sampling import Values, sampled_shapley
 from .analyses.separation import MembershipSeparation
-from .analyses.purchase_caps import cap_plan
 from .analyses.sharing import RULES, tolerance, unusable_rules, weights
 from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
 from .analyses.treaty import funded_rules, funding, participation, treaty_rule

@@ -489,8 +489,8 @@ def backtest(source, out, overwrite, through: str | None, workers: int | None) -
 @click.argument("source", required=False, metavar="[WORKBOOK|RUN.toml]")
 @click.option("-o", "--out", type=click.Path(), help="results folder (default results/NAME-evaluate)")
 @OVERWRITE
-@click.option("--samples", type=click.IntRange(1, 1_000_000), default=1000, show_default=True,
-              help="sampled histories")
+@click.option("--samples", type=click.IntRange(2, 1_000_000), default=1000, show_default=True,
+              help="sampled histories (two at least: one has no spread to state an interval by)")
 @click.option("--years", type=click.IntRange(1, 1000), default=20, show_default=True, help="years per history")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
               help="the samples' seed: the same seed gives the same samples on any number of workers")

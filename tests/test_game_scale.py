@@ -98,8 +98,9 @@ def test_a_core_allocation_is_proved_by_separation():
 
 def test_share_sampled_solves_only_the_coalitions_it_needs(tmp_path):
     """Five parties, two antithetic pairs of orders (the fewest that state an interval): each order adds at most
-    its 3 prefixes of 2 to 4 parties to the singletons and the grand coalition, so at most 6 + 4 x 3 = 18 of 31; the rules that need every coalition are skipped and say why; no verdict
-    claims the core; the Shapley estimate's interval is in sharing.csv."""
+    its 3 prefixes of 2 to 4 parties to the singletons and the grand coalition, so at most 6 + 4 x 3 = 18 of 31;
+    the rules that need every coalition are skipped and say why; no verdict claims the core; the Shapley estimate's
+    interval is in sharing.csv."""
     import sys
     from pathlib import Path
 

@@ -96,6 +96,9 @@ class Evaluation:
 def evaluate(rule: OperatingRule, samples: int = 1000, years: int = 20, seed: int = 0, workers: int = 1,
              client=None, progress: Callable[[int, int], None] | None = None) -> Evaluation:
     """`samples` sampled histories of `years` years through the rule, on local processes or a Dask cluster."""
+    if samples < 2 or years < 1:
+        raise ValueError(f"evaluate: at least 2 samples of at least 1 year (an interval needs a spread); found "
+                         f"{samples} samples of {years} years")
     shipped = replace(rule, data=replace(rule.data, book=None))  # what a worker needs, without the raw workbook
     size = max(1, min(50, math.ceil(samples / (4 * max(workers, 1)))))
     chunks = [range(a, min(samples, a + size)) for a in range(0, samples, size)]

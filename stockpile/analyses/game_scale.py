@@ -22,6 +22,7 @@ from .game import Coalition, Game
 from .sampling import Values
 from .sharing import NoImputation, _add_rows, _highs, _solve, closest_in_core, tolerance
 
+
 def values_of(game: Game) -> Values:
     """A game whose every value is known (a file, a closed form, an enumerated game)."""
     return Values(list(game.players), lambda cs: {c: game.value[c] for c in cs}, dict(game.value))

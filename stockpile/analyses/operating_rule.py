@@ -122,7 +122,8 @@ class _NodeLP:
                 self.cols.append(("tier", m)), cost.append(usd), upper.append(width)
         for k, ins in products.items():
             for m, s in ins.items():
-                self.cols.append(("product", k, m)), cost.append(0.0), upper.append(s * data.consumption_t_per_month(p, m))
+                self.cols.append(("product", k, m)), cost.append(0.0)
+                upper.append(s * data.consumption_t_per_month(p, m))
         for k in products:
             self.cols.append(("lost", k)), cost.append(data.products[p, k].lost_value_usd_per_month), upper.append(1.0)
         self.usd = np.array(cost)
@@ -239,7 +240,7 @@ class _Month:
         self.rate = np.array([hold.national_rate_t_per_month.get(pm, 0.0) for pm in self.pairs])
         self.member = np.array([p in hold.members and hold.pool_t.get(m, 0.0) > TOL_T for p, m in self.pairs])
         demand_of: dict[str, float] = {}
-        for (p, m), d in zip(self.pairs, self.d, strict=True):
+        for (_p, m), d in zip(self.pairs, self.d, strict=True):
             demand_of[m] = demand_of.get(m, 0.0) + d
         self.mineral_d = demand_of
         self.of_mineral = {m: np.array([j for j, (_q, mm) in enumerate(self.pairs) if mm == m], dtype=int)
@@ -302,7 +303,8 @@ def derive(data: ModelData, res: Results) -> OperatingRule:
         for t in range(horizon):
             into_cut = np.where(gap[:, t] > TOL_T, into_cut + 1, 0)
 
-            def record(kind: str, i: int, feature: tuple[float, ...], releasable: float, t: int = t) -> float:
+            def record(kind: str, i: int, feature: tuple[float, ...], releasable: float, t: int = t,
+                       rel: np.ndarray = rel, drw: np.ndarray = drw) -> float:
                 nonlocal ambiguous
                 done = (rel if kind == NATIONAL else drw)[i, t]
                 p, m = data.pairs[i]

@@ -52,8 +52,9 @@ def sampled_shapley(values: Values, samples: int = 1000, seed: int = 0, half_wid
     a player early in one is late in the other, which cancels much of the spread; Castro, Gomez and Tejada 2009;
     Mitchell et al. 2022). The estimate is the mean over orders, efficient by construction (each order's
     contributions sum to v(N)); its interval the mean +- 1.96 x the spread of the pairs' means / sqrt(pairs).
-    `samples` orders (rounded up to pairs, at least two), or with `half_width` (USD/yr) as many as bring every party's interval
-    within it (at most `samples`). Values are solved a batch of orders at a time, each coalition once."""
+    `samples` orders (rounded up to pairs, at least two), or with `half_width` (USD/yr) as many as bring every
+    party's interval within it (at most `samples`). Values are solved a batch of orders at a time, each coalition
+    once."""
     players = values.players
     n = len(players)
     rng = np.random.default_rng(seed)

@@ -30,7 +30,6 @@ from ..solver.highs import make_solver, solve_model
 from .game import Coalition, check_players, with_cap_shares
 from .sampling import Values
 
-
 PROVED_NONE = ("kInfeasible", "kObjectiveBound", "kUnboundedOrInfeasible")  # nothing below objective_bound
 
 
@@ -82,7 +81,7 @@ class MembershipSeparation:
         m.Lots_Of_Members = pyo.Constraint(
             list(m.Lots), rule=lambda _, p, mi: m.Lots[p, mi] <= (m.Lots[p, mi].ub or 0) * m.Z[p])
         if hasattr(m, "Coverage_Target"):
-            for (p, mi), con in m.Coverage_Target.items():
+            for (p, _mi), con in m.Coverage_Target.items():
                 con.set_value(con.body >= con.lower * m.Z[p])
 
     def _switch_caps(self, m) -> None:
@@ -93,7 +92,7 @@ class MembershipSeparation:
             total = sum(d.consumption_t_per_yr for (p, mm), d in self.data.demand.items() if mm == mi)
             share[mi] = {p: (self.data.demand[p, mi].consumption_t_per_yr / total if total > 0 else 0.0)
                          for p in self.players if (p, mi) in self.data.demand}
-        for (y, mi), con in m.Purchase_Cap.items():
+        for (_y, mi), con in m.Purchase_Cap.items():
             con.set_value(con.body <= con.upper * sum(s * m.Z[p] for p, s in share[mi].items()))
 
     def _existing_cost(self) -> dict[str, float]:

@@ -129,12 +129,12 @@ def evaluation_summary(name: str, ev: Evaluation, facts) -> str:
         lines += ["The tree's expected shortage cost lies within the out-of-sample interval: at this number of "
                   "samples no optimism of the tree shows.", ""]
     else:
-        word = "higher" if diff > 0 else "lower"
-        lines += [f"Out of sample the expected shortage cost is {_usd(abs(diff))}/yr {word} than the tree says "
-                  f"({abs(diff) / ev.in_sample_usd_per_yr:.0%} of it)" if ev.in_sample_usd_per_yr > 0 else
-                  f"Out of sample the expected shortage cost is {_usd(abs(diff))}/yr {word} than the tree says",
-                  ""]
-        lines[-2] += (": the optimism of the tree (overlapping cuts, stock not yet refilled)." if diff > 0 else ".")
+        share = f" ({abs(diff) / ev.in_sample_usd_per_yr:.0%} of it)" if ev.in_sample_usd_per_yr > 0 else ""
+        why = (": the optimism of the tree (cuts that overlap, stock not yet refilled)" if diff > 0 else
+               ": the sampled histories cost less than the tree's branches weighed by their probabilities (cuts of "
+               "one supplier that overlap count once)")
+        lines += [f"Out of sample the expected shortage cost is {_usd(abs(diff))}/yr "
+                  f"{'higher' if diff > 0 else 'lower'} than the tree says{share}{why}.", ""]
     pairs = s[(s.metric == "shortage_cost_usd_per_yr") & (s.party != "*") & (s.mineral != "*")]
     out_p = s[s.metric == "stockout_probability_per_yr"].set_index(["party", "mineral"])["mean"]
     top = pairs.sort_values("mean", ascending=False).head(10)
