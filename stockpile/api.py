@@ -41,7 +41,7 @@ from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_swee
 from .analyses.treaty import funded_rules, funding, participation, treaty_rule
 from .analyses.what_if import run_plans
 from .common.progress import enable, is_on
-from .io.data import ModelData, month_index
+from .io.data import ModelData, month_index, month_text
 from .io.problems import InputError, Problem
 from .io.runspec import load_book, load_run
 from .io.validate import build_model_data
@@ -342,6 +342,10 @@ def backtest(source: Source, through: str | None = None, workers: int = 1) -> Te
     last = None if through is None else month_index(through)
     if through is not None and last is None:
         raise ValueError(f"through: expected a month as YYYY-MM (e.g. 2025-12); found '{through}'")
+    first = min(e.start for e in data.history)
+    if last is not None and last < first:
+        raise ValueError(f"--through {through} is before the history's first cut ({month_text(first)}): nothing to "
+                         "replay")
     data, res, rule = operating_rule(data, workers)
     return Tested(data, res, rule, backtest=run_backtest(rule, ShortageCost(data), last))
 

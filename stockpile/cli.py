@@ -293,7 +293,7 @@ def _solve_one(data, folder: Path, overwrite: bool, write_model: str | None, wor
 @click.option("--samples", type=click.IntRange(2, 1_000_000), default=200, show_default=True,
               help="orders of the parties the sampled Shapley value draws (in antithetic pairs)")
 @click.option("--half-width", type=click.FloatRange(0, min_open=True), default=None, metavar="USD",
-              help="sample orders until every party's 95%% interval is within +- this, USD/yr (at most --samples)")
+              help="sample orders until every party's 95% interval is within +- this, USD/yr (at most --samples)")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
               help="the sampled orders' seed")
 @click.option("--separation", type=click.Choice(["verdicts", "all", "none"]), default="verdicts", show_default=True,
@@ -468,6 +468,9 @@ def backtest(source, out, overwrite, through: str | None, workers: int | None) -
     check_history(data)
     folder = _output(out, Path("results") / f"{spec.name}-backtest", overwrite)
     step("solving the recommendation (no what-if re-solves), then replaying the history month by month")
+    if through is not None and month_index(through) < min(e.start for e in data.history):
+        raise Stop(f"--through {through} is before the history's first cut "
+                   f"({month_text(min(e.start for e in data.history))}): nothing to replay")
     tested = backtest_data(data, through, workers or os.cpu_count() or 1)
     close_progress()
     bt = tested.backtest

@@ -197,3 +197,14 @@ def test_evaluate_cli_writes_its_tables(tmp_path):
     assert (tree.probability_per_yr * tree.replay_shortage_usd).sum() == pytest.approx(0.0, abs=1e-9)
     bad = run_cli("evaluate", path, "--samples", 0, "-o", tmp_path / "x")
     assert bad.exit_code == 2 and not (tmp_path / "x").exists()
+
+
+def test_a_window_before_the_first_cut_is_refused_before_any_work(tmp_path):
+    frames = held_three_months()
+    frames["history"] = history(("cut1", "CN", "X", "*", "2020-01", "2020-05", 1.0, "k1"))
+    path = tmp_path / "h.xlsx"
+    write_xlsx(frames, path)
+    result = run_cli("backtest", path, "--through", "2019-12", "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "--through 2019-12 is before the history's first cut (2020-01): nothing to replay" in result.output
+    assert "solved" not in result.output and not (tmp_path / "out").exists()
