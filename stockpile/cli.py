@@ -474,6 +474,7 @@ def backtest(source, out, overwrite, through: str | None, workers: int | None) -
     tested = backtest_data(data, through, workers or os.cpu_count() or 1)
     close_progress()
     bt = tested.backtest
+    assert bt is not None  # api.backtest always replays
     states = sum(len(s) for _f, s in tested.rule.states.values())
     for w in write_backtest(folder, data, spec.name, bt, tested.rule.table(), states, tested.results.facts,
                             overwrite):
@@ -521,6 +522,7 @@ def evaluate(source, out, overwrite, samples: int, years: int, seed: int, worker
             client.close()
     close_progress()
     ev = tested.evaluation
+    assert ev is not None  # api.evaluate always evaluates
     for w in write_evaluation(folder, data, spec.name, ev, tested.results.facts, overwrite):
         click.echo(f"warning: {w}", err=True)
     total = ev.summary.iloc[0]

@@ -105,7 +105,7 @@ def _row_of(history, e: Event) -> int:
 def _months(data: ModelData, r: Replay, first: int) -> pd.DataFrame:
     """backtest_months.csv: each month a pair was short, what the stock did."""
     i, t = np.nonzero(r.gap_t > TOL_T)
-    return pd.DataFrame({"month": [month_text(first + x) for x in t],
+    return pd.DataFrame({"month": [month_text(first + int(x)) for x in t],
                          "party": [data.pairs[x][0] for x in i], "mineral": [data.pairs[x][1] for x in i],
                          "gap_t": r.gap_t[i, t], "released_t": r.released_t[i, t], "drawn_t": r.drawn_t[i, t],
                          "unmet_t": r.unmet_t[i, t], "national_left_t": r.national_left_t[i, t],

@@ -10,6 +10,7 @@ The same for the core itself: non-empty (proved), empty (proved) or undetermined
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +80,7 @@ def rule_verdict(game: Game, x: dict[str, float]) -> tuple[str, list[tuple[Coali
 def _separated_verdict(game: Game, x: dict[str, float]) -> tuple[str, list[tuple[Coalition, float]], float, float]:
     """A sampled game's verdict by the separation: in the core when its bound proves no coalition objects, blocked
     when the coalition it finds objects by its own solved value, else undetermined with the bound."""
+    assert game.oracle is not None
     values, sep = game.oracle
     inside, objector, excess = core_verdict_by_rows(values, x, sep)
     tol = tolerance(game)
@@ -102,7 +104,7 @@ def _shapley_interval(game: Game, rule: str, p: str, x_p: float) -> dict[str, fl
 def compare(game: Game, data, rules=None, reference: str = "shapley") -> dict[str, pd.DataFrame]:
     """sharing.csv (rule x party) and core_check.csv (rule x coalition); every rule by default."""
 
-    instead = {}
+    instead: dict[str, Callable] = {}
     if game.oracle is not None and game.separate_all:  # a sampled game: the core's LPs by row generation
         values, sep = game.oracle
         instead = {"nucleolus": lambda: nucleolus_by_rows(values, sep)[0],

@@ -4,6 +4,7 @@ pool, solved by mineral (pipeline.run) on the scenario tree of every player."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..solver.decompose import restrict_tree
 from ..solver.facts import SolverFacts
 from ..solver.pipeline import Infeasible, NoSolution, run
 from ..solver.results import Results
-from .sampling import Values, sampled_shapley
+from .sampling import ShapleyEstimate, Values, sampled_shapley
 
 Coalition = frozenset[str]
 
@@ -44,8 +45,8 @@ class Game:
     value: dict[Coalition, float]  # v(C), USD/yr (expected annual cost)
     facts: dict[Coalition, SolverFacts]
     grand: Results | None = None  # the grand coalition's full results (who holds what)
-    sampled: object = None  # game_scale.ShapleyEstimate when the Shapley value was sampled (--method sampled)
-    oracle: object = None  # (sampling.Values, a separation) when more coalitions can be found (separation.py)
+    sampled: ShapleyEstimate | None = None  # when the Shapley value was sampled (--method sampled)
+    oracle: tuple[Values, Callable] | None = None  # (values, a separation) when more coalitions can be found
     separate_all: bool = False  # with an oracle: the core's LPs too (nucleolus, least core), not only verdicts
 
     @property
@@ -134,21 +135,27 @@ def play(data: ModelData, threads: int | None = None, progress=None, workers: in
     players = check_players(data)
     grand = frozenset(players)
     if method_of(method, len(players)) == "exact":
-        results = solve_coalitions(data, all_coalitions(players), progress, workers, client)
-        return Game(players, {c: r.facts.objective_usd_per_yr for c, r in results.items()},
-                    {c: r.facts for c, r in results.items()}, results[grand])
+        every = solve_coalitions(data, all_coalitions(players), progress, workers, client)
+        return Game(players, {c: cost_of(r) for c, r in every.items()}, {c: r.facts for c, r in every.items()},
+                    every[grand])
     results: dict[Coalition, Results] = {}
 
     def compute(cs: list[Coalition]) -> dict[Coalition, float]:
         done = solve_coalitions(data, cs, progress, workers, client)
         results.update(done)
-        return {c: r.facts.objective_usd_per_yr for c, r in done.items()}
+        return {c: cost_of(r) for c, r in done.items()}
 
     values = Values(players, compute)
     values.get([frozenset([p]) for p in players] + [grand])
     estimate = sampled_shapley(values, samples=samples, seed=seed, half_width=half_width)
     return Game(players, dict(values.known), {c: r.facts for c, r in results.items()}, results[grand],
                 sampled=estimate)
+
+
+def cost_of(result: Results) -> float:
+    """A coalition's value: its objective (a coalition without a solution raised CoalitionUnsolved)."""
+    assert result.facts.objective_usd_per_yr is not None
+    return float(result.facts.objective_usd_per_yr)
 
 
 def solve_coalitions(data: ModelData, order: list[Coalition], progress=None, workers: int = 1,

@@ -92,7 +92,7 @@ class RowGame:
     def vector(self, c: Coalition) -> np.ndarray:
         return np.array([1.0 if p in c else 0.0 for p in self.players])
 
-    def _lp(self, objective: np.ndarray | None, fixed: dict[Coalition, float], t: float | None):
+    def _lp(self, objective: np.ndarray | None, fixed: dict[Coalition, float], t: float = 0.0):
         """min t (objective None) or min objective.x, s.t. e(C) <= t for free rows (t a variable when None),
         e(C) = fixed[C], x(N) = v(N)."""
         n, inf = self.n, highspy.kHighsInf
@@ -125,7 +125,7 @@ class RowGame:
     def stage(self, fixed: dict[Coalition, float]) -> tuple[float, np.ndarray]:
         """min t over all coalitions not fixed, by adding rows until none objects."""
         while True:
-            t, x = self._lp(None, fixed, None)
+            t, x = self._lp(None, fixed)
             if not self._violated(x, t, fixed):
                 return t, x
 

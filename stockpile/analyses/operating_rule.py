@@ -119,13 +119,18 @@ class _NodeLP:
         cost, upper = [], []
         for m in self.minerals:
             for width, usd in costs.tiers(p, m, share[m]):
-                self.cols.append(("tier", m)), cost.append(usd), upper.append(width)
+                self.cols.append(("tier", m))
+                cost.append(usd)
+                upper.append(width)
         for k, ins in products.items():
             for m, s in ins.items():
-                self.cols.append(("product", k, m)), cost.append(0.0)
+                self.cols.append(("product", k, m))
+                cost.append(0.0)
                 upper.append(s * data.consumption_t_per_month(p, m))
         for k in products:
-            self.cols.append(("lost", k)), cost.append(data.products[p, k].lost_value_usd_per_month), upper.append(1.0)
+            self.cols.append(("lost", k))
+            cost.append(data.products[p, k].lost_value_usd_per_month)
+            upper.append(1.0)
         self.usd = np.array(cost)
         self.index = {c: j for j, c in enumerate(self.cols)}
         self.products, self.d = products, {m: data.consumption_t_per_month(p, m) for m in self.minerals}
@@ -135,8 +140,8 @@ class _NodeLP:
         h.addVars(n, np.zeros(n), np.array(upper))
         h.changeColsCost(n, np.arange(n, dtype=np.int32), self.usd)
         for m in self.minerals:  # sum of m's tier and product unmet = its unmet (set per call)
-            js = [j for j, c in enumerate(self.cols) if c[0] in ("tier", "product") and c[-1] == m]
-            h.addRow(0.0, 0.0, len(js), np.array(js, dtype=np.int32), np.ones(len(js)))
+            cols = [j for j, c in enumerate(self.cols) if c[0] in ("tier", "product") and c[-1] == m]
+            h.addRow(0.0, 0.0, len(cols), np.array(cols, dtype=np.int32), np.ones(len(cols)))
         for k, ins in products.items():
             for m, s in ins.items():
                 js = np.array([self.index["product", k, m], self.index["lost", k]], dtype=np.int32)
@@ -178,13 +183,13 @@ class _States:
     """One pair's states in the tree for one kind of holder: features (months into the cut, then quantities in
     months of demand) and the share of what could be released that the model released."""
 
-    features: list[tuple[float, ...]] = field(default_factory=list)
+    features: list[np.ndarray] = field(default_factory=list)
     share: list[float] = field(default_factory=list)
-    seen: dict[tuple, float] = field(default_factory=dict)
+    seen: dict[bytes, float] = field(default_factory=dict)
 
-    def add(self, feature: tuple[float, ...], share: float) -> bool:
+    def add(self, feature: np.ndarray, share: float) -> bool:
         """Keep a new state; False when the same state was already kept with another share (an ambiguity)."""
-        key = tuple(round(x, 9) for x in feature)
+        key = np.round(feature, 9).tobytes()
         if key in self.seen:
             return abs(self.seen[key] - share) <= 1e-6
         self.seen[key] = share
@@ -202,12 +207,12 @@ class OperatingRule:
     states: dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]]
     ambiguous: int = 0  # tree states met twice with different releases (the replay may differ there)
 
-    def share(self, kind: str, p: str, m: str, feature: tuple[float, ...]) -> float:
+    def share(self, kind: str, p: str, m: str, feature: np.ndarray) -> float:
         found = self.states.get((kind, p, m))
         if found is None:
             return 1.0  # a pair the tree never saw short: release what can be released
         features, shares = found
-        distance = np.abs(features - np.asarray(feature)).sum(axis=1)
+        distance = np.abs(features - feature).sum(axis=1)
         return float(shares[int(np.argmin(distance))])
 
     def table(self) -> pd.DataFrame:
@@ -225,7 +230,7 @@ class OperatingRule:
         return pd.DataFrame(rows, columns=cols)
 
 
-Choose = Callable[[str, int, tuple[float, ...], float], float]
+Choose = Callable[[str, int, np.ndarray, float], float]
 
 
 class _Month:
@@ -252,7 +257,7 @@ class _Month:
         self.left = self.full.copy()
         self.pool_left = dict(hold.pool_t)
 
-    def features(self, kind: str, i: int, k: np.ndarray, gap: np.ndarray, g: float) -> tuple[float, ...]:
+    def features(self, kind: str, i: int, k: np.ndarray, gap: np.ndarray, g: float) -> np.ndarray:
         """The state a release at pair i is chosen from: its own months into the cut, gap g still open and stock
         left (national, or the pool's); the stock left of every pair of its mineral group (the minerals products
         tie together are decided together) and the pool's of each of the group's minerals; and every pair's months
@@ -260,15 +265,16 @@ class _Month:
         nodes do). All in months of demand; only what has happened, never the cut's length."""
         m = self.pairs[i][1]
         own_left = self.left[i] / self.d[i] if kind == NATIONAL else self.pool_left.get(m, 0.0) / self.mineral_d[m]
-        return (float(k[i]), g / self.d[i], own_left, *(self.left[self.group_of[i]] / self.d[self.group_of[i]]),
-                *(self.pool_left.get(mm, 0.0) / self.mineral_d[mm] for mm in self.group_minerals[i]),
-                *k.astype(float), *(gap / self.d))
+        group = self.group_of[i]
+        pools = [self.pool_left.get(mm, 0.0) / self.mineral_d[mm] for mm in self.group_minerals[i]]
+        return np.concatenate(([k[i], g / self.d[i], own_left], self.left[group] / self.d[group], pools, k,
+                               gap / self.d))
 
     def play(self, gap: np.ndarray, into_cut: np.ndarray, choose: Choose) -> tuple[np.ndarray, np.ndarray]:
         """This month's national releases and pool draws per pair, stock left updated."""
         released, drawn = np.zeros(len(self.pairs)), np.zeros(len(self.pairs))
         cap_left = dict(self.hold.pool_rate_t_per_month)
-        short = np.flatnonzero(gap > TOL_T)
+        short: list[int] = np.flatnonzero(gap > TOL_T).tolist()
         for i in short:
             m, g = self.pairs[i][1], gap[i]
             releasable = min(g, self.left[i], self.rate[i])
@@ -303,7 +309,7 @@ def derive(data: ModelData, res: Results) -> OperatingRule:
         for t in range(horizon):
             into_cut = np.where(gap[:, t] > TOL_T, into_cut + 1, 0)
 
-            def record(kind: str, i: int, feature: tuple[float, ...], releasable: float, t: int = t,
+            def record(kind: str, i: int, feature: np.ndarray, releasable: float, t: int = t,
                        rel: np.ndarray = rel, drw: np.ndarray = drw) -> float:
                 nonlocal ambiguous
                 done = (rel if kind == NATIONAL else drw)[i, t]
@@ -346,7 +352,7 @@ def replay(rule: OperatingRule, cost: ShortageCost, gap: np.ndarray, refill_mont
     pool_left = {m: np.zeros(months) for m in hold.pool_t}
     into_cut = np.zeros(n, dtype=int)
 
-    def choose(kind: str, i: int, feature: tuple[float, ...], releasable: float) -> float:
+    def choose(kind: str, i: int, feature: np.ndarray, releasable: float) -> float:
         p, m = data.pairs[i]
         return rule.share(kind, p, m, feature) * releasable
 
@@ -363,9 +369,9 @@ def replay(rule: OperatingRule, cost: ShortageCost, gap: np.ndarray, refill_mont
         if refill_months:
             calm = gap[:, t] <= TOL_T  # no refill while the pair's supply is cut (the market it buys from is short)
             month.left = np.where(calm, np.minimum(month.full, month.left + month.full / refill_months), month.left)
-            for m, full in hold.pool_t.items():
+            for m, whole in hold.pool_t.items():
                 if not (gap[month.of_mineral[m], t] > TOL_T).any():
-                    month.pool_left[m] = min(full, month.pool_left[m] + full / refill_months)
+                    month.pool_left[m] = min(whole, month.pool_left[m] + whole / refill_months)
         national_left[:, t] = month.left
         for m in pool_left:
             pool_left[m][t] = month.pool_left[m]
