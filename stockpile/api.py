@@ -28,13 +28,13 @@ from .analyses.backtest import Backtest, run_backtest
 from .analyses.core_verdicts import compare, core_existence, uncertainty
 from .analyses.evaluate import Evaluation
 from .analyses.evaluate import evaluate as run_evaluation
-from .analyses.game import Game, check_players, game_from_file, play, solve_coalitions
+from .analyses.game import Game, check_players, game_from_file, play, solving
 from .analyses.game_scale import values_of
 from .analyses.information import has_branches, value_of_information
 from .analyses.operating_rule import OperatingRule, ShortageCost, derive
 from .analyses.pooling import pooling_plan
 from .analyses.purchase_caps import cap_plan
-from .analyses.sampling import Values, sampled_shapley
+from .analyses.sampling import sampled_shapley
 from .analyses.separation import MembershipSeparation
 from .analyses.sharing import RULES, tolerance, unusable_rules, weights
 from .analyses.sweeps import Point, SweepRun, plan_points, point_table, run_sweep, sweep_table, tornado_table
@@ -206,14 +206,8 @@ def share(source: Source, rules=RULES, reference: str = "shapley", mip_rel_gap: 
 
 def membership_oracle(data: ModelData, game: Game, progress=None, workers: int = 1, client=None):
     """(Values, MembershipSeparation) for a sampled game: what the separation finds is solved on its own and joins
-    the game (its value and facts), so the coalitions table shows every coalition a verdict rests on."""
-
-    def compute(coalitions: list) -> dict:
-        done = solve_coalitions(data, coalitions, progress, workers, client)
-        game.facts.update({c: r.facts for c, r in done.items()})
-        return {c: r.facts.objective_usd_per_yr for c, r in done.items()}
-
-    values = Values(game.players, compute, game.value)  # the game's own dict: found coalitions join it
+    the game (game.solving), so the coalitions table shows every coalition a verdict rests on."""
+    values = solving(data, game, progress, workers, client)
     return values, MembershipSeparation(data, values, abs_gap_usd=tolerance(game))
 
 
@@ -334,18 +328,27 @@ def check_history(data: ModelData) -> None:
                                   "none")])
 
 
+def check_window(data: ModelData, through: str | None) -> int | None:
+    """Before the work: `through` as a month index (None: the default window), a YYYY-MM at or after the history's
+    first cut; ValueError otherwise."""
+    if through is None:
+        return None
+    last = month_index(through)
+    if last is None:
+        raise ValueError(f"--through: expected a month as YYYY-MM (e.g. 2025-12); found '{through}'")
+    first = min(e.start for e in data.history)
+    if last < first:
+        raise ValueError(f"--through {through} is before the history's first cut ({month_text(first)}): nothing to "
+                         "replay")
+    return last
+
+
 def backtest(source: Source, through: str | None = None, workers: int = 1) -> Tested:
     """The recommended stock and its operating rule replayed on the history sheet's cuts (through YYYY-MM, else to
     December of the latest year the sheet names)."""
     data = _data(source)
     check_history(data)
-    last = None if through is None else month_index(through)
-    if through is not None and last is None:
-        raise ValueError(f"through: expected a month as YYYY-MM (e.g. 2025-12); found '{through}'")
-    first = min(e.start for e in data.history)
-    if last is not None and last < first:
-        raise ValueError(f"--through {through} is before the history's first cut ({month_text(first)}): nothing to "
-                         "replay")
+    last = check_window(data, through)
     data, res, rule = operating_rule(data, workers)
     return Tested(data, res, rule, backtest=run_backtest(rule, ShortageCost(data), last))
 

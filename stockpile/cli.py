@@ -16,6 +16,8 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -24,7 +26,7 @@ from .analyses.game import CoalitionUnsolved
 from .analyses.sharing import RULES
 from .analyses.sweeps import SchedulerError, connect
 from .api import backtest as backtest_data
-from .api import check_history, check_share, plan_sweep, share_game
+from .api import check_history, check_share, check_window, plan_sweep, share_game
 from .api import evaluate as evaluate_data
 from .api import share as share_data
 from .api import solve as solve_data
@@ -164,6 +166,20 @@ def _model_file_option(ctx, param, value: str | None) -> str | None:
 
 
 _ADDRESS = re.compile(r"^((tcp|tls|ws|wss)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+
+
+@contextmanager
+def _cluster(scheduler: str | None) -> Iterator:
+    """The Dask client of --scheduler, reached before any work (else exit 2) and closed after it; None without."""
+    try:
+        client = connect(scheduler) if scheduler else None
+    except SchedulerError as err:
+        raise Stop(str(err)) from None
+    try:
+        yield client
+    finally:
+        if client is not None:
+            client.close()
 
 
 def _scheduler_option(ctx, param, value: str | None) -> str | None:
@@ -339,18 +355,12 @@ def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, wor
     except ValueError as err:
         raise Stop(str(err)) from None
     folder = _output(out, Path("results") / f"{spec.name}-share", overwrite)
-    try:
-        client = connect(scheduler) if scheduler else None  # the cluster checked before any work
-    except SchedulerError as err:
-        raise Stop(str(err)) from None
-    try:
-        return share_data(data, rules, reference, progress=_coalition_progress(), workers=workers,
-                          client=client, **sampling), folder
-    except CoalitionUnsolved as err:
-        raise Stop(f"{err}; nothing was written", EXIT_NO_SOLUTION) from None
-    finally:
-        if client is not None:
-            client.close()
+    with _cluster(scheduler) as client:
+        try:
+            return share_data(data, rules, reference, progress=_coalition_progress(), workers=workers,
+                              client=client, **sampling), folder
+        except CoalitionUnsolved as err:
+            raise Stop(f"{err}; nothing was written", EXIT_NO_SOLUTION) from None
 
 
 def _coalition_progress():
@@ -391,18 +401,11 @@ def sweep(source, varies, tornado, out, overwrite, workers, scheduler) -> None:
     for w in plan.warnings:
         click.echo(w, err=True)
     folder = _output(out, Path("results") / f"{plan.name}-sweep", overwrite)
-    try:
-        client = connect(scheduler) if scheduler else None
-    except SchedulerError as err:
-        raise Stop(str(err)) from None
-    workers = workers or os.cpu_count() or 1
-    click.echo(f"{len(plan.points)} points" + (f" on {scheduler}" if scheduler else f", {workers} worker(s)"),
-               err=True)
-    try:
+    with _cluster(scheduler) as client:
+        workers = workers or os.cpu_count() or 1
+        click.echo(f"{len(plan.points)} points" + (f" on {scheduler}" if scheduler else f", {workers} worker(s)"),
+                   err=True)
         result = sweep_data(plan, workers=workers, scheduler=client, progress=True)
-    finally:
-        if client is not None:
-            client.close()
     run = result.run
     for note in write_sweep(folder, plan.name, result, overwrite):
         click.echo(f"warning: {note}", err=True)
@@ -446,8 +449,7 @@ def _month_option(ctx, param, value: str | None) -> str | None:
 def _rule_line(tested) -> str:
     """What the operating rule rests on, and that it gives back the model on the tree."""
     rule = tested.rule
-    states = sum(len(s) for _f, s in rule.states.values())
-    return f"operating rule: {states:,} states of the scenario tree (" + (
+    return f"operating rule: {rule.state_count:,} states of the scenario tree (" + (
         "each met with one release" if not rule.ambiguous else
         f"{rule.ambiguous} met twice with different releases") + ")"
 
@@ -466,18 +468,17 @@ def backtest(source, out, overwrite, through: str | None, workers: int | None) -
 
     spec, data = _load_run(source)
     check_history(data)
+    try:
+        check_window(data, through)
+    except ValueError as err:
+        raise Stop(str(err)) from None
     folder = _output(out, Path("results") / f"{spec.name}-backtest", overwrite)
     step("solving the recommendation (no what-if re-solves), then replaying the history month by month")
-    if through is not None and month_index(through) < min(e.start for e in data.history):
-        raise Stop(f"--through {through} is before the history's first cut "
-                   f"({month_text(min(e.start for e in data.history))}): nothing to replay")
     tested = backtest_data(data, through, workers or os.cpu_count() or 1)
     close_progress()
     bt = tested.backtest
     assert bt is not None  # api.backtest always replays
-    states = sum(len(s) for _f, s in tested.rule.states.values())
-    for w in write_backtest(folder, data, spec.name, bt, tested.rule.table(), states, tested.results.facts,
-                            overwrite):
+    for w in write_backtest(folder, data, spec.name, bt, tested.rule, tested.results.facts, overwrite):
         click.echo(f"warning: {w}", err=True)
     t = bt.table
     gap, unmet = t.gap_t.sum(), t.unmet_with_stock_t.sum()
@@ -509,23 +510,16 @@ def evaluate(source, out, overwrite, samples: int, years: int, seed: int, worker
 
     spec, data = _load_run(source)
     folder = _output(out, Path("results") / f"{spec.name}-evaluate", overwrite)
-    try:
-        client = connect(scheduler) if scheduler else None  # the cluster checked before any work
-    except SchedulerError as err:
-        raise Stop(str(err)) from None
-    try:
+    with _cluster(scheduler) as client:
         step("solving the recommendation (no what-if re-solves)")
         tested = evaluate_data(data, samples, years, seed, workers or os.cpu_count() or 1, client,
                                _sample_progress())
-    finally:
-        if client is not None:
-            client.close()
     close_progress()
     ev = tested.evaluation
     assert ev is not None  # api.evaluate always evaluates
     for w in write_evaluation(folder, data, spec.name, ev, tested.results.facts, overwrite):
         click.echo(f"warning: {w}", err=True)
-    total = ev.summary.iloc[0]
+    total = ev.total
     click.echo(f"expected shortage cost, USD m/yr: in sample (the tree) {ev.in_sample_usd_per_yr / 1e6:,.1f}; out of "
                f"sample {total['mean'] / 1e6:,.1f} (95% interval {total.ci95_low / 1e6:,.1f} to "
                f"{total.ci95_high / 1e6:,.1f}; {samples:,} histories of {years} years, seed {seed})")

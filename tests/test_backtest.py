@@ -208,3 +208,20 @@ def test_a_window_before_the_first_cut_is_refused_before_any_work(tmp_path):
     assert result.exit_code == 2
     assert "--through 2019-12 is before the history's first cut (2020-01): nothing to replay" in result.output
     assert "solved" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_solve_states_the_operating_rule(tmp_path):
+    """tiny with 2- or 6-month cuts: the model holds 3 t (see held_three_months) and releases all it can in each of
+    the 3 months it has stock for, so every row of operating_rule.csv releases all it can, and the summary says so
+    from the table."""
+    path = tmp_path / "t.xlsx"
+    write_xlsx(held_three_months(), path)
+    result = run_cli("solve", path, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    rule = pd.read_csv(tmp_path / "out" / "operating_rule.csv")
+    assert list(rule.columns) == ["holder", "party", "mineral", "months_into_cut", "states", "min_share_released",
+                                  "max_share_released"]
+    assert rule.months_into_cut.tolist() == [1, 2, 3] and (rule.min_share_released == 1.0).all()
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert ("Over the tree's 3 states: in 3 of its 3 rows (holder, party, mineral, month into the cut) the holder "
+            "releases all it can in every state.") in summary

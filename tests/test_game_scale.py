@@ -174,3 +174,33 @@ def test_membership_separation_gives_the_enumerated_verdicts_and_nucleolus():
     assert rows < 15  # its LPs never held every coalition
     t, _x, _rows = least_core_by_rows(values, sep)
     assert t == pytest.approx(least_core_slack(game), rel=1e-6, abs=1e-3)
+
+
+def test_share_sampled_verdicts_come_from_the_separation(tmp_path):
+    """The same five parties and orders with the membership separation (the default): equal_saving and standalone
+    split only the grand coalition's cost by the singletons', so their splits are the exact game's, and so must
+    their verdicts be, proved by the MILP though most coalitions were never solved."""
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .helpers import run_cli, write_xlsx
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from synthetic import synthetic
+
+    path = tmp_path / "five.xlsx"
+    write_xlsx(synthetic(5, 1, 2, 4, seed=2), path)
+    rules = "equal_saving,standalone,shapley"
+    sampled = run_cli("share", path, "-o", tmp_path / "s", "--method", "sampled", "--samples", 2, "--workers", 1,
+                      "--rules", rules)
+    exact = run_cli("share", path, "-o", tmp_path / "e", "--method", "exact", "--workers", 1, "--rules", rules)
+    assert sampled.exit_code == 0 and exact.exit_code == 0, sampled.output + exact.output
+    s = pd.read_csv(tmp_path / "s" / "sharing.csv").set_index(["rule", "party"])
+    e = pd.read_csv(tmp_path / "e" / "sharing.csv").set_index(["rule", "party"])
+    for rule in ("equal_saving", "standalone"):
+        assert s.loc[rule].cost_usd_per_yr.to_numpy() == pytest.approx(e.loc[rule].cost_usd_per_yr.to_numpy())
+        assert s.loc[rule].core_verdict.iloc[0] == e.loc[rule].core_verdict.iloc[0]
+    assert len(pd.read_csv(tmp_path / "s" / "coalitions.csv")) < 31
+    assert "The membership separation (one MILP over who is in" in (tmp_path / "s" / "summary.md").read_text()

@@ -35,71 +35,61 @@ def window(history: tuple[HistoryEvent, ...], through: int | None = None) -> tup
     return first, last
 
 
-def as_events(history: tuple[HistoryEvent, ...], first: int, last: int) -> list[Event]:
-    """The history's cuts as events on the window's months (1 = its first month); one in force runs to its end."""
+def as_events(history: tuple[HistoryEvent, ...], first: int, last: int) -> list[tuple[HistoryEvent, Event]]:
+    """The history's cuts that start by `last`, each beside its event on the window's months (1 = its first
+    month); one still in force runs to the window's end."""
     out = []
-    for e in history:
-        if e.start > last:
+    for h in history:
+        if h.start > last:
             continue
-        end = last if e.end is None else min(e.end, last)
-        out.append(Event(e.event, e.supplier, e.minerals, e.targets, e.start - first + 1, end - e.start + 1, e.cut, 0,
-                         0.0))
+        end = last if h.end is None else min(h.end, last)
+        out.append((h, Event(h.event, h.supplier, h.minerals, h.targets, h.start - first + 1, end - h.start + 1, h.cut,
+                             0, 0.0)))
     return out
 
 
 def run_backtest(rule: OperatingRule, cost: ShortageCost, through: int | None = None) -> Backtest:
     data = rule.data
-    history = data.history
-    first, last = window(history, through)
+    first, last = window(data.history, through)
     months = last - first + 1
-    events = as_events(history, first, last)
-    gap = event_gaps(data, events, months)
-    refill = data.settings.refill_months
-    r = replay(rule, cost, gap, refill_months=refill, without=True)
-    owner = _binding_event(data, events, months)
-    return Backtest(_table(data, rule, history, events, owner, r, first), _months(data, r, first), first, last,
-                    history, refill)
+    cuts = as_events(data.history, first, last)
+    events = [e for _h, e in cuts]
+    r = replay(rule, cost, event_gaps(data, events, months), refill_months=data.settings.refill_months, without=True)
+    # each event's own gaps: which pairs it hits, for how long, and (the largest binds) whose month a gap is
+    alone = np.stack([event_gaps(data, [e], months) for e in events]) if events else np.zeros(
+        (0, len(data.pairs), months))
+    return Backtest(_table(data, rule, cuts, alone, r, first), _months(data, r, first), first, last, data.history,
+                    data.settings.refill_months)
 
 
-def _binding_event(data: ModelData, events: list[Event], months: int) -> np.ndarray:
+def _binding_event(alone: np.ndarray) -> np.ndarray:
     """Per pair and month, the index of the event whose cut binds (the largest share of supply lost; the first in
     the sheet on a tie), -1 where none: the event a month's gap and its cover are counted under."""
-    lost = np.stack([event_gaps(data, [e], months) for e in events]) if events else np.zeros((0, len(data.pairs),
-                                                                                              months))
-    owner = np.full((len(data.pairs), months), -1)
-    if len(events):
-        best = lost.argmax(axis=0)
-        owner = np.where(lost.max(axis=0) > TOL_T, best, -1)
-    return owner
+    if not len(alone):
+        return np.full(alone.shape[1:], -1)
+    return np.where(alone.max(axis=0) > TOL_T, alone.argmax(axis=0), -1)
 
 
-def _table(data: ModelData, rule: OperatingRule, history, events: list[Event], owner: np.ndarray, r: Replay,
-           first: int) -> pd.DataFrame:
+def _table(data: ModelData, rule: OperatingRule, cuts: list[tuple[HistoryEvent, Event]], alone: np.ndarray,
+           r: Replay, first: int) -> pd.DataFrame:
+    assert r.cost_without_usd is not None  # run_backtest asks for it
+    owner = _binding_event(alone)
     rows = []
-    members = rule.hold.members
-    for k, e in enumerate(events):
-        alone = event_gaps(data, [e], r.gap_t.shape[1])
-        for i in np.flatnonzero(alone.sum(axis=1) > TOL_T):
+    for k, (h, e) in enumerate(cuts):
+        end = e.start_month + e.duration_months - 2  # the event's last month, as an array index
+        for i in np.flatnonzero(alone[k].sum(axis=1) > TOL_T):
             p, m = data.pairs[i]
             mine = owner[i] == k
-            end = e.start_month + e.duration_months - 2  # the event's last month, as an array index
-            pool = r.pool_left_t[m][end] if p in members and m in r.pool_left_t else 0.0
-            assert r.cost_without_usd is not None
-            rows.append({"event": e.scenario, "party": p, "mineral": m,
-                         "months": int((alone[i] > TOL_T).sum()), "gap_t": float(r.gap_t[i, mine].sum()),
+            pool = r.pool_left_t[m][end] if p in rule.hold.members and m in r.pool_left_t else 0.0
+            rows.append({"event": h.event, "party": p, "mineral": m,
+                         "months": int((alone[k, i] > TOL_T).sum()), "gap_t": float(r.gap_t[i, mine].sum()),
                          "unmet_without_stock_t": float(r.gap_t[i, mine].sum()),
                          "unmet_with_stock_t": float(r.unmet_t[i, mine].sum()),
                          "shortage_cost_avoided_usd": float((r.cost_without_usd[i, mine] - r.cost_usd[i, mine]).sum()),
                          "stock_left_t": float(r.national_left_t[i, end] + pool),
-                         "start": month_text(first + e.start_month - 1),
-                         "end": month_text(first + end) if history[_row_of(history, e)].end is not None else "",
-                         "in_force": history[_row_of(history, e)].end is None,
-                         "stocked_out_months": int(r.stocked_out[i, mine].sum())})
+                         "start": month_text(h.start), "end": "" if h.end is None else month_text(first + end),
+                         "in_force": h.end is None, "stocked_out_months": int(r.stocked_out[i, mine].sum())})
     return pd.DataFrame(rows, columns=COLUMNS + ["start", "end", "in_force", "stocked_out_months"])
-
-
-def _row_of(history, e: Event) -> int:
-    return next(k for k, h in enumerate(history) if h.event == e.scenario)
 
 
 def _months(data: ModelData, r: Replay, first: int) -> pd.DataFrame:

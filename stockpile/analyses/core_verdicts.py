@@ -10,21 +10,14 @@ The same for the core itself: non-empty (proved), empty (proved) or undetermined
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .game import EXACT_PLAYERS, Coalition, Game, coalition_name
-from .game_scale import (
-    closest_in_core_by_rows,
-    core_verdict_by_rows,
-    least_core_by_rows,
-    nucleolus_by_rows,
-    values_of,
-)
-from .sharing import RULES, allocate, equal_saving, least_core_slack, tolerance
+from .game_scale import RowLPs, core_verdict_by_rows, enumeration, least_core_by_rows, values_of
+from .sharing import RULES, allocate, least_core_slack, tolerance
 
 IN_CORE, BLOCKED, UNDETERMINED = "in the core (proved)", "blocked (proved)", "undetermined at this gap"
 
@@ -104,19 +97,13 @@ def _shapley_interval(game: Game, rule: str, p: str, x_p: float) -> dict[str, fl
 def compare(game: Game, data, rules=None, reference: str = "shapley") -> dict[str, pd.DataFrame]:
     """sharing.csv (rule x party) and core_check.csv (rule x coalition); every rule by default."""
 
-    instead: dict[str, Callable] = {}
-    if game.oracle is not None and game.separate_all:  # a sampled game: the core's LPs by row generation
-        values, sep = game.oracle
-        instead = {"nucleolus": lambda: nucleolus_by_rows(values, sep)[0],
-                   "prenucleolus": lambda: nucleolus_by_rows(values, sep, individually_rational=False)[0],
-                   "least_core": lambda: closest_in_core_by_rows(values, sep, equal_saving(game),
-                                                                 least_core_by_rows(values, sep)[0]),
-                   "project": lambda r, t: closest_in_core_by_rows(values, sep, r, t),
-                   "slack": lambda: least_core_by_rows(values, sep)[0]}
-    elif len(game.players) > EXACT_PLAYERS and game.complete:  # beyond 1,023 coalitions: the LPs by rows
-        instead = {"nucleolus": lambda: nucleolus_by_rows(values_of(game))[0],
-                   "prenucleolus": lambda: nucleolus_by_rows(values_of(game), individually_rational=False)[0]}
-    allocations = allocate(game, data, RULES if rules is None else rules, reference, instead)
+    lps: RowLPs | None = None
+    if game.oracle is not None and game.separate_all:  # a sampled game: the LPs by row generation, separated
+        lps = RowLPs(*game.oracle)
+    elif len(game.players) > EXACT_PLAYERS and game.complete:  # beyond 1,023 coalitions: by rows of known values
+        values = values_of(game)
+        lps = RowLPs(values, enumeration(values))
+    allocations = allocate(game, data, RULES if rules is None else rules, reference, lps)
     own = game.own_costs()
     rows, checks = [], []
     tol = tolerance(game)

@@ -92,6 +92,12 @@ class Evaluation:
     n: int
     backend: str
 
+    @property
+    def total(self) -> pd.Series:
+        """evaluation_summary.csv's total expected shortage cost a year (party and mineral '*')."""
+        s = self.summary
+        return s[(s.metric == "shortage_cost_usd_per_yr") & (s.party == "*") & (s.mineral == "*")].iloc[0]
+
 
 def evaluate(rule: OperatingRule, samples: int = 1000, years: int = 20, seed: int = 0, workers: int = 1,
              client=None, progress: Callable[[int, int], None] | None = None) -> Evaluation:

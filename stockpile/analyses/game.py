@@ -138,18 +138,25 @@ def play(data: ModelData, threads: int | None = None, progress=None, workers: in
         every = solve_coalitions(data, all_coalitions(players), progress, workers, client)
         return Game(players, {c: cost_of(r) for c, r in every.items()}, {c: r.facts for c, r in every.items()},
                     every[grand])
-    results: dict[Coalition, Results] = {}
+    game = Game(players, {}, {})
+    values = solving(data, game, progress, workers, client)
+    values.get([frozenset([p]) for p in players] + [grand])  # the grand coalition first: its plan is the pool's
+    game.sampled = sampled_shapley(values, samples=samples, seed=seed, half_width=half_width)
+    return game
+
+
+def solving(data: ModelData, game: Game, progress=None, workers: int = 1, client=None) -> Values:
+    """v(C) on demand for `game`: each coalition asked for is solved on its own and joins the game (its value, its
+    facts, and for the grand coalition its plan), so its tables show every coalition a number rests on."""
 
     def compute(cs: list[Coalition]) -> dict[Coalition, float]:
         done = solve_coalitions(data, cs, progress, workers, client)
-        results.update(done)
+        game.facts.update({c: r.facts for c, r in done.items()})
+        if game.grand_coalition in done:
+            game.grand = done[game.grand_coalition]
         return {c: cost_of(r) for c, r in done.items()}
 
-    values = Values(players, compute)
-    values.get([frozenset([p]) for p in players] + [grand])
-    estimate = sampled_shapley(values, samples=samples, seed=seed, half_width=half_width)
-    return Game(players, dict(values.known), {c: r.facts for c, r in results.items()}, results[grand],
-                sampled=estimate)
+    return Values(game.players, compute, game.value)
 
 
 def cost_of(result: Results) -> float:

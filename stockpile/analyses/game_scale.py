@@ -192,3 +192,23 @@ def core_verdict_by_rows(values: Values, x: dict[str, float], separate: Separati
     if c is None or bound <= game_tol:
         return True, None, bound
     return False, c, excess
+
+
+@dataclass
+class RowLPs:
+    """sharing.EnumeratedLPs by row generation over `separate`: what sharing.allocate asks of the core's LPs."""
+
+    values: Values
+    separate: Separation
+
+    def nucleolus(self) -> dict[str, float]:
+        return nucleolus_by_rows(self.values, self.separate)[0]
+
+    def prenucleolus(self) -> dict[str, float]:
+        return nucleolus_by_rows(self.values, self.separate, individually_rational=False)[0]
+
+    def slack(self) -> float:
+        return least_core_by_rows(self.values, self.separate)[0]
+
+    def project(self, reference: dict[str, float], slack: float) -> dict[str, float]:
+        return closest_in_core_by_rows(self.values, self.separate, reference, slack)

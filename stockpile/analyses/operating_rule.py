@@ -207,6 +207,11 @@ class OperatingRule:
     states: dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]]
     ambiguous: int = 0  # tree states met twice with different releases (the replay may differ there)
 
+    @property
+    def state_count(self) -> int:
+        """The tree's states the rule was derived from, over every holder and pair."""
+        return sum(len(shares) for _features, shares in self.states.values())
+
     def share(self, kind: str, p: str, m: str, feature: np.ndarray) -> float:
         found = self.states.get((kind, p, m))
         if found is None:
@@ -291,19 +296,26 @@ class _Month:
         return released, drawn
 
 
+def branch_matrices(data: ModelData, rows: pd.DataFrame, columns: tuple[str, ...]) -> list[np.ndarray]:
+    """One branch's rows of scenario_outcomes.csv as pair x month arrays, one per column (0 where no row)."""
+    out = [np.zeros((len(data.pairs), data.settings.horizon_months)) for _ in columns]
+    if len(rows):
+        index = {pm: i for i, pm in enumerate(data.pairs)}
+        i = np.array([index[pm] for pm in zip(rows.party, rows.mineral, strict=True)], dtype=int)
+        t = rows.month.to_numpy().astype(int) - 1
+        for arr, col in zip(out, columns, strict=True):
+            arr[i, t] = rows[col].to_numpy()
+    return out
+
+
 def derive(data: ModelData, res: Results) -> OperatingRule:
     """The rule from the solved model's releases on the tree's branches (scenario_outcomes.csv: the full stock)."""
     hold = holdings(data, res)
-    out = res["scenario_outcomes"]
-    index = {pm: i for i, pm in enumerate(data.pairs)}
     horizon = data.settings.horizon_months
     states: dict[tuple[str, str, str], _States] = {}
     ambiguous = 0
-    for _branch, rows in out.groupby("branch", sort=False):
-        gap, rel, drw = (np.zeros((len(data.pairs), horizon)) for _ in range(3))
-        i = np.array([index[pm] for pm in zip(rows.party, rows.mineral, strict=True)], dtype=int)
-        t = rows.month.to_numpy().astype(int) - 1
-        gap[i, t], rel[i, t], drw[i, t] = rows.gap_t, rows.released_t, rows.joint_draw_t
+    for _branch, rows in res["scenario_outcomes"].groupby("branch", sort=False):
+        gap, rel, drw = branch_matrices(data, rows, ("gap_t", "released_t", "joint_draw_t"))
         month = _Month(data, hold)
         into_cut = np.zeros(len(data.pairs), dtype=int)
         for t in range(horizon):
@@ -420,15 +432,10 @@ def model_branch_costs(data: ModelData, res: Results, cost: ShortageCost) -> pd.
     """Per branch: the model's own shortage cost (its unmet in scenario_outcomes.csv, costed by the node problem)
     and tonnes released and drawn."""
     out = res["scenario_outcomes"]
-    index = {pm: i for i, pm in enumerate(data.pairs)}
-    horizon = data.settings.horizon_months
     rows = []
     for s in data.scenarios:
         part = out[out.branch == s]
-        unmet = np.zeros((len(data.pairs), horizon))
-        if len(part):
-            i = np.array([index[pm] for pm in zip(part.party, part.mineral, strict=True)], dtype=int)
-            unmet[i, part.month.to_numpy().astype(int) - 1] = part.unmet_t
+        (unmet,) = branch_matrices(data, part, ("unmet_t",))
         rows.append({"branch": s, "model_shortage_usd": float(monthly_cost(data, cost, unmet).sum()),
                      "model_released_t": float(part.released_t.sum()), "model_drawn_t": float(part.joint_draw_t.sum())})
     return pd.DataFrame(rows)

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable
 from itertools import combinations
 from math import factorial
+from typing import Protocol
 
 import highspy
 import numpy as np
@@ -221,7 +222,8 @@ def _project_slsqp(g: ScaledGame, r: np.ndarray, slack: float) -> np.ndarray:
 
 def least_core(game: Game) -> dict[str, float]:
     """The least-core point nearest equal_saving (Euclidean): single-valued, symmetric, anonymous."""
-    return closest_in_core(game, equal_saving(game), least_core_slack(game))
+    lp = EnumeratedLPs(game)
+    return lp.project(equal_saving(game), lp.slack())
 
 
 def weights(data: ModelData, players: list[str]) -> dict[str, dict[str, float]]:
@@ -237,27 +239,57 @@ def weights(data: ModelData, players: list[str]) -> dict[str, dict[str, float]]:
             "gdp": {p: data.parties[p].gdp_usd_bn for p in players}}
 
 
+class CoreLPs(Protocol):
+    """The LPs over the coalitions that the nucleolus, least_core and optimised rules need."""
+
+    def nucleolus(self) -> dict[str, float]: ...
+
+    def prenucleolus(self) -> dict[str, float]: ...
+
+    def slack(self) -> float: ...
+
+    def project(self, reference: dict[str, float], slack: float) -> dict[str, float]: ...
+
+
+class EnumeratedLPs:
+    """The LPs over every coalition (nucleolus, least-core slack, the projection onto the least core), with every
+    coalition as a row: game_scale.RowLPs does the same by row generation."""
+
+    def __init__(self, game: Game):
+        self.game = game
+
+    def nucleolus(self) -> dict[str, float]:
+        return nucleolus(self.game)
+
+    def prenucleolus(self) -> dict[str, float]:
+        return prenucleolus(self.game)
+
+    def slack(self) -> float:
+        return least_core_slack(self.game)
+
+    def project(self, reference: dict[str, float], slack: float) -> dict[str, float]:
+        return closest_in_core(self.game, reference, slack)
+
+
 def allocate(game: Game, data: ModelData | None, rules=RULES, reference: str = "shapley",
-             instead: dict[str, Callable] | None = None) -> dict[str, dict]:
-    """Cost per party (USD/yr) under each rule; `optimised` is the core point (least-core point when
-    the core is empty) nearest `reference` (any other rule). `instead`: another way to compute a rule (the
-    nucleolus by row generation, core_verdicts.compare), and `project` (reference, slack -> the core point
-    nearest it) and `slack` (the least-core slack) for `optimised`."""
+             lps: CoreLPs | None = None) -> dict[str, dict]:
+    """Cost per party (USD/yr) under each rule; `least_core` is the least-core point nearest equal_saving and
+    `optimised` the core point (least-core point when the core is empty) nearest `reference` (any other rule).
+    `lps`: how the LPs over the coalitions are solved (every coalition a row by default; core_verdicts.compare
+    passes game_scale.RowLPs beyond 10 parties or for a sampled game)."""
     w = weights(data, game.players) if data is not None else {}
+    lp: CoreLPs = lps or EnumeratedLPs(game)
     rule_of: dict[str, Callable[[], dict[str, float]]] = {
         "equal_saving": lambda: equal_saving(game),
         "standalone": lambda: proportional(game, {p: game.value[frozenset([p])] for p in game.players}),
         "shapley": lambda: game.sampled.value if game.sampled is not None else shapley(game),
-        "nucleolus": lambda: nucleolus(game),
-        "prenucleolus": lambda: prenucleolus(game),
-        "least_core": lambda: least_core(game),
+        "nucleolus": lp.nucleolus,
+        "prenucleolus": lp.prenucleolus,
+        "least_core": lambda: lp.project(equal_saving(game), lp.slack()),
     }
-    rule_of.update({r: f for r, f in (instead or {}).items() if r in RULES})
     for r in NEEDS_WORKBOOK:  # one closure per weight
         rule_of[r] = functools.partial(proportional, game, w.get(r, {}))
-    project = (instead or {}).get("project", lambda r, t: closest_in_core(game, r, t))  # (reference, slack) -> x
-    slack = (instead or {}).get("slack", lambda: least_core_slack(game))
-    rule_of["optimised"] = lambda: project(out.get(reference) or rule_of[reference](), max(0.0, slack()))
+    rule_of["optimised"] = lambda: lp.project(out.get(reference) or rule_of[reference](), max(0.0, lp.slack()))
     out: dict[str, dict[str, float]] = {}
     for rule in rules:
         if rule not in rule_of:

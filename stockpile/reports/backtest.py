@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..analyses.backtest import Backtest
 from ..analyses.evaluate import Evaluation
+from ..analyses.operating_rule import OperatingRule
 from ..common.units import tonnes
 from ..common.units import usd as _usd
 from ..io.data import ModelData, month_text
@@ -95,15 +96,15 @@ def plot_backtest(months: pd.DataFrame, path: Path | None = None):
     return finish(fig, path)
 
 
-def write_backtest(out: str | Path, data: ModelData, name: str, bt: Backtest, rule_table: pd.DataFrame,
-                   rule_states: int, facts, overwrite: bool = False) -> list[str]:
+def write_backtest(out: str | Path, data: ModelData, name: str, bt: Backtest, rule: OperatingRule, facts,
+                   overwrite: bool = False) -> list[str]:
     with results_folder(out, overwrite, "backtest") as tmp:
-        notes = write_tables(tmp, {"backtest": bt.table, "backtest_months": bt.months, "operating_rule": rule_table},
+        notes = write_tables(tmp, {"backtest": bt.table, "backtest_months": bt.months, "operating_rule": rule.table()},
                              about=[("workbook", data.source), ("window", f"{month_text(bt.first)} to "
                                                                           f"{month_text(bt.last)}")])
         if len(bt.months):
             draw(notes, plot_backtest, bt.months, tmp / "backtest.png")
-        text = backtest_summary(name, bt, rule_states, facts) + "\n".join(
+        text = backtest_summary(name, bt, rule.state_count, facts) + "\n".join(
             ["", *provenance(data), "", *warnings_section(notes)])
         (tmp / "summary.md").write_text(text)
         write_report(tmp, text, f"stockpile backtest — {name}")
@@ -112,7 +113,7 @@ def write_backtest(out: str | Path, data: ModelData, name: str, bt: Backtest, ru
 
 def evaluation_summary(name: str, ev: Evaluation, facts) -> str:
     s = ev.summary
-    total = s[(s.metric == "shortage_cost_usd_per_yr") & (s.party == "*") & (s.mineral == "*")].iloc[0]
+    total = ev.total
     branches = len(ev.in_sample)
     diff = total["mean"] - ev.in_sample_usd_per_yr
     lines = [f"# Out-of-sample evaluation — {name}", "",
