@@ -42,6 +42,7 @@ from ..solver.decompose import (
 from ..solver.pipeline import Infeasible, NoSolution, run
 from ..solver.results import Results, facts_of
 from ..solver.reuse import digest
+from ..solver.starts import Start
 from .what_if import Answer, Job, Plan, work_of
 
 NAME = "assumptions"
@@ -89,7 +90,8 @@ def assumption_plan(data: ModelData, res: Results) -> Plan:
             else:
                 sub, tree = v.subs[name]
                 jobs.append(Job((v.group.name, v.side, name), work_of(sub),
-                                partial(_part, f"{v.group.name} at {v.side}, {name}", sub, tree, options)))
+                                partial(_part, f"{v.group.name} at {v.side}, {name}", sub, tree, options,
+                                        res.facts.start_of(name))))
     if base.separable:
         for m in data.demanded_minerals:
             jobs.append(Job(("break-even", m), 8 * work_of(base.subs[base.group_of[m]][0]),
@@ -200,9 +202,9 @@ def _variant(base: Base, group: Assumption, side: str) -> Variant:
     return v
 
 
-def _part(label: str, sub: ModelData, tree: ScenarioTree, options: dict) -> Answer:
+def _part(label: str, sub: ModelData, tree: ScenarioTree, options: dict, warm: Start | None) -> Answer:
     step(f"what the answer rests on: {label}")
-    return reusable(sub, restrict_tree(tree, sub.pairs), options, detail=False)
+    return reusable(sub, restrict_tree(tree, sub.pairs), options, detail=False, warm=warm)
 
 
 def _whole(data: ModelData | None) -> Answer:
@@ -359,8 +361,10 @@ def break_even(base: Base, mineral: str, options: dict) -> Results:
     seconds: dict[str, float] = {}
     last: list = []
 
-    def stock_at(k: float) -> float | None:
-        answer = reusable(minerals_data(_scaled_tiers(fixed, mineral, k), group), tree, options, detail=False)
+    def stock_at(k: float) -> float | None:  # each re-solve starts from the last one's answer (the base's first)
+        warm = last[0].start if last and last[0].start is not None else base.res.facts.start_of(name)
+        answer = reusable(minerals_data(_scaled_tiers(fixed, mineral, k), group), tree, options, detail=False,
+                          warm=warm)
         facts = facts_of(answer)
         solves.append(facts.status)
         for key, value in facts.seconds.items():

@@ -15,6 +15,7 @@ from ..solver.decompose import group_name, group_of, only_minerals, solve_subpro
 from ..solver.facts import SolverFacts
 from ..solver.pipeline import run
 from ..solver.results import Results, facts_of
+from ..solver.starts import Start
 from .what_if import Answer, Job, Plan, run_plans, work_of
 
 TOL = 1e-6
@@ -46,7 +47,8 @@ def cap_plan(data: ModelData, res: Results) -> Plan:
     minerals = list(years.index)
     if res.facts.decomposition.startswith("by mineral"):
         subs = {mi: _without_cap(data, mi) for mi in minerals}
-        jobs = [Job(mi, work_of(sub), partial(_free_group, mi, sub, tree, data.settings.mip_rel_gap))
+        jobs = [Job(mi, work_of(sub), partial(_free_group, mi, sub, tree, data.settings.mip_rel_gap,
+                                              res.facts.start_of(group_name(list(sub.minerals)))))
                 for mi, (sub, tree) in subs.items()]
         return Plan(NAME, jobs, partial(_by_mineral, data, res, years))
     joined = "+".join(minerals)
@@ -60,9 +62,9 @@ def _without_cap(data: ModelData, mineral: str) -> tuple[ModelData, ScenarioTree
     return only_minerals(free, build_tree(free), group_of(data, mineral))
 
 
-def _free_group(mineral: str, sub: ModelData, tree: ScenarioTree, gap: float) -> Answer:
+def _free_group(mineral: str, sub: ModelData, tree: ScenarioTree, gap: float, warm: Start | None) -> Answer:
     step(f"what the purchase cap on {mineral} costs: re-solving {group_name(list(sub.minerals))} without it")
-    return solve_subproblem(sub, tree, {"mip_rel_gap": gap}, detail=False)
+    return solve_subproblem(sub, tree, {"mip_rel_gap": gap}, detail=False, warm=warm)  # from the capped answer
 
 
 def _free_whole(data: ModelData, minerals: list[str]) -> SolverFacts:

@@ -10,6 +10,9 @@ small gap took HiGHS thousands of nodes on five integer variables. Two easy solv
 
 When B's cost lies within the requested gap of A's bound the answer is proven; else the full model is
 solved (branch and bound), with B's answer as its starting point.
+
+A re-solve of the same model with other numbers may be given an earlier answer (starts.py): A and the full
+model begin from it where it fits and is feasible, and every answer keeps its own as `facts.start`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pyomo.environ as pyo
 from ..io.data import ModelData
 from .facts import SolverFacts, relative_gap
 from .highs import compile_model, loaded, new_highs
+from .starts import Start, begin_at, fits
 from .threads import run_interruptibly
 
 
@@ -42,18 +46,22 @@ def lot_groups(model: pyo.ConcreteModel, columns) -> tuple[list[list[int]], set[
     return [cols for cols in groups.values() if len(cols) > 1], pool
 
 
-def solve_by_lots(model: pyo.ConcreteModel, data: ModelData, options: dict, full: bool = True) -> SolverFacts:
-    """Solve `model` (see module doc); the answer is loaded into its variables as solve_direct does.
-    Without `full`, B's answer with A's bound is returned as it is, "stopped" when the gap is too wide
-    (a first pass, whose open subproblems get more of the gap in the second)."""
+def solve_by_lots(model: pyo.ConcreteModel, data: ModelData, options: dict, full: bool = True,
+                  warm: Start | None = None) -> SolverFacts:
+    """Solve `model` (see module doc), from `warm` where it fits; the answer is loaded into its variables as
+    solve_direct does. Without `full`, B's answer with A's bound is returned as it is, "stopped" when the gap is
+    too wide (a first pass, whose open subproblems get more of the gap in the second)."""
     t0 = time.perf_counter()
     form, lp, integer = compile_model(model)
     groups, pool = lot_groups(model, form.columns)
+    earlier = fits(warm, lp)
     handover = time.perf_counter() - t0
     limit = float(options.get("time_limit", data.settings.time_limit_s))
     spent, start = 0.0, None
     if groups:
         a = _aggregate(new_highs(lp, data, {**options, "time_limit": limit}), groups)
+        if earlier is not None:
+            begin_at(a, _with_totals(earlier, groups))
         run_interruptibly(a)
         spent = a.getRunTime()
         if a.getInfo().primal_solution_status == 2:
@@ -66,9 +74,15 @@ def solve_by_lots(model: pyo.ConcreteModel, data: ModelData, options: dict, full
                 proven = _within(objective - bound, objective, options, data)
                 if proven or not full:
                     return _proven(form, lp, integer, data, b, bound, {"handover": handover, "highs": spent}, proven)
-                start = b.getSolution()
-    return _full(form, lp, integer, data, {**options, "time_limit": max(1.0, limit - spent)}, start,
-                 {"handover": handover, "highs": spent}, groups, pool)
+                start = np.asarray(b.getSolution().col_value)
+    return _full(form, lp, integer, data, {**options, "time_limit": max(1.0, limit - spent)},
+                 start if start is not None else earlier, {"handover": handover, "highs": spent}, groups, pool)
+
+
+def _with_totals(values: np.ndarray, groups: Sequence[list[int]]) -> np.ndarray:
+    """A whole-lot answer of the compiled model, with each mineral's total lots for the columns _aggregate adds."""
+    totals = [round(float(values[cols].sum())) for cols in groups]
+    return np.concatenate([values[: len(values)], np.asarray(totals, dtype=float)])
 
 
 def _within(gap: float, objective: float, options: dict, data: ModelData) -> bool:
@@ -125,10 +139,7 @@ def _full(form, lp, integer, data: ModelData, options: dict, start, seconds: dic
     several times faster (synthetic 8-party coalition: 16.5 s -> 2.6 s)."""
     h = _aggregate(new_highs(lp, data, options), groups, pool) if groups else new_highs(lp, data, options)
     if start is not None:
-        values = list(start.col_value) + [round(sum(start.col_value[j] for j in cols)) for cols in groups]
-        begin = highspy.HighsSolution()
-        begin.col_value = values
-        h.setSolution(begin)
+        begin_at(h, _with_totals(start[: lp.num_col_], groups))
     run_interruptibly(h)
     facts = loaded(h, form, lp, integer, data, {**seconds, "highs": seconds["highs"] + h.getRunTime()})
     facts.proof = "branch and bound"

@@ -28,6 +28,7 @@ from .highs import SUBPROBLEM_OPTIONS
 from .one_model import solve_one_model
 from .results import Results, facts_of
 from .reuse import digest, reused
+from .starts import Start
 from .threads import pyomo_turn, thread_map
 
 FIRST_PASS_NODES = 1000  # a subproblem not proved within this many B&B nodes gets leftover gap (deterministic)
@@ -111,13 +112,14 @@ def restrict_tree(tree: ScenarioTree, pairs: list[tuple[str, str]]) -> ScenarioT
 
 
 def solve_subproblem(sub: ModelData, tree: ScenarioTree, options: dict, detail: bool = True,
-                     full: bool = True) -> Results | SolverFacts:
+                     full: bool = True, warm: Start | None = None) -> Results | SolverFacts:
     """One mineral: its Results, or its SolverFacts when HiGHS found no solution (solve_one_model), proved by
-    aggregate lots; without `full` no branch and bound when they leave the gap too wide (aggregate_lots.py).
+    aggregate lots; without `full` no branch and bound when they leave the gap too wide (aggregate_lots.py);
+    from `warm` (an earlier answer of the same subproblem with other numbers, starts.py) where it fits.
     Safe to run in several threads at once: Pyomo work takes turns, HiGHS runs side by side."""
     with pyomo_turn():
         return solve_one_model(sub, tree, lambda model: solve_by_lots(model, sub, {**SUBPROBLEM_OPTIONS, **options},
-                                                                      full), detail)
+                                                                      full, warm), detail)
 
 
 def solve_by_mineral(data: ModelData, tree: ScenarioTree | None = None, detail: bool = True,
@@ -189,14 +191,15 @@ def _accept_within(parts: list, open_: list[int], left: float) -> tuple[list[int
 
 
 def reusable(sub: ModelData, tree: ScenarioTree, options: dict, detail: bool = True,
-             full: bool = True) -> Results | SolverFacts:
+             full: bool = True, warm: Start | None = None) -> Results | SolverFacts:
     """solve_subproblem, re-using the answer to the same subproblem solved before in this process: same
-    data (provenance aside), same restricted tree, same HiGHS options (reuse.py). Only answers without the
-    schedule tables are kept (sweep points, coalitions and the what-if solves are such)."""
+    data (provenance aside), same restricted tree, same HiGHS options and start (reuse.py). Only answers without
+    the schedule tables are kept (sweep points, coalitions and the what-if solves are such)."""
     if detail:
-        return solve_subproblem(sub, tree, options, detail, full)
-    key = digest(replace(sub, source="", sha256=""), tree, sorted(options.items()), full)
-    return reused(key, lambda: solve_subproblem(sub, tree, options, detail, full))
+        return solve_subproblem(sub, tree, options, detail, full, warm)
+    key = digest(replace(sub, source="", sha256=""), tree, sorted(options.items()), full,
+                 warm.key() if warm is not None else None)
+    return reused(key, lambda: solve_subproblem(sub, tree, options, detail, full, warm))
 
 
 def _gap(part) -> float:

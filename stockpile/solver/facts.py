@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .starts import Start
 
 SECONDS_ARE = ("seconds: each step summed over the solves of the optimum, which run side by side (CPU seconds, "
                "not wall), but seconds.total, which is wall; stage_seconds: wall; what_if_solves: each solve's own")
@@ -47,6 +51,19 @@ class SolverFacts:
     vss_precision_usd_per_yr: float | None = None
     pooling_saving_usd_per_yr: float | None = None  # national-only optimum minus this one
     pooling_saving_precision_usd_per_yr: float | None = None
+    # the answer as HiGHS's columns, for re-solves to start from (starts.py); a merged answer keeps each
+    # subproblem's by name. Neither goes to solver.json.
+    start: Start | None = field(default=None, repr=False, compare=False)
+    starts: dict[str, Start] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        """Pickled (to another process, or a cluster) without the starts: they serve re-solves in this process."""
+        return {**self.__dict__, "start": None, "starts": {}}
+
+    def start_of(self, name: str) -> Start | None:
+        """Subproblem `name`'s answer to start a re-solve from: kept by name where subproblems were merged, else
+        this answer's own (one model; starts.fits tells whether it fits the re-solve)."""
+        return self.starts.get(name, self.start)
 
     @property
     def optimal(self) -> bool:
@@ -68,7 +85,8 @@ class SolverFacts:
 
     def to_dict(self) -> dict:
         """solver.json: the facts, with what their seconds are (a reader cannot tell summed from wall)."""
-        return {"seconds_are": SECONDS_ARE, **asdict(self)}
+        return {"seconds_are": SECONDS_ARE, **{k: v for k, v in asdict(replace(self, start=None, starts={})).items()
+                                                if k not in ("start", "starts")}}
 
 
 def gap_words(facts: SolverFacts) -> str:

@@ -19,6 +19,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from ..io.data import ModelData
 from .facts import SolverFacts, relative_gap, status_of
+from .starts import start_of
 from .threads import run_interruptibly
 
 # HiGHS prints its banner when the process creates its first Highs: swallow it here, once, at import,
@@ -152,9 +153,14 @@ def loaded(h: highspy.Highs, form, lp: highspy.HighsLp, integer: np.ndarray, dat
            seconds: dict) -> SolverFacts:
     """A finished run's answer, if it has one, in the Pyomo variables; its facts, load time included."""
     t1 = time.perf_counter()
+    start = None
     if h.getInfo().primal_solution_status == 2 and lp.num_col_:
-        load_solution(form, h.getSolution().col_value)
-    return facts_from(h, lp, integer, data, {**seconds, "load": time.perf_counter() - t1})
+        values = h.getSolution().col_value
+        load_solution(form, values)
+        start = start_of(lp, values)  # for a re-solve of the same model with other numbers (starts.py)
+    facts = facts_from(h, lp, integer, data, {**seconds, "load": time.perf_counter() - t1})
+    facts.start = start
+    return facts
 
 
 def facts_from(h: highspy.Highs, lp: highspy.HighsLp, integer: np.ndarray, data: ModelData,

@@ -73,6 +73,8 @@ def _merge_facts(data: ModelData, facts: list[SolverFacts]) -> SolverFacts:
                            "best_bound_usd_per_yr": f.best_bound_usd_per_yr, "proof": f.proof,
                            "reused": bool(f.reused_subproblems), "seconds": round(sum(f.seconds.values()), 3)}
                           for m, f in zip(names, facts, strict=True)]
+    merged.start = None
+    merged.starts = {m: f.start for m, f in zip(names, facts, strict=True) if f.start is not None}
     return merged
 
 
