@@ -364,17 +364,28 @@ def _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap, wor
 
 
 def _coalition_progress():
-    """A line per coalition on stderr, with the time left at the pace so far per party solved (coalitions come
-    smallest first and a coalition's solve grows with its parties: a plain count promised half the time left)."""
-    t0 = time.perf_counter()
-    done_work = [0]
+    """A line per coalition on stderr, with the time left in its batch at the pace so far. Every coalition of n
+    parties (2^n - 1, smallest first): the pace per party solved, since a coalition's solve grows with its parties
+    (a plain count promised half the time left); a batch of some coalitions (a sampled game, a separation's): the
+    pace per coalition. The last of a batch says nothing of time left."""
+    clock = [time.perf_counter()] * 2 + [0.0]  # the batch's start, the last report's time, parties solved in it
 
     def report(done: int, total: int, name: str) -> None:
-        n = round(math.log2(total + 1))  # total = 2^n - 1 coalitions
-        all_work = n * 2 ** (n - 1)  # the coalitions' sizes summed
-        done_work[0] += name.count("+") + 1
-        pace = (time.perf_counter() - t0) / done_work[0]
-        step(f"coalition {done}/{total} {name} solved; ~{pace * (all_work - done_work[0]):.0f} s left at this pace")
+        now = time.perf_counter()
+        if done == 1:  # a new batch, begun when the last report was made
+            clock[0], clock[2] = clock[1], 0
+        clock[1] = now
+        size = name.count("+") + 1
+        clock[2] += size
+        elapsed = now - clock[0]
+        n = round(math.log2(total + 1))
+        if done >= total:
+            left = ""
+        elif 2 ** n - 1 == total and size <= n:  # every coalition of n parties: their sizes sum to n 2^(n-1)
+            left = f"; ~{elapsed / clock[2] * max(0.0, n * 2 ** (n - 1) - clock[2]):.0f} s left at this pace"
+        else:
+            left = f"; ~{elapsed / done * (total - done):.0f} s left at this pace"
+        step(f"coalition {done}/{total} {name} solved{left}")
     return report
 
 

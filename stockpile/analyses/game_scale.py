@@ -65,7 +65,11 @@ class RowGame:
     separate: Separation
     individually_rational: bool = False
     rows: dict[Coalition, float] = field(default_factory=dict)  # coalition -> v(C), scaled
-    separations: int = 0
+    separations: int = 0  # calls of the oracle
+    known_hits: int = 0  # rows found among the coalitions already known, without the oracle
+    _known: list[Coalition] = field(default_factory=list, repr=False)
+    _known_rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    _known_v: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     def __post_init__(self) -> None:
         self.players = self.values.players
@@ -113,14 +117,42 @@ class RowGame:
         return (sol[-1] if objective is None and free else 0.0), sol[:n]
 
     def _violated(self, x: np.ndarray, t: float, fixed: dict[Coalition, float]) -> bool:
-        """Separate at x (scaled): add the coalition of largest excess when it beats t; True if one was added."""
+        """Separate at x (scaled): add the coalition of largest excess when it beats t; True if one was added.
+        Coalitions whose values are already known are looked at first (one product over them): the oracle, a MILP
+        for a game of solved values, is called only when none of them objects, to find one or prove none does."""
+        beyond = t + 1e-9 * max(1.0, abs(t))
+        c = self._known_violation(x, beyond, fixed)
+        if c is not None:
+            self.add(c)
+            self.known_hits += 1
+            return True
         self.separations += 1
         c, _excess, bound = self.separate(x * self.scale, set(fixed) | set(self.rows) | {self.grand},
-                                          (t + 1e-9 * max(1.0, abs(t))) * self.scale)
+                                          beyond * self.scale)
         if c is None or bound / self.scale <= t + 1e-9 * max(1.0, abs(t)) or c in self.rows:
             return False  # none objects (or the one that does is a row already: a loose bound, not a new row)
         self.add(c)
         return True
+
+    def _known_violation(self, x: np.ndarray, beyond: float, fixed: dict[Coalition, float]) -> Coalition | None:
+        """The known coalition (not yet a row, not fixed, not the grand coalition) of largest excess at x when it
+        exceeds `beyond` (scaled), else None."""
+        if len(self._known) != len(self.values.known):  # values learnt since (the oracle solves each it returns)
+            self._known = [c for c in self.values.known if c and c != self.grand]
+            self._known_rows = np.array([self.vector(c) for c in self._known]).reshape(len(self._known), self.n)
+            self._known_v = np.array([self.values.known[c] for c in self._known]) / self.scale
+        if not self._known:
+            return None
+        excess = self._known_rows @ x - self._known_v
+        best = None
+        for i in np.argsort(-excess):
+            if excess[i] <= beyond:
+                return None
+            c = self._known[int(i)]
+            if c not in self.rows and c not in fixed:
+                best = c
+                break
+        return best
 
     def stage(self, fixed: dict[Coalition, float]) -> tuple[float, np.ndarray]:
         """min t over all coalitions not fixed, by adding rows until none objects."""
