@@ -368,23 +368,24 @@ def _coalition_progress():
     parties (2^n - 1, smallest first): the pace per party solved, since a coalition's solve grows with its parties
     (a plain count promised half the time left); a batch of some coalitions (a sampled game, a separation's): the
     pace per coalition. The last of a batch says nothing of time left."""
-    clock = [time.perf_counter()] * 2 + [0.0]  # the batch's start, the last report's time, parties solved in it
+    began = last = time.perf_counter()  # the batch's start; the last report's time
+    parties = 0  # solved in this batch
 
     def report(done: int, total: int, name: str) -> None:
+        nonlocal began, last, parties
         now = time.perf_counter()
         if done == 1:  # a new batch, begun when the last report was made
-            clock[0], clock[2] = clock[1], 0
-        clock[1] = now
+            began, parties = last, 0
+        last = now
         size = name.count("+") + 1
-        clock[2] += size
-        elapsed = now - clock[0]
+        parties += size
         n = round(math.log2(total + 1))
         if done >= total:
             left = ""
         elif 2 ** n - 1 == total and size <= n:  # every coalition of n parties: their sizes sum to n 2^(n-1)
-            left = f"; ~{elapsed / clock[2] * max(0.0, n * 2 ** (n - 1) - clock[2]):.0f} s left at this pace"
+            left = f"; ~{(now - began) / parties * max(0, n * 2 ** (n - 1) - parties):.0f} s left at this pace"
         else:
-            left = f"; ~{elapsed / done * (total - done):.0f} s left at this pace"
+            left = f"; ~{(now - began) / done * (total - done):.0f} s left at this pace"
         step(f"coalition {done}/{total} {name} solved{left}")
     return report
 

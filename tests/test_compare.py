@@ -200,18 +200,24 @@ def test_time_left_is_paced_by_work_not_by_count(monkeypatch):
     assert eta.left(2) == ""  # nothing left to estimate
 
 
+def _coalition_lines(monkeypatch, times: list[float], reports: list[tuple[int, int, str]]) -> list[str]:
+    """share's progress lines for these reports, the clock reading `times` (the first when it is created)."""
+    from stockpile import cli
+
+    clock = iter(times)
+    monkeypatch.setattr(cli.time, "perf_counter", lambda: next(clock))
+    lines: list[str] = []
+    monkeypatch.setattr(cli, "step", lines.append)
+    report = cli._coalition_progress()
+    for done, total, name in reports:
+        report(done, total, name)
+    return lines
+
+
 def test_share_paces_its_estimate_by_the_parties_solved(monkeypatch):
     # 3 players: 7 coalitions, sizes 1,1,1,2,2,2,3 = 12 party-solves. After the 3 singletons in 3 s: 1 s a party,
     # 9 left -> ~9 s (the count would say 4 s)
-    from stockpile import cli
-
-    clock = iter([0.0, 1.0, 2.0, 3.0])
-    monkeypatch.setattr(cli.time, "perf_counter", lambda: next(clock))
-    lines = []
-    monkeypatch.setattr(cli, "step", lines.append)
-    report = cli._coalition_progress()
-    for i, name in enumerate(["A", "B", "C"], start=1):
-        report(i, 7, name)
+    lines = _coalition_lines(monkeypatch, [0.0, 1.0, 2.0, 3.0], [(1, 7, "A"), (2, 7, "B"), (3, 7, "C")])
     assert lines[-1] == "coalition 3/7 C solved; ~9 s left at this pace"
 
 
@@ -219,16 +225,8 @@ def test_share_paces_a_batch_of_some_coalitions_by_their_count(monkeypatch):
     # a sampled game solves batches: 3 coalitions of 5 parties (not every coalition of 2 players), then one alone.
     # Batch 1: 2 done in 4 s -> 2 s each, 1 left -> ~2 s (the sizes would have promised a negative time); its last
     # and the lone coalition say nothing of time left
-    from stockpile import cli
-
-    clock = iter([0.0, 2.0, 4.0, 7.0, 9.0])
-    monkeypatch.setattr(cli.time, "perf_counter", lambda: next(clock))
-    lines = []
-    monkeypatch.setattr(cli, "step", lines.append)
-    report = cli._coalition_progress()
-    for i, name in enumerate(["A+B+C+D+E", "A+B+C+D+F", "A+B+C+E+F"], start=1):
-        report(i, 3, name)
-    report(1, 1, "B+F")
+    lines = _coalition_lines(monkeypatch, [0.0, 2.0, 4.0, 7.0, 9.0],
+                             [(1, 3, "A+B+C+D+E"), (2, 3, "A+B+C+D+F"), (3, 3, "A+B+C+E+F"), (1, 1, "B+F")])
     assert lines == ["coalition 1/3 A+B+C+D+E solved; ~4 s left at this pace",
                      "coalition 2/3 A+B+C+D+F solved; ~2 s left at this pace",
                      "coalition 3/3 A+B+C+E+F solved", "coalition 1/1 B+F solved"]

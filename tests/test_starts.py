@@ -13,8 +13,10 @@ import pytest
 import stockpile.solver.aggregate_lots as lots
 from stockpile.io.validate import build_model_data
 from stockpile.io.workbook import book_from_frames
+from stockpile.model import build_model
 from stockpile.model.scenario_tree import build_tree
 from stockpile.solver.decompose import group_of, minerals_data, restrict_tree, solve_subproblem
+from stockpile.solver.highs import compile_model
 from stockpile.solver.results import facts_of
 from stockpile.solver.starts import Start, fits
 
@@ -42,7 +44,7 @@ def test_a_re_solve_from_the_earlier_answer_proves_the_same_optimum(monkeypatch)
     assert base.status == "optimal" and isinstance(base.start, Start)
     assert len(base.start.values) == base.variables  # every compiled column, none of the totals HiGHS was given
     used = []
-    monkeypatch.setattr(lots, "fits", lambda start, lp: used.append(fits(start, lp)) or used[-1])
+    monkeypatch.setattr(lots, "fits", lambda start, integer: used.append(fits(start, integer)) or used[-1])
     sub, tree = _subproblem(_frames(shortage_scale=1.7), mineral)
     cold = facts_of(solve_subproblem(sub, tree, {"mip_rel_gap": 1e-6}, detail=False))
     warm = facts_of(solve_subproblem(sub, tree, {"mip_rel_gap": 1e-6}, detail=False, warm=base.start))
@@ -58,14 +60,13 @@ def test_a_start_from_a_model_with_other_columns_is_not_used():
     sub, tree = _subproblem(_frames(), mineral)
     base = facts_of(solve_subproblem(sub, tree, {"mip_rel_gap": 1e-6}, detail=False))
     assert base.start is not None
-    other = Start("1:" + base.start.shape.split(":", 1)[1], base.start.values[:1])
     frames = _frames()
     frames["settings"].loc[frames["settings"].key == "horizon_months", "value"] = 4  # fewer months: fewer columns
     short_sub, short_tree = _subproblem(frames, mineral)
-    from stockpile.model import build_model
-    from stockpile.solver.highs import compile_model
-    _form, lp, _integer = compile_model(build_model(short_sub, tree=short_tree))
-    assert fits(base.start, lp) is None and fits(other, lp) is None and fits(None, lp) is None
+    _form, _lp, integer = compile_model(build_model(short_sub, tree=short_tree))
+    assert fits(base.start, integer) is None and fits(None, integer) is None
+    _form, _lp, same = compile_model(build_model(sub, tree=tree))
+    assert fits(base.start, same) is not None  # the model it came from: it fits
 
 
 def test_starts_stay_in_the_process_and_out_of_solver_json():

@@ -66,7 +66,8 @@ class RowGame:
     individually_rational: bool = False
     rows: dict[Coalition, float] = field(default_factory=dict)  # coalition -> v(C), scaled
     separations: int = 0  # calls of the oracle
-    known_hits: int = 0  # rows found among the coalitions already known, without the oracle
+    # the known coalitions as rows (membership, scaled value), rebuilt when values.known has grown past `_seen`
+    _seen: int = field(default=-1, repr=False)
     _known: list[Coalition] = field(default_factory=list, repr=False)
     _known_rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
     _known_v: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
@@ -124,12 +125,11 @@ class RowGame:
         c = self._known_violation(x, beyond, fixed)
         if c is not None:
             self.add(c)
-            self.known_hits += 1
             return True
         self.separations += 1
         c, _excess, bound = self.separate(x * self.scale, set(fixed) | set(self.rows) | {self.grand},
                                           beyond * self.scale)
-        if c is None or bound / self.scale <= t + 1e-9 * max(1.0, abs(t)) or c in self.rows:
+        if c is None or bound / self.scale <= beyond or c in self.rows:
             return False  # none objects (or the one that does is a row already: a loose bound, not a new row)
         self.add(c)
         return True
@@ -137,22 +137,19 @@ class RowGame:
     def _known_violation(self, x: np.ndarray, beyond: float, fixed: dict[Coalition, float]) -> Coalition | None:
         """The known coalition (not yet a row, not fixed, not the grand coalition) of largest excess at x when it
         exceeds `beyond` (scaled), else None."""
-        if len(self._known) != len(self.values.known):  # values learnt since (the oracle solves each it returns)
+        if self._seen != len(self.values.known):  # values learnt since (the oracle solves each it returns)
+            self._seen = len(self.values.known)
             self._known = [c for c in self.values.known if c and c != self.grand]
             self._known_rows = np.array([self.vector(c) for c in self._known]).reshape(len(self._known), self.n)
             self._known_v = np.array([self.values.known[c] for c in self._known]) / self.scale
-        if not self._known:
-            return None
         excess = self._known_rows @ x - self._known_v
-        best = None
         for i in np.argsort(-excess):
             if excess[i] <= beyond:
-                return None
+                break
             c = self._known[int(i)]
             if c not in self.rows and c not in fixed:
-                best = c
-                break
-        return best
+                return c
+        return None
 
     def stage(self, fixed: dict[Coalition, float]) -> tuple[float, np.ndarray]:
         """min t over all coalitions not fixed, by adding rows until none objects."""

@@ -14,7 +14,6 @@ from ..solver.decompose import reusable, subproblems, why_not_separable
 from ..solver.facts import SolverFacts
 from ..solver.pipeline import assemble, run, run_as_one_model
 from ..solver.results import Results, facts_of
-from ..solver.starts import Start
 from .what_if import Answer, Job, Plan, run_plans, work_of
 
 NAME = "pooling saving"
@@ -38,7 +37,7 @@ def pooling_plan(data: ModelData, res: Results) -> Plan:
                     lambda answers: _saving(res, facts_of(answers[WHOLE])))
     subs = subproblems(national, build_tree(national))
     options = {"mip_rel_gap": data.settings.mip_rel_gap}
-    jobs = [Job(name, work_of(sub), partial(_part, name, sub, sub_tree, options, res.facts.start_of(name)))
+    jobs = [Job(name, work_of(sub), partial(_part, name, sub, sub_tree, options))
             for name, (sub, sub_tree) in subs.items()]
     return Plan(NAME, jobs, partial(_finish, national, res, list(subs)))
 
@@ -48,9 +47,9 @@ def _whole(national: ModelData) -> SolverFacts:
     return run(national, warnings=False, detail=False).facts
 
 
-def _part(name: str, sub: ModelData, tree, options: dict, warm: Start | None) -> Answer:
+def _part(name: str, sub: ModelData, tree, options: dict) -> Answer:
     step(f"what pooling saves: {name} with national stocks only")
-    return reusable(sub, tree, options, detail=False, warm=warm)  # from the pooled answer, where its columns fit
+    return reusable(sub, tree, options, detail=False)  # no warm start: without the pool's columns none would fit
 
 
 def _finish(national: ModelData, res: Results, names: list[str], answers: dict[Hashable, Answer]) -> dict[str, float]:

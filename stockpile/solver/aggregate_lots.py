@@ -54,7 +54,7 @@ def solve_by_lots(model: pyo.ConcreteModel, data: ModelData, options: dict, full
     t0 = time.perf_counter()
     form, lp, integer = compile_model(model)
     groups, pool = lot_groups(model, form.columns)
-    earlier = fits(warm, lp)
+    earlier = fits(warm, integer)
     handover = time.perf_counter() - t0
     limit = float(options.get("time_limit", data.settings.time_limit_s))
     spent, start = 0.0, None
@@ -82,7 +82,7 @@ def solve_by_lots(model: pyo.ConcreteModel, data: ModelData, options: dict, full
 def _with_totals(values: np.ndarray, groups: Sequence[list[int]]) -> np.ndarray:
     """A whole-lot answer of the compiled model, with each mineral's total lots for the columns _aggregate adds."""
     totals = [round(float(values[cols].sum())) for cols in groups]
-    return np.concatenate([values[: len(values)], np.asarray(totals, dtype=float)])
+    return np.concatenate([values, np.asarray(totals, dtype=float)])
 
 
 def _within(gap: float, objective: float, options: dict, data: ModelData) -> bool:

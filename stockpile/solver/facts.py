@@ -85,8 +85,9 @@ class SolverFacts:
 
     def to_dict(self) -> dict:
         """solver.json: the facts, with what their seconds are (a reader cannot tell summed from wall)."""
-        return {"seconds_are": SECONDS_ARE, **{k: v for k, v in asdict(replace(self, start=None, starts={})).items()
-                                                if k not in ("start", "starts")}}
+        facts = asdict(replace(self, start=None, starts={}))  # the starts are not copied only to be dropped
+        del facts["start"], facts["starts"]
+        return {"seconds_are": SECONDS_ARE, **facts}
 
 
 def gap_words(facts: SolverFacts) -> str:

@@ -157,7 +157,7 @@ def loaded(h: highspy.Highs, form, lp: highspy.HighsLp, integer: np.ndarray, dat
     if h.getInfo().primal_solution_status == 2 and lp.num_col_:
         values = h.getSolution().col_value
         load_solution(form, values)
-        start = start_of(lp, values)  # for a re-solve of the same model with other numbers (starts.py)
+        start = start_of(integer, values)  # for a re-solve of the same model with other numbers (starts.py)
     facts = facts_from(h, lp, integer, data, {**seconds, "load": time.perf_counter() - t1})
     facts.start = start
     return facts

@@ -17,7 +17,7 @@ import numpy as np
 class Start:
     """An answer's column values, in the compiled model's column order, and the shape of the model they fit."""
 
-    shape: str  # columns_like(lp) of the model solved
+    shape: str  # columns_like of the model solved
     values: np.ndarray
 
     def key(self) -> str:
@@ -25,22 +25,22 @@ class Start:
         return hashlib.sha256(self.shape.encode() + self.values.tobytes()).hexdigest()
 
 
-def columns_like(lp: highspy.HighsLp) -> str:
-    """The columns' shape: their number and which are integer. Pyomo's compiler orders columns by the model's
-    components and index sets, so the same data structure with other numbers gives the same column order (a
-    changed set changes the count); a start that still lands on the wrong columns is only an infeasible hint."""
-    integrality = np.asarray([int(t == highspy.HighsVarType.kInteger) for t in lp.integrality_], dtype=np.int8)
-    return f"{lp.num_col_}:" + hashlib.sha256(integrality.tobytes()).hexdigest()
+def columns_like(integer: np.ndarray) -> str:
+    """The columns' shape: their number and which are integer (compile_model's `integer`). Pyomo's compiler orders
+    columns by the model's components and index sets, so the same data structure with other numbers gives the same
+    column order (a changed set changes the count); a start that still lands on the wrong columns is only an
+    infeasible hint."""
+    return f"{len(integer)}:" + hashlib.sha256(np.asarray(integer, dtype=np.int8).tobytes()).hexdigest()
 
 
-def start_of(lp: highspy.HighsLp, col_value) -> Start:
+def start_of(integer: np.ndarray, col_value) -> Start:
     """The answer `col_value` (columns HiGHS was given on top of the compiled model left out) as a Start."""
-    return Start(columns_like(lp), np.asarray(col_value[: lp.num_col_], dtype=float))
+    return Start(columns_like(integer), np.asarray(col_value[: len(integer)], dtype=float))
 
 
-def fits(start: Start | None, lp: highspy.HighsLp) -> np.ndarray | None:
+def fits(start: Start | None, integer: np.ndarray) -> np.ndarray | None:
     """The start's values where it was taken from a model with these columns, else None."""
-    if start is None or start.shape != columns_like(lp):
+    if start is None or start.shape != columns_like(integer):
         return None
     return start.values
 
