@@ -108,6 +108,17 @@ URLS = {
     "EG1": "https://metalswire.net/news-of-the-week/european-companies-seek-solutions-to-gallium-and-germanium-supply-challenges/",
     "E7": "https://gai-connects.com/magazine/edition-02-2023/eurogarage/article/magazine-article-101",
     "NDS": "https://wttlonline.com/stories/national-defense-stockpile-market-impact-committee,11001",
+    "ECGA": "https://ecga.net/strategic-critical/",
+    "IMY": "https://emili.imerys.com/en/lithium-europe",
+    "NI1": "https://cynthia-italy.blogspot.com/2009/05/italy-is-major-user-of-nickel.html",
+    "JMIA": "https://home.nikkankinzoku.co.jp/2019/12/27/2019%E5%B9%B42018%E5%B9%B411%E6%9C%88%EF%BD%9E2019%E5%B9%B410%E6%9C%88%E3%81%AE%E3%83%8B%E3%83%83%E3%82%B1%E3%83%AB%E9%9C%80%E7%B5%A6%E5%AE%9F%E7%B8%BE-jmia/amp",
+    "K12": "https://cm.asiae.co.kr/en/article/2024081614450522418",
+    "K13": "http://worldal.com/news/southkorea/2010-10-22/128771213830824.shtml",
+    "CO3": "https://www.reportlinker.com/dataset/f15159b44b5e6d21926289c0e8e26026125c3c0c",
+    "AR1": "https://argusmedia.com/en/news-and-insights/latest-market-news/2653631-japan-s-burmese-antimony-imports-surge-in-december",
+    "JOG2": "https://mric.jogmec.go.jp/news_flash/20210216/153209/",
+    "I2A": "https://www.pinfa.eu/mediaroom/international-antimony-association-i2a/",
+    "ECB": "https://www.ecb.europa.eu/stats/policy_and_exchange_rates/euro_reference_exchange_rates/html/eurofxref-graph-usd.en.html",
 }
 
 SOURCES: list[dict] = []
@@ -252,8 +263,17 @@ SPIKE = {
     "NdFeB": (0.95, "derived", "F6,N2", "taken as NdPr's ~+95% (magnet prices follow their NdPr content)"),
 }
 
-# Share of rare-earth oxide consumption by element (assumption: USGS gives REE totals only).
-REE_SPLIT = {"NdPr": 0.20, "Dy": 0.007, "Tb": 0.0015}
+# Share of rare-earth oxide by element: USGS gives national REE totals only, so a national REO tonnage is split by
+# the element's share of world output (WORLD above / world REO mine output, U1), the national mix taken as the world's.
+WORLD_REO_T = 390_000  # world rare-earth mine output 2024e, t REO (USGS MCS 2025, U1)
+REE_SPLIT = {m: WORLD[m][0] / WORLD_REO_T for m in ("NdPr", "Dy", "Tb")}
+Y_SHARE = WORLD["Y"][0] / WORLD_REO_T
+
+
+def ree_share_note(m: str, share: float) -> str:
+    """How an element's share of REO was derived (the arithmetic, for the note of every row that uses it)."""
+    return (f"{m} share {share:.2%} = world {m} {WORLD[m][0]:,} t ({WORLD[m][2]}) / world REO mine output "
+            f"{WORLD_REO_T:,} t (U1); the national mix taken as the world's")
 # China's share of world refining / processing (embedded dependence), SOURCES §1.
 CN_REFINING = {
     "NdPr": (0.91, "I3", "91% of separation (IEA Oct 2025)"),
@@ -287,8 +307,8 @@ def us_demand():
         "Ni": (180_000, "sourced", "U9", "apparent consumption incl. scrap", 0.48),
     }
     for m, share in REE_SPLIT.items():
-        rows[m] = (round(ree * share, 1), "assumed", "U1",
-                   f"REE apparent consumption 6,600 t REO x assumed {share:.2%} {m} share (USGS gives REE totals only)",
+        rows[m] = (round(ree * share, 1), "derived", f"U1,{WORLD[m][2]}",
+                   f"REE apparent consumption 6,600 t REO x {ree_share_note(m, share)}",
                    1.0 if m in ("Dy", "Tb") else 0.8)
     return rows
 
@@ -298,8 +318,13 @@ KR_GRAPHITE = 8_830 * 12  # t/yr: Korea's monthly spherical graphite imports fro
 
 def jp_demand():
     ree = 18_835
-    rows = {m: (round(ree * s, 1), "assumed", "J2", f"JNMA REE demand 18,835 t (2024, S) x assumed {s:.2%} {m} share", 1.0)
+    rows = {m: (round(ree * s, 1), "derived", f"J2,U1,{WORLD[m][2]}",
+                f"JNMA REE demand 18,835 t (2024, S) x {ree_share_note(m, s)}", 1.0)
             for m, s in REE_SPLIT.items()}
+    rows["Y"] = (round(ree * Y_SHARE, 1), "derived", "J2,U1,YW1",
+                 f"JNMA REE demand 18,835 t (2024, S) x {ree_share_note('Y', Y_SHARE)}", 1.0)
+    rows["Ni"] = (47_791, "sourced", "JMIA", "reported domestic demand for nickel metal 47,791 t, Nov 2018-Oct 2019 "
+                  "(Japan Mining Industry Association supply-demand table, via Nikkan Kinzoku); ferronickel not included", 1.0)
     rows["NdPr"] = (round(12_400 * 0.30), "derived", "J1b,MAG2",
                     "NdFeB alloy output 12,400 t (2020) x ~30% REE content = 3,720 t REO in magnets, taken as NdPr "
                     "(Dy/Tb are a few % of it; other NdPr uses left out)", 1.0)
@@ -312,7 +337,10 @@ def jp_demand():
                       "Japan 14.0% of world lithium use (JOGMEC 2018) x 240,000 t Li x 5.323 t LCE/t Li", 1.0)
     rows["Co"] = (9_413, "sourced", "JC1", "9,413 t of cobalt input to Japan in 2013 (substance flow, MMIJ 2016); "
                   "13,162 t forecast for 2020", 1.0)
-    rows["Sb"] = (1_976 * 12, "derived", "JMB1", "antimony imports 1,976 t in one April (MoF via Japan Metal Bulletin) x 12", 1.0)
+    rows["Sb"] = (round(345 * 12 + 2_524 * 0.835), "derived", "AR1,JOG2",
+                  "antimony ingot imports ~345 t a month before the controls (Dec 2023: Dec 2024's 293 t was -15% y/y, "
+                  "MoF via Argus) x 12 = 4,140 t, plus China's 2,524 t of antimony oxide exports to Japan (2020, China "
+                  "customs via JOGMEC) x 0.835 t Sb per t Sb2O3 = 2,108 t", 1.0)
     rows["W"] = (243 * 12, "derived", "JMB1", "tungsten imports 243 t in one April (MoF via Japan Metal Bulletin) x 12", 1.0)
     rows["Graphite"] = (round(KR_GRAPHITE * 29 / 49), "derived", "U4,F3",
                         "Japan took 29% of China's spherical graphite exports, Korea 49% (Jan-Aug 2024): Korea's "
@@ -327,8 +355,19 @@ def jp_demand():
 
 
 def kr_demand():
-    rows = {m: (round(5_000 * s, 1), "assumed", "", f"no public Korean REE tonnage: assumed 5,000 t REO x {s:.2%}", 0.95)
+    kr_ree = 2_655  # t of rare earths and processed materials bought in 2009 (Ministry of Knowledge Economy, K13)
+    rows = {m: (round(kr_ree * s, 1), "derived", f"K13,U1,{WORLD[m][2]}",
+                f"Korea's rare-earth imports 2,655 t (2009, MKE; the latest annual tonnage found) x "
+                f"{ree_share_note(m, s)}", 0.95)
             for m, s in REE_SPLIT.items()}
+    rows["Y"] = (round(kr_ree * Y_SHARE, 1), "derived", "K13,U1,YW1",
+                 f"Korea's rare-earth imports 2,655 t (2009, MKE) x {ree_share_note('Y', Y_SHARE)}", 0.95)
+    kr_sb_usd = 59.2e6  # antimony imports in 2023 (MOTIE, K12)
+    rows["Sb"] = (round(kr_sb_usd / MINERALS["Sb"][2][0]), "derived", "K12,A3",
+                  f"antimony imports worth $59.2 m in 2023 (MOTIE via Asia Economy) / ${MINERALS['Sb'][2][0]:,}/t "
+                  "(Rotterdam, May 2023: this workbook's price) = tonnes bought", 0.95)
+    rows["Co"] = (3_747, "sourced", "CO3", "cobalt imports 3,746,500 kg in 2023 (trade data via ReportLinker); "
+                  "imports as consumption (Korea mines none)", 0.95)
     rows["Graphite"] = (KR_GRAPHITE, "derived", "F3,GR1", "Korea's spherical graphite imports from China 8,830 t in "
                         "the month before the Dec 2023 licensing x 12", 0.95)
     li = round(26_965 + 101_447 * 0.88)
@@ -345,12 +384,26 @@ def kr_demand():
 
 def eu_demand():
     ree = 12_900
-    rows = {m: (round(ree * s, 1), "assumed", "E1",
-                f"EU REE imports 12,900 t (2024) as consumption proxy x assumed {s:.2%}", 0.98)
+    rows = {m: (round(ree * s, 1), "derived", f"E1,U1,{WORLD[m][2]}",
+                f"EU REE imports 12,900 t (2024) as consumption proxy x {ree_share_note(m, s)}", 0.98)
             for m, s in REE_SPLIT.items()}
-    rows["Ga"] = (42.5, "derived", "EG1", "EU gallium demand 40-45 t/yr (Mytilineos), midpoint", 0.98)
+    rows["Ga"] = (42.5, "derived", "EG1", "EU gallium demand 40-45 t/yr (Mytilineos): midpoint (40 + 45) / 2 = 42.5", 0.98)
     rows["NdFeB"] = (16_000, "sourced", "MAG1", "EU imports ~16,000 t/yr of rare-earth magnets from China, ~98% of "
                      "its needs (ERMA 2021)", 0.98)
+    rows["Y"] = (round(ree * Y_SHARE, 1), "derived", "E1,U1,YW1",
+                 f"EU REE imports 12,900 t (2024) as consumption proxy x {ree_share_note('Y', Y_SHARE)}", 0.98)
+    rows["Graphite"] = (100_000, "sourced", "ECGA,E6", "the EU imports ~100,000 t of natural graphite a year (European "
+                        "Carbon and Graphite Association); imports as consumption (EU self-sufficiency <2%, E6)", 0.98)
+    rows["Li2CO3"] = (600_000 // 10, "derived", "IMY", "European demand ~600,000 t LCE a year by 2030, 'ten times more "
+                      "than in 2020' (Imerys): 600,000 / 10 = 60,000 t LCE (2020)", 0.98)
+    rows["Ni"] = (round(117_000 / 0.16), "derived", "NI1", "Italy used 117 kt of nickel (primary and recycled, 2002), "
+                  "~16% of EU demand (Nickel Institute figures as quoted): 117,000 / 0.16 = 731,250 t; the latest EU "
+                  "total found, and of the EU-15", 0.98)
+    eur_usd_2018 = 1.181  # ECB reference rate, 2018 average
+    rows["Sb"] = (round(300e6 * eur_usd_2018 / MINERALS["Sb"][2][0], -2), "derived", "I2A,ECB,A3",
+                  f"sales of antimony products in the EEA worth EUR 300 m in 2018 (International Antimony Association) "
+                  f"x {eur_usd_2018} USD/EUR (ECB, 2018 average) / ${MINERALS['Sb'][2][0]:,}/t (this workbook's price) "
+                  "= ~29,000 t (a product value, not contained antimony: an approximation)", 0.98)
     for m, (v, *_rest) in us_demand().items():
         if m not in rows:
             rows[m] = (round(v * 1.0, 1), "assumed", "", "no public EU tonnage (docs/sources.md, 'Looked for and not found'): assumed equal to US", 0.98)
@@ -731,11 +784,14 @@ NOT_FOUND = [
     "budget (searched: NDS Transaction Fund reports to Congress, DoD revolving-fund justifications, GAO-01-17): "
     "settings.pool_fixed_usd_per_yr is derived from DLA's staff count (~80 people for 28 commodities, 2010) at an "
     "assumed $150,000 a staff-year.",
-    "Separate US NdPr, Dy and Tb consumption (USGS reports rare earths in total); the REE element split stays an "
-    "assumption (NdPr 20%, Dy 0.7%, Tb 0.15% of REO).",
-    "Japanese tonnages for Tb, Y, Ge and Ni; Korean tonnages for every mineral but lithium and graphite; EU "
-    "tonnages for everything but gallium and magnets (searched: JOGMEC material flow, METI statistics, Korean "
-    "customs by HS code, Eurostat Comext, JRC factsheets: no stored page gives them).",
+    "Separate NdPr, Dy, Tb and Y consumption for any party (USGS, JNMA, Eurostat and MKE report rare earths in "
+    "total): each party's REO tonnage is split by the element's share of world output (REE_SPLIT), which takes the "
+    "national mix to be the world's (a magnet maker such as Japan uses more Dy than that).",
+    "Tonnages still assumed, with the searches that failed: Japanese germanium (JOGMEC material flow, MoF imports by "
+    "HS 8112.92); Korean gallium, germanium, tungsten and nickel (Korea Customs by HS code, KOMIR, KITA); EU "
+    "germanium, tungsten and cobalt (Eurostat Comext, JRC CRM 2020/2023 factsheets, MSP-REFRAM D1.1, Cobalt "
+    "Institute): the stored pages give shares, values or forecasts, not tonnages. A Korean rare-earth tonnage after "
+    "2009 and an EU nickel total after 2002 were not found either (the rows use those years).",
     "A magnet price (NdFeB) and the output or magnet content per vehicle needed to calibrate lost output; the value of "
     "a month of magnets is therefore derived from NdPr's lost-output tier, and the shares of NdPr, Dy and Tb demand that "
     "go into magnets are assumed (0.9, 1, 1).",

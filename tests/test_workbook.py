@@ -65,6 +65,45 @@ def test_default_workbook_cites_every_figure():
     assert {f"{p}:{m}" for p, m in zip(demand.party, demand.mineral, strict=True)} == listed
 
 
+def _tonnages() -> pd.DataFrame:
+    """The demand sheet's consumption figures with their status and note, and their value at the price a stockpile
+    pays (acquisition price, else the base price)."""
+    book = pd.read_excel(DEFAULT_WORKBOOK, sheet_name=None)
+    demand, minerals, sources = book["demand"], book["minerals"].set_index("mineral"), book["sources"]
+    cited = sources[(sources.sheet == "demand") & (sources.column == "consumption_t_per_yr")].set_index("row")
+    price = minerals.acquisition_price_usd_per_t.fillna(minerals.price_usd_per_t)
+    rows = demand.party + ":" + demand.mineral
+    return demand.assign(status=rows.map(cited.status).to_numpy(), note=rows.map(cited.note).to_numpy(),
+                         value_usd=demand.consumption_t_per_yr * demand.mineral.map(price))
+
+
+def test_demand_tonnages_are_sourced_where_they_weigh():
+    """Issue 'data a ministry can cite', point 1: at most 20% of the consumption figures assumed, and none of the five
+    that are worth most at the stockpile's price (consumption x acquisition price)."""
+    tonnages = _tonnages()
+    assert set(tonnages.status) <= {"sourced", "derived", "assumed"}
+    assert (tonnages.status == "assumed").mean() <= 0.20, tonnages[tonnages.status == "assumed"][["party", "mineral"]]
+    largest = tonnages.nlargest(5, "value_usd")
+    assert (largest.status != "assumed").all(), largest[["party", "mineral", "status"]]
+
+
+def test_no_party_copies_another_unless_its_note_says_so():
+    """Point 6: a party's tonnage equal to another party's for the same mineral says why in its note ('assumed equal
+    to US'); and every derived tonnage shows its arithmetic (a figure and an operator in the note)."""
+    tonnages = _tonnages()
+    for mineral, rows in tonnages.groupby("mineral"):
+        for value, same in rows.groupby("consumption_t_per_yr"):
+            if len(same) < 2:
+                continue
+            parties = list(same.party)
+            explained = [p for p, note in zip(same.party, same.note, strict=True)
+                         if any(f"equal to {q}" in str(note) for q in parties if q != p)]
+            assert len(explained) >= len(parties) - 1, (mineral, value, parties)
+    derived = tonnages[tonnages.status == "derived"]
+    shows = derived.note.str.contains(r"\d") & derived.note.str.contains(r" x | / | = | \+ |:")
+    assert shows.all(), derived[~shows][["party", "mineral", "note"]]
+
+
 def test_template_validates(tmp_path):
     out = tmp_path / "t.xlsx"
     assert run_cli("template", out).exit_code == 0
