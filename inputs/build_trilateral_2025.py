@@ -648,59 +648,130 @@ CATALOGUE = {
     "battery_controls": (1, "Oct 2025 battery-material announcements"),
 }
 SEVERE_P = 0.02
-# How long a licensing shock lasts, from the catalogue's 10 export-control measures: about 2
-# months (2010 Japan, Aug 2023 Ga/Ge to first licences, Oct 2025 suspended, 2021 urea) 4; about 6 (graphite's
-# acute phase) 1; about 12 (US-only ban 11, DRC 8, heavy REE and W ongoing ~8-10) 4; 24 or more (Sb, 14+ and
-# ongoing) 1. When a measure starts, its length is not known: the rules must work for all four.
-LENGTHS = ((2, 0.4), (6, 0.1), (12, 0.4), (24, 0.1))
-LENGTH_NOTE = ("this phase lasts {dur} months with probabilities {probs}, so that the cut lasts 2/6/12/24 months in "
-               "total with probabilities 0.4/0.1/0.4/0.1 (4, 1, 4 and 1 of the 2010-2025 catalogue's 10 export-control "
-               "measures lasted about that long; the keys of this row), less the {before} month(s) before this "
-               "phase (at least 1 month; equal lengths merged, their probabilities added)")
-# licensing shocks whose length is unknown when they start: scenario -> its continuing event (1-based)
-UNCERTAIN = {"ree_japan_2010": 2, "ga_ge_2023": 2, "graphite_2023": 2, "antimony_2024": 2, "us_ban_2024": 1,
-             "tungsten_2025": 1, "hree_magnets_2025": 2, "japan_dual_use_2026": 1, "battery_controls": 1}
+# How long a measure lasts, from the history sheet (HISTORY below): each measure's phases from its first start to its
+# last end, a measure still in force counted as lasting at least to AS_OF (censored, not ended), the distribution
+# estimated by Kaplan-Meier, and what outlasts the last ended length put at the model's horizon. When a measure
+# starts its length is not known: the rules must work for every length.
+AS_OF = "2026-01"  # the history sheet's last documented month
+HORIZON_MONTHS = 24
+MEASURE_OF = {"ree_quota_2010": "ree_japan_2010", "ga_ge_2023_licensing": "ga_ge_2023",
+              "ge_2024_licensing": "ga_ge_2023", "graphite_2024_licensing": "graphite_2023",
+              "antimony_2025_licensing": "antimony_2024", "hree_2025": "hree_magnets_2025",
+              "hree_2025_licensing": "hree_magnets_2025", "magnets_2025": "hree_magnets_2025",
+              "drc_cobalt_2025_quota": "drc_cobalt_2025"}  # a later phase of a measure -> the measure
 
 
-def uncertain_phase(start: int, horizon: int = 24) -> tuple[str, str]:
-    """The last phase's durations and probabilities so that the cut lasts 2/6/12/24 months in total
-    (at least to its start month); equal durations merged."""
+def _month(ym: str) -> int:
+    year, month = ym.split("-")
+    return 12 * int(year) + int(month) - 1
+
+
+def measure_lengths(supplier: str) -> dict[str, tuple[int, bool]]:
+    """The supplier's measures in HISTORY: months from the first phase's start to the last phase's end (both
+    included), and whether it ended (False: in force at AS_OF, so at least that long)."""
+    spans: dict[str, list] = {}
+    for event, u, *_rest in HISTORY:
+        if u != supplier:
+            continue
+        start, end = _rest[2], _rest[3]
+        first, last, ended = spans.get(MEASURE_OF.get(event, event), (10**9, -1, True))
+        stop = _month(end) if end else _month(AS_OF)
+        spans[MEASURE_OF.get(event, event)] = (min(first, _month(start)), max(last, stop), ended and bool(end))
+    return {m: (last - first + 1, ended) for m, (first, last, ended) in spans.items()}
+
+
+def kaplan_meier(lengths: dict[str, tuple[int, bool]], horizon: int = HORIZON_MONTHS) -> tuple[tuple[int, float], ...]:
+    """(months, probability) of each ended length (Kaplan-Meier: at a tie, ends before censorings), the rest of the
+    probability at `horizon` (the measures that outlast every ended one: in force, at least as long as they are)."""
+    at_risk, survive, out = len(lengths), 1.0, []
+    for t in sorted({d for d, ended in lengths.values() if ended}):
+        gone = sum(1 for d, _e in lengths.values() if d < t)  # ended or censored before t
+        ends = sum(1 for d, e in lengths.values() if d == t and e)
+        n = at_risk - gone
+        out.append((min(t, horizon), survive * ends / n))
+        survive *= 1 - ends / n
+    if survive > 1e-12:
+        out.append((horizon, survive))
     merged: dict[int, float] = {}
-    for total, q in LENGTHS:
+    for t, q in out:
+        merged[t] = merged.get(t, 0.0) + q
+    return tuple(merged.items())
+
+
+def lengths_note(supplier: str = "CN") -> str:
+    ls = measure_lengths(supplier)
+    ended = ", ".join(f"{d}" for d, e in sorted(ls.values()) if e)
+    open_ = ", ".join(f"{d}" for d, e in sorted(ls.values()) if not e)
+    km = kaplan_meier(ls)
+    return (f"{len(ls)} measures of the history sheet (the keys of this row); ended after {ended or 'none'} months; in "
+            f"force at {AS_OF} after {open_ or 'none'} (at least that long); Kaplan-Meier: the cut lasts "
+            + "/".join(str(t) for t, _q in km) + " months in total with probabilities "
+            + "/".join(f"{q:.4f}" for _t, q in km) + f" (what outlasts the longest ended measure put at the "
+            f"{HORIZON_MONTHS}-month horizon)")
+
+
+LENGTH_NOTE = ("this phase lasts {dur} months with probabilities {probs}: the {before} month(s) before it taken off "
+               "the total length of a Chinese measure (at least 1 month; equal lengths merged): {lengths}")
+# shocks whose length is unknown when they start: scenario -> its continuing event (1-based)
+UNCERTAIN = {"ree_japan_2010": 2, "ga_ge_2023": 2, "graphite_2023": 2, "antimony_2024": 2, "us_ban_2024": 1,
+             "tungsten_2025": 1, "hree_magnets_2025": 2, "japan_dual_use_2026": 1, "battery_controls": 1,
+             "severe_embargo": 1}
+HISTORY_KEYS = "H1,H2,M1,G2,G3,G4,F3,GR1,U4,R2,R3,R4,GR2,F7,BT1,F2,M3,E9,RE1,RE2,JP1,JP2"
+
+
+def uncertain_phase(start: int, horizon: int = HORIZON_MONTHS) -> tuple[str, str]:
+    """The last phase's durations and probabilities so that the cut lasts as long as a Chinese measure of the
+    history sheet does (kaplan_meier; at least to its start month); equal durations merged."""
+    merged: dict[int, float] = {}
+    for total, q in kaplan_meier(measure_lengths("CN"), horizon):
         d = max(1, min(total, horizon) - (start - 1))
         merged[d] = merged.get(d, 0.0) + q
-    return ",".join(map(str, merged)), ",".join(f"{q:g}" for q in merged.values())
+    qs = [round(q, 4) for q in merged.values()]
+    qs[-1] = round(1.0 - sum(qs[:-1]), 4)  # the rounded probabilities sum to 1
+    return ",".join(map(str, merged)), ",".join(f"{q:g}" for q in qs)
+
+
+def nickel_months() -> int:
+    """Indonesia's ore bans of the history sheet, each longer than the horizon (36 months, and in force since 2020):
+    the cut lasts to the horizon."""
+    (t, q), *rest = kaplan_meier(measure_lengths("ID"))
+    assert not rest and q == 1.0, "an Indonesian ban ended within the horizon: give the scenario a length list"
+    return t
 
 
 def _scenarios():
     REE = "NdPr,Dy,Tb,Y"
     S = [  # id, probability, description, key, events: (supplier, minerals, targets, start, dur, cut, rec_m, rec_s)
-        ("ree_japan_2010", 0.03, "Rare-earth embargo on Japan (2010): 2 months halt, then a 40% quota cut for 10 months",
+        ("ree_japan_2010", 0.03, "Rare-earth embargo on Japan (2010): 2 months halt, then a 40% quota cut (its length "
+         "uncertain)",
          "H1,H2", [("CN", REE, "JP", 1, 2, 1.0, 0, 0), ("CN", REE, "JP", 3, 10, 0.4, 0, 0)]),
-        ("ga_ge_2023", 0.10, "Ga/Ge licensing (Aug 2023): exports zero for 2 months, then -73%/-87% for 10 months",
+        ("ga_ge_2023", 0.10, "Ga/Ge licensing (Aug 2023): exports zero for 2 months, then -73%/-87% (its length uncertain)",
          "G2,G3", [("CN", "Ga,Ge", "*", 1, 2, 1.0, 0, 0), ("CN", "Ga,Ge", "*", 3, 10, 0.75, 6, 0.3)]),
-        ("graphite_2023", 0.10, "Graphite licensing (Dec 2023): -93% for 3 months, then -25% for 6 months",
+        ("graphite_2023", 0.10, "Graphite licensing (Dec 2023): -93% for 3 months, then -25% (its length uncertain)",
          "F3,GR1", [("CN", "Graphite", "*", 1, 3, 0.93, 0, 0), ("CN", "Graphite", "*", 4, 6, 0.25, 0, 0)]),
-        ("antimony_2024", 0.08, "Antimony licensing (Sep 2024): -95% for 6 months, then -74% for a year",
+        ("antimony_2024", 0.08, "Antimony licensing (Sep 2024): -95% for 6 months, then -74% (its length uncertain)",
          "R4", [("CN", "Sb", "*", 1, 6, 0.95, 0, 0), ("CN", "Sb", "*", 7, 12, 0.74, 6, 0.3)]),
-        ("us_ban_2024", 0.05, "US-only ban on Ga, Ge, Sb (Dec 2024): 11 months in force, then suspended",
+        ("us_ban_2024", 0.05, "US-only ban on Ga, Ge, Sb (Dec 2024; suspended after 11 months): its length uncertain",
          "F7", [("CN", "Ga,Ge,Sb", "US", 1, 11, 1.0, 0, 0)]),
-        ("tungsten_2025", 0.08, "Tungsten licensing (Feb 2025): China exports -40%, ongoing",
+        ("tungsten_2025", 0.08, "Tungsten licensing (Feb 2025): China exports -40%, ongoing (its length uncertain)",
          "F2,M3", [("CN", "W", "*", 1, 24, 0.4, 12, 0.3)]),
         ("hree_magnets_2025", 0.10, "Heavy REE and magnet licensing (Apr 2025): Dy/Tb/Y exports zero for 2 months, "
-         "then -35%; magnets (NdPr) -74% for 3 months", "E9,RE2",
+         "then -35% (its length uncertain); magnets (NdPr) -74% for 3 months", "E9,RE2",
          [("CN", "Dy,Tb,Y", "*", 1, 2, 1.0, 0, 0), ("CN", "Dy,Tb,Y", "*", 3, 10, 0.35, 0, 0),
           ("CN", "NdPr,NdFeB", "*", 1, 3, 0.74, 0, 0)]),
-        ("japan_dual_use_2026", 0.05, "Dual-use ban on Japan (Jan 2026): heavy-REE and magnet licences halted, 12 months",
+        ("japan_dual_use_2026", 0.05, "Dual-use ban on Japan (Jan 2026): heavy-REE and magnet licences halted (its "
+         "length uncertain)",
          "JP1", [("CN", REE, "JP", 1, 12, 0.9, 6, 0.2)]),
         ("drc_cobalt_2025", 0.05, "DRC cobalt export ban (Feb 2025): 8 months, then quota at -56%",
          "Z1,F5", [("CD", "Co", "*", 1, 8, 1.0, 4, 0.3), ("CD", "Co", "*", 9, 16, 0.56, 0, 0)]),
-        ("nickel_indonesia", 0.02, "Indonesian nickel export restriction (modelled on the 2014/2020 ore bans): -50% for 12 months",
-         "N3", [("ID", "Ni", "*", 1, 12, 0.5, 6, 0.5)]),
-        ("battery_controls", 0.03, "Battery-material controls (modelled on the Oct 2025 announcements): lithium and graphite -50% for 12 months",
+        ("nickel_indonesia", 0.02, "Indonesian nickel export restriction (modelled on the 2014/2020 ore bans, both "
+         "longer than the horizon): -50% to the horizon", "N3", [("ID", "Ni", "*", 1, nickel_months(), 0.5, 6, 0.5)]),
+        ("battery_controls", 0.03, "Battery-material controls (modelled on the Oct 2025 announcements): lithium and "
+         "graphite -50% (its length uncertain)",
          "PL1", [("CN", "Li2CO3,Graphite", "*", 1, 12, 0.5, 6, 0.3)]),
-        ("severe_embargo", 0.02, "Severe long embargo: China halts every mineral to every party for 24 months; "
-         "other sources recover 30% within a year", "", [("CN", "*", "*", 1, 24, 1.0, 12, 0.3)]),
+        ("severe_embargo", 0.02, "Severe embargo: China halts every mineral to every party, for as long as its "
+         "measures last (uncertain, up to the 24-month horizon); other sources recover 30% within a year", "",
+         [("CN", "*", "*", 1, 24, 1.0, 12, 0.3)]),
     ]
     scen, ev = [], []
     for sid, _judged, desc, key, events in S:
@@ -718,8 +789,9 @@ def _scenarios():
             if UNCERTAIN.get(sid) == i:  # the continuing phase: how long it lasts is not known
                 dur, probs = uncertain_phase(start)
                 fig(("events", f"{sid}#{i}", "duration_months,duration_probabilities"), f"{dur} / {probs}",
-                    "derived", "H1,G2,F3,R4,F7,F2,E9,PL1,Z1",
-                    LENGTH_NOTE.format(dur=dur.replace(",", "/"), probs=probs.replace(",", "/"), before=start - 1))
+                    "derived", HISTORY_KEYS,
+                    LENGTH_NOTE.format(dur=dur.replace(",", "/"), probs=probs.replace(",", "/"), before=start - 1,
+                                       lengths=lengths_note()))
             fig(("events", f"{sid}#{i}", "cut,duration_months"), f"{cut}/{dur}", "derived" if key else "assumed", key,
                 desc)
             ev.append({"scenario": sid, "supplier": u, "minerals": ms, "targets": ts, "start_month": start,
