@@ -249,3 +249,13 @@ def test_a_whole_number_is_rounded_and_the_sentence_says_so(tmp_path):
     assert table.loc["low", "cells"] == 1
     text = (tmp_path / "out" / "summary.md").read_text()
     assert "at 0.6x (some cells clipped or rounded: assumptions.csv)" in text
+
+
+def test_a_stock_that_grows_many_times_is_told_as_a_multiple():
+    # 500 t -> 145,200 t is +28,940%: said "x290" (145,200 / 500); ordinary changes keep their signed percent
+    from stockpile.analyses.assumptions import _signed_pct
+
+    assert _signed_pct(28_940.0) == "x290"
+    assert _signed_pct(900.0) == "x10"
+    assert _signed_pct(899.0) == "+899%"
+    assert _signed_pct(-55.9) == "-56%" and _signed_pct(0.5) == "+0.5%" and _signed_pct(None) == "from none"

@@ -244,3 +244,40 @@ def test_share_names_an_unreachable_scheduler_before_any_work(tmp_path):
     assert result.exit_code == 2
     assert "could not connect to the Dask scheduler at tcp://127.0.0.1:9" in result.output
     assert not (tmp_path / "s").exists()
+
+
+
+def _participation_sentence(core_status: str, shapley_saving: dict, floor_saving: dict) -> str:
+    """The participation section's last sentence for a two-party table built by hand (stand-alone cost $1 m each)."""
+    from types import SimpleNamespace
+
+    from stockpile.reports.share import _participation_section
+
+    alone = 1e6
+    rows = [{"rule": rule, "party": p, "standalone_usd_per_yr": alone, "cost_usd_per_yr": alone * (1 - f),
+             "saving_usd_per_yr": alone * f, "saving_share_of_standalone": f, "build_up_cash_usd": 10.0,
+             "steady_cash_usd_per_yr": 1.0, "saving_per_usd_committed": f}
+            for rule, saving in (("shapley", shapley_saving), ("saving_floor", floor_saving))
+            for p, f in saving.items()]
+    sharing = SimpleNamespace(tables={"participation": pd.DataFrame(rows),
+                                      "sharing": pd.DataFrame({"rule": ["shapley"],
+                                                               "core_verdict": ["blocked (proved)"]})},
+                              reference="shapley", core=SimpleNamespace(status=core_status))
+    return [line for line in _participation_section(sharing) if line][-1]
+
+
+def test_the_saving_floor_is_not_called_a_lift_when_the_least_gainer_loses():
+    # the bundled workbook's case: the core is empty; Shapley gives B 0.01% of its $1 m, and the split nearest it in
+    # the least core keeps every member at -0.20% at best: B pays $1 m x (0.0001 + 0.002) = $2,100 more, A as much
+    # less (0.0821 - 0.08 = 0.0021): "lifts" would be false, and so would "the core"
+    words = _participation_sentence("empty", {"A": 0.08, "B": 0.0001}, {"A": 0.0821, "B": -0.002})
+    assert "lifts" not in words and "in the least core (the core is empty)" in words, words
+    assert "B gains least (0.01% of its stand-alone cost)" in words and "-0.20%" in words
+    assert "A -$2,100/yr, B +$2,100/yr" in words, words
+
+
+def test_the_saving_floor_lifts_the_least_gainer_in_a_core():
+    # a core that is not empty: Shapley gives B 1%, the floor split 2% to each: B pays $10,000 less, A as much more
+    words = _participation_sentence("non-empty", {"A": 0.03, "B": 0.01}, {"A": 0.02, "B": 0.02})
+    assert "The smallest change that lifts it: the split nearest the shapley rule in the core" in words, words
+    assert "A +$10,000/yr, B -$10,000/yr" in words, words

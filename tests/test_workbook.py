@@ -257,3 +257,40 @@ def test_every_shipped_run_specification_validates():
     for spec in specs:
         load_run(str(spec))  # raises InputError naming the file and line otherwise
     assert load_run(str(Path(__file__).parents[1] / "models" / "quick.toml"))[1].settings.sensitivity == "no"
+
+
+def _builder():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_trilateral_2025", ROOT / "inputs" / "build_trilateral_2025.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_kaplan_meier_counts_measures_in_force_as_at_least_that_long():
+    """Point 5: four measures, two ended (9 and 12 months), two in force (at least 10 and 30). At 9 months all 4 are at
+    risk: 1/4 end. At 12 the one censored at 10 is gone: 2 at risk, 1 ends: 3/4 x 1/2 = 3/8. The rest, 3/8, outlasts
+    every ended one and goes to the 24-month horizon. Treating the censored two as ended would give 1/4 each."""
+    km = _builder().kaplan_meier({"a": (9, True), "b": (10, False), "c": (12, True), "d": (30, False)})
+    assert [t for t, _q in km] == [9, 12, 24]
+    assert [q for _t, q in km] == pytest.approx([0.25, 0.375, 0.375])
+
+
+def test_bundled_lengths_follow_the_history_sheet():
+    """The bundled scenarios' uncertain lengths are the censored estimate over the history sheet's Chinese measures:
+    each list's probabilities sum to 1, its last length reaches the 24-month horizon, and the chance of lasting that
+    long is above the naive share of measures observed that long (1 of 8: Ga/Ge's 30 months), because a measure still
+    in force has lasted at least as long as observed, never exactly."""
+    b = _builder()
+    lengths = b.measure_lengths("CN")
+    naive = sum(1 for d, _ended in lengths.values() if d >= 24) / len(lengths)
+    assert naive == pytest.approx(1 / 8)
+    events = pd.read_excel(DEFAULT_WORKBOOK, sheet_name="events")
+    listed = events[events.duration_probabilities.notna()]
+    assert len(listed) >= 10
+    for r in listed.itertuples():
+        probs = [float(q) for q in str(r.duration_probabilities).split(",")]
+        durations = [int(d) for d in str(r.duration_months).split(",")]
+        assert sum(probs) == pytest.approx(1.0, abs=1e-9)
+        assert durations[-1] + r.start_month - 1 == 24 and probs[-1] > naive + 0.25, r

@@ -483,6 +483,8 @@ def _movers(stock: pd.DataFrame, n: int = 3) -> str:
 def _signed_pct(pct: float | None) -> str:
     if pct is None or not math.isfinite(pct):
         return "from none"
+    if pct >= 900:  # a multiple reads better than "+28940%" (a stock that grows from a few lots)
+        return f"x{1 + pct / 100:,.0f}"
     return f"{pct:+.0f}%" if abs(pct) >= 1 else f"{pct:+.1f}%"
 
 
