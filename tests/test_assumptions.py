@@ -259,3 +259,27 @@ def test_a_stock_that_grows_many_times_is_told_as_a_multiple():
     assert _signed_pct(900.0) == "x10"
     assert _signed_pct(899.0) == "+899%"
     assert _signed_pct(-55.9) == "-56%" and _signed_pct(0.5) == "+0.5%" and _signed_pct(None) == "from none"
+
+
+def test_durations_that_rounding_makes_equal_are_merged_with_their_probabilities():
+    # lengths 9,11,12,24 (0.1,0.2,0.3,0.4) at 0.5x: 4.5 -> 4, 5.5 -> 6, 6, 12 (whole months, Python rounds half to
+    # even): 6 twice, so one 6 with 0.2 + 0.3 = 0.5; the varied workbook is valid and says what was merged
+    events = pd.DataFrame({"scenario": ["s1", "s2"], "supplier": ["CN", "CN"], "minerals": ["X", "X"],
+                           "targets": ["*", "*"], "start_month": [1, 1], "duration_months": ["9,11,12,24", 4],
+                           "duration_probabilities": ["0.1,0.2,0.3,0.4", None], "cut": [1.0, 1.0]})
+    sources = pd.DataFrame({"sheet": ["events"], "row": ["s1#1"], "column": ["duration_months"],
+                            "status": ["assumed"], "group": ["length"], "low": [0.5], "high": [2.0]})
+    frames = fractile(sources)
+    frames["events"] = events
+    res = stockpile.solve(data_of(frames))
+    low = rows(res, "length").loc["low"]
+    assert low.status == "optimal", low.note
+    assert "durations that rounding made equal merged, their probabilities added (events.s1#1.duration_months)" \
+        in low.note
+    from stockpile.io.assumptions import _merge_equal_durations
+
+    cells = {"duration_months": "4,6,6,12", "duration_probabilities": "0.1,0.2,0.3,0.4"}
+    assert _merge_equal_durations(cells) and cells == {"duration_months": "4,6,12",
+                                                       "duration_probabilities": "0.1,0.5,0.4"}
+    cells = {"duration_months": "3,3", "duration_probabilities": None}  # blank: equal shares, one duration left
+    assert _merge_equal_durations(cells) and cells == {"duration_months": 3.0, "duration_probabilities": None}

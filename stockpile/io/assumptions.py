@@ -191,16 +191,41 @@ def variant(book: RawBook, group: Assumption, side: str) -> tuple[RawBook, list[
     rows = {(name, number): cells for name, sheet in out.sheets.items() for number, cells in sheet.rows}
     notes: list[str] = []
     adjusted: dict[str, list[str]] = {"clipped to their range": [], "rounded to whole numbers": []}
+    merged: list[str] = []
     for ref, low, high in group.cells:
         cells = rows[ref.sheet, ref.row]
         new, how = _scaled(ref.sheet, cells, ref.column, low if side == "low" else high)
         cells[ref.column] = new
         if how:
             adjusted[how].append(ref.label)
+        if ref.column == "duration_months" and _merge_equal_durations(cells):
+            merged.append(ref.label)
     notes += [f"{len(labels)} cell(s) {how} ({_few(labels)})" for how, labels in adjusted.items() if labels]
+    if merged:
+        notes.append(f"durations that rounding made equal merged, their probabilities added ({_few(merged)})")
     varied = {(r.sheet, r.row, r.column) for r, _lo, _hi in group.cells}
     notes += _keep_sums(out, varied) + _keep_tiers_convex(out, varied)
     return out, notes
+
+
+def _merge_equal_durations(cells: dict) -> bool:
+    """A scaled duration list whose rounding made two durations equal (9,11,12,24 x 0.5 -> 4,6,6,12): one duration,
+    the probabilities of the equal ones added (blank probabilities: equal shares). False when none were equal."""
+    durations = [int(float(t)) for t in str(cells.get("duration_months")).replace(";", ",").split(",") if t.strip()]
+    if len(set(durations)) == len(durations):
+        return False
+    raw = cells.get("duration_probabilities")
+    probs = ([parse_number(t) or 0.0 for t in str(raw).replace(";", ",").split(",")] if raw not in (None, "")
+             else [1.0 / len(durations)] * len(durations))
+    if len(probs) != len(durations):
+        return False  # the workbook's own error, reported by validation as it stands
+    summed: dict[int, float] = {}
+    for d, q in zip(durations, probs, strict=True):
+        summed[d] = summed.get(d, 0.0) + q
+    one = len(summed) == 1
+    cells["duration_months"] = float(next(iter(summed))) if one else ",".join(map(str, summed))
+    cells["duration_probabilities"] = None if one else ",".join(repr(round(q, 12)) for q in summed.values())
+    return True
 
 
 def _few(labels: list[str], n: int = 3) -> str:
