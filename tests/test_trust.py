@@ -424,5 +424,13 @@ def test_a_saving_inside_the_solver_uncertainty_is_not_headlined():
 
     grand = pd.Series({"saving_usd_per_yr": -2.3e6})
     assert "cannot be told from zero" in _saving_headline(grand, noise=1.5e6)
-    assert "a saving of **$-2.3 m/yr**" not in _saving_headline(grand, noise=1.5e6)
+    assert "a saving of **-$2.3 m/yr**" not in _saving_headline(grand, noise=1.5e6)
     assert _saving_headline(pd.Series({"saving_usd_per_yr": 5e6}), noise=1e6).startswith("a saving of **$5.0 m/yr**")
+
+
+def test_a_negative_amount_reads_with_its_sign_before_the_dollar():
+    # the bundled share printed "least-core slack at most $-874,394/yr"
+    from stockpile.common.units import usd
+
+    assert usd(-874_394.2) == "-$874,394" and usd(-2.3e6) == "-$2.3 m" and usd(-2.08e9) == "-$2.08 bn"
+    assert usd(-0.4) == "$0" and usd(1_500.0) == "$1,500"
