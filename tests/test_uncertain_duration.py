@@ -100,3 +100,14 @@ def test_equal_cost_schedules_resolve_to_the_earliest_release():
     assert res.facts.objective_usd_per_yr == pytest.approx(2 * 10 + 0.5 * 1000)
     out = res["scenario_outcomes"].set_index("month")
     assert out.released_t.to_dict() == pytest.approx({1: 1.0, 2: 1.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}, abs=1e-6)
+
+
+def test_the_summary_counts_scenarios_not_branches():
+    # one scenario whose ban lasts 1 or 3 months: 2 branches, still 1 scenario (the briefing said "2 disruption
+    # scenarios", as the bundled workbook's said 42 for its 12)
+    from stockpile.reports.solve import _scenario_count
+
+    data = data_of(one_or_three_months())
+    assert len(data.scenarios) == 2
+    assert _scenario_count(data) == "1 disruption scenario (2 branches of uncertain length)"
+    assert _scenario_count(data_of(tiny())) == "1 disruption scenario"
