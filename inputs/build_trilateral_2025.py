@@ -266,14 +266,20 @@ SPIKE = {
 # Share of rare-earth oxide by element: USGS gives national REE totals only, so a national REO tonnage is split by
 # the element's share of world output (WORLD above / world REO mine output, U1), the national mix taken as the world's.
 WORLD_REO_T = 390_000  # world rare-earth mine output 2024e, t REO (USGS MCS 2025, U1)
-REE_SPLIT = {m: WORLD[m][0] / WORLD_REO_T for m in ("NdPr", "Dy", "Tb")}
-Y_SHARE = WORLD["Y"][0] / WORLD_REO_T
+REE_SPLIT = {m: WORLD[m][0] / WORLD_REO_T for m in ("NdPr", "Dy", "Tb", "Y")}
 
 
-def ree_share_note(m: str, share: float) -> str:
-    """How an element's share of REO was derived (the arithmetic, for the note of every row that uses it)."""
-    return (f"{m} share {share:.2%} = world {m} {WORLD[m][0]:,} t ({WORLD[m][2]}) / world REO mine output "
-            f"{WORLD_REO_T:,} t (U1); the national mix taken as the world's")
+def ree_rows(reo_t: float, key: str, what: str, nir, elements=tuple(REE_SPLIT)) -> dict:
+    """A party's rows for the rare-earth elements: its REO tonnage `what` (reo_t, cited by `key`) x each element's
+    share of world output, the arithmetic in the note; nir: the net import reliance, or element -> it."""
+    rows = {}
+    for m in elements:
+        share = REE_SPLIT[m]
+        note = (f"{what} x {m} share {share:.2%} = world {m} {WORLD[m][0]:,} t ({WORLD[m][2]}) / world REO mine "
+                f"output {WORLD_REO_T:,} t (U1); the national mix taken as the world's")
+        keys = ",".join(dict.fromkeys([key, "U1", WORLD[m][2]]))
+        rows[m] = (round(reo_t * share, 1), "derived", keys, note, nir(m) if callable(nir) else nir)
+    return rows
 # China's share of world refining / processing (embedded dependence), SOURCES §1.
 CN_REFINING = {
     "NdPr": (0.91, "I3", "91% of separation (IEA Oct 2025)"),
@@ -306,10 +312,9 @@ def us_demand():
         "Li2CO3": (round(3_300 * 5.323), "derived", "U8", "withheld; imports 3,300 t Li x 5.323 t LCE/t Li", 0.5),
         "Ni": (180_000, "sourced", "U9", "apparent consumption incl. scrap", 0.48),
     }
-    for m, share in REE_SPLIT.items():
-        rows[m] = (round(ree * share, 1), "derived", f"U1,{WORLD[m][2]}",
-                   f"REE apparent consumption 6,600 t REO x {ree_share_note(m, share)}",
-                   1.0 if m in ("Dy", "Tb") else 0.8)
+    # yttrium has its own figure above; NdPr's reliance is that of REE compounds and metals, Dy's and Tb's total
+    rows.update(ree_rows(ree, "U1", "REE apparent consumption 6,600 t REO", lambda m: 1.0 if m in ("Dy", "Tb") else 0.8,
+                         ("NdPr", "Dy", "Tb")))
     return rows
 
 
@@ -318,11 +323,7 @@ KR_GRAPHITE = 8_830 * 12  # t/yr: Korea's monthly spherical graphite imports fro
 
 def jp_demand():
     ree = 18_835
-    rows = {m: (round(ree * s, 1), "derived", f"J2,U1,{WORLD[m][2]}",
-                f"JNMA REE demand 18,835 t (2024, S) x {ree_share_note(m, s)}", 1.0)
-            for m, s in REE_SPLIT.items()}
-    rows["Y"] = (round(ree * Y_SHARE, 1), "derived", "J2,U1,YW1",
-                 f"JNMA REE demand 18,835 t (2024, S) x {ree_share_note('Y', Y_SHARE)}", 1.0)
+    rows = ree_rows(ree, "J2", "JNMA REE demand 18,835 t (2024, S)", 1.0)
     rows["Ni"] = (47_791, "sourced", "JMIA", "reported domestic demand for nickel metal 47,791 t, Nov 2018-Oct 2019 "
                   "(Japan Mining Industry Association supply-demand table, via Nikkan Kinzoku); ferronickel not included", 1.0)
     rows["NdPr"] = (round(12_400 * 0.30), "derived", "J1b,MAG2",
@@ -356,12 +357,8 @@ def jp_demand():
 
 def kr_demand():
     kr_ree = 2_655  # t of rare earths and processed materials bought in 2009 (Ministry of Knowledge Economy, K13)
-    rows = {m: (round(kr_ree * s, 1), "derived", f"K13,U1,{WORLD[m][2]}",
-                f"Korea's rare-earth imports 2,655 t (2009, MKE; the latest annual tonnage found) x "
-                f"{ree_share_note(m, s)}", 0.95)
-            for m, s in REE_SPLIT.items()}
-    rows["Y"] = (round(kr_ree * Y_SHARE, 1), "derived", "K13,U1,YW1",
-                 f"Korea's rare-earth imports 2,655 t (2009, MKE) x {ree_share_note('Y', Y_SHARE)}", 0.95)
+    rows = ree_rows(kr_ree, "K13", "Korea's rare-earth imports 2,655 t (2009, MKE; the latest annual tonnage found)",
+                    0.95)
     kr_sb_usd = 59.2e6  # antimony imports in 2023 (MOTIE, K12)
     rows["Sb"] = (round(kr_sb_usd / MINERALS["Sb"][2][0]), "derived", "K12,A3",
                   f"antimony imports worth $59.2 m in 2023 (MOTIE via Asia Economy) / ${MINERALS['Sb'][2][0]:,}/t "
@@ -384,14 +381,10 @@ def kr_demand():
 
 def eu_demand():
     ree = 12_900
-    rows = {m: (round(ree * s, 1), "derived", f"E1,U1,{WORLD[m][2]}",
-                f"EU REE imports 12,900 t (2024) as consumption proxy x {ree_share_note(m, s)}", 0.98)
-            for m, s in REE_SPLIT.items()}
+    rows = ree_rows(ree, "E1", "EU REE imports 12,900 t (2024) as consumption proxy", 0.98)
     rows["Ga"] = (42.5, "derived", "EG1", "EU gallium demand 40-45 t/yr (Mytilineos): midpoint (40 + 45) / 2 = 42.5", 0.98)
     rows["NdFeB"] = (16_000, "sourced", "MAG1", "EU imports ~16,000 t/yr of rare-earth magnets from China, ~98% of "
                      "its needs (ERMA 2021)", 0.98)
-    rows["Y"] = (round(ree * Y_SHARE, 1), "derived", "E1,U1,YW1",
-                 f"EU REE imports 12,900 t (2024) as consumption proxy x {ree_share_note('Y', Y_SHARE)}", 0.98)
     rows["Graphite"] = (100_000, "sourced", "ECGA,E6", "the EU imports ~100,000 t of natural graphite a year (European "
                         "Carbon and Graphite Association); imports as consumption (EU self-sufficiency <2%, E6)", 0.98)
     rows["Li2CO3"] = (600_000 // 10, "derived", "IMY", "European demand ~600,000 t LCE a year by 2030, 'ten times more "
@@ -669,15 +662,13 @@ def _month(ym: str) -> int:
 def measure_lengths(supplier: str) -> dict[str, tuple[int, bool]]:
     """The supplier's measures in HISTORY: months from the first phase's start to the last phase's end (both
     included), and whether it ended (False: in force at AS_OF, so at least that long)."""
-    spans: dict[str, list] = {}
-    for event, u, *_rest in HISTORY:
-        if u != supplier:
-            continue
-        start, end = _rest[2], _rest[3]
-        first, last, ended = spans.get(MEASURE_OF.get(event, event), (10**9, -1, True))
-        stop = _month(end) if end else _month(AS_OF)
-        spans[MEASURE_OF.get(event, event)] = (min(first, _month(start)), max(last, stop), ended and bool(end))
-    return {m: (last - first + 1, ended) for m, (first, last, ended) in spans.items()}
+    phases: dict[str, list[tuple[int, int, bool]]] = {}  # measure -> (first month, last month, ended) per phase
+    for event, u, _minerals, _targets, start, end, *_rest in HISTORY:
+        if u == supplier:
+            phases.setdefault(MEASURE_OF.get(event, event), []).append(
+                (_month(start), _month(end or AS_OF), bool(end)))
+    return {m: (max(last for _f, last, _e in ps) - min(first for first, _l, _e in ps) + 1, all(e for *_fl, e in ps))
+            for m, ps in phases.items()}
 
 
 def kaplan_meier(lengths: dict[str, tuple[int, bool]], horizon: int = HORIZON_MONTHS) -> tuple[tuple[int, float], ...]:

@@ -564,12 +564,10 @@ def validate(source: str) -> None:
     _, data = _load_run(source)
     for w in exposure_warnings(data):
         click.echo(f"warning: {w}", err=True)
-    scenarios = {s.scenario for s in data.scenarios.values()}
-    branches = f" ({len(data.scenarios)} branches of uncertain length)" if len(data.scenarios) > len(scenarios) else ""
     events = len({(data.scenarios[e.scenario].scenario, e.supplier, e.minerals, e.targets, e.start_month, e.cut)
                   for e in data.events})
     click.echo(f"OK: {source}: {len(data.parties)} parties, {len(data.minerals)} minerals, "
-               f"{len(scenarios)} scenarios{branches}, {events} events")
+               f"{data.scenarios_text()}, {events} events")
 
 
 @main.command()

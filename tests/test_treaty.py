@@ -246,7 +246,6 @@ def test_share_names_an_unreachable_scheduler_before_any_work(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
-
 def _participation_sentence(core_status: str, shapley_saving: dict, floor_saving: dict) -> str:
     """The participation section's last sentence for a two-party table built by hand (stand-alone cost $1 m each)."""
     from types import SimpleNamespace

@@ -105,9 +105,7 @@ def test_equal_cost_schedules_resolve_to_the_earliest_release():
 def test_the_summary_counts_scenarios_not_branches():
     # one scenario whose ban lasts 1 or 3 months: 2 branches, still 1 scenario (the briefing said "2 disruption
     # scenarios", as the bundled workbook's said 42 for its 12)
-    from stockpile.reports.solve import _scenario_count
-
     data = data_of(one_or_three_months())
     assert len(data.scenarios) == 2
-    assert _scenario_count(data) == "1 disruption scenario (2 branches of uncertain length)"
-    assert _scenario_count(data_of(tiny())) == "1 disruption scenario"
+    assert data.scenarios_text("disruption scenario") == "1 disruption scenario (2 branches of uncertain length)"
+    assert data_of(tiny()).scenarios_text() == "1 scenario"  # validate's words (it said "1 scenarios")

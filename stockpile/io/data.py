@@ -296,6 +296,13 @@ class ModelData:
         """Parties that may join the joint pool."""
         return [p for p, party in self.parties.items() if party.joint_member in ("yes", "optional")]
 
+    def scenarios_text(self, noun: str = "scenario") -> str:
+        """'12 scenarios (42 branches of uncertain length)': the workbook's scenarios, and the branches where some
+        scenario's length is uncertain (a branch is not a scenario of its own)."""
+        count = len({s.scenario for s in self.scenarios.values()})
+        words = f"{count} {noun}{'s' if count != 1 else ''}"
+        return words + (f" ({len(self.scenarios)} branches of uncertain length)" if len(self.scenarios) > count else "")
+
     def with_settings(self, **changes) -> ModelData:
         return replace(self, settings=replace(self.settings, **changes))
 

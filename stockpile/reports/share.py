@@ -325,21 +325,22 @@ def _participation_section(sharing) -> list[str]:
     lift = float(floor.saving_share_of_standalone.min())
     least_pct = 100 * least.saving_share_of_standalone
     # saving_floor works in the least core when the core is empty: say which set, and never call a loss a lift
-    where = "in the core" if sharing.core.status != "empty" else "in the least core (the core is empty)"
+    empty = sharing.core.status == "empty"
+    where = "in the least core" if empty else "in the core"
+    where_said = where + (" (the core is empty)" if empty else "")
+    changes = ", ".join(f"{p} {'+' if d > 0 else '-'}{_usd(abs(d))}/yr" for p, d in moved.items() if abs(d) >= 1)
     if (moved.abs() <= max(1.0, 1e-6 * own.standalone_usd_per_yr.abs().max())).all():
-        out.append(f"{least.party} gains least ({least_pct:.2f}% of its stand-alone cost); no split {where} gives "
-                   f"every member more than {100 * lift:.2f}%, and the {rule} rule already does, so no change of "
-                   "rule lifts it.")
+        out.append(f"{least.party} gains least ({least_pct:.2f}% of its stand-alone cost); no split {where_said} "
+                   f"gives every member more than {100 * lift:.2f}%, and the {rule} rule already does, so no change "
+                   "of rule lifts it.")
     elif 100 * lift <= least_pct:
-        changes = ", ".join(f"{p} {'+' if d > 0 else '-'}{_usd(abs(d))}/yr" for p, d in moved.items() if abs(d) >= 1)
-        out.append(f"{least.party} gains least ({least_pct:.2f}% of its stand-alone cost), and no split {where} "
-                   f"gives every member more than {100 * lift:.2f}%: the {rule} rule is not {where.split(' (')[0]}, "
-                   f"and the split nearest it there that keeps every member at {100 * lift:.2f}% or more "
-                   f"(`{FLOOR}` in participation.csv) changes what each pays by {changes}.")
+        out.append(f"{least.party} gains least ({least_pct:.2f}% of its stand-alone cost), and no split {where_said} "
+                   f"gives every member more than {100 * lift:.2f}%: the {rule} rule is not {where}, and the split "
+                   f"nearest it there that keeps every member at {100 * lift:.2f}% or more (`{FLOOR}` in "
+                   f"participation.csv) changes what each pays by {changes}.")
     else:
-        changes = ", ".join(f"{p} {'+' if d > 0 else '-'}{_usd(abs(d))}/yr" for p, d in moved.items() if abs(d) >= 1)
         out.append(f"{least.party} gains least ({least_pct:.2f}% of its stand-alone cost). The smallest change "
-                   f"that lifts it: the split nearest the {rule} rule {where} that gives every member at least "
+                   f"that lifts it: the split nearest the {rule} rule {where_said} that gives every member at least "
                    f"{100 * lift:.2f}% (the most it allows all at once; `{FLOOR}` in participation.csv) changes "
                    f"what each pays by {changes}.")
     return out + [""]

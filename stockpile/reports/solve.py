@@ -172,15 +172,6 @@ def about(data: ModelData, res: Results) -> list[tuple[str, object]]:
             ("units", "t = tonnes; USD/yr = expected annual cost; months of the coverage basis; shares as %")]
 
 
-def _scenario_count(data: ModelData) -> str:
-    """'12 disruption scenarios (42 branches of uncertain length)': the workbook's scenarios, and its branches where
-    some scenario's length is uncertain (a branch is not a scenario of its own)."""
-    scenarios = len({s.scenario for s in data.scenarios.values()})
-    branches = len(data.scenarios)
-    words = f"{scenarios} disruption scenario{'s' if scenarios != 1 else ''}"
-    return words + (f" ({branches} branches of uncertain length)" if branches != scenarios else "")
-
-
 def summary(data: ModelData, res: Results) -> str:
     facts = res.facts
     cov, stock, costs = res["coverage"], res["stock"], res["costs"]
@@ -189,7 +180,8 @@ def summary(data: ModelData, res: Results) -> str:
     out = [f"# Stockpile recommendation — {Path(data.source).name}", "", status_line(facts), ""]
     out += [
         f"Expected annual cost **{_usd(total)}/yr** (holding + fixed costs + probability-weighted shortage and "
-        f"refill costs over {_scenario_count(data)}, {data.settings.horizon_months}-month horizon). "
+        f"refill costs over {data.scenarios_text('disruption scenario')}, "
+        f"{data.settings.horizon_months}-month horizon). "
         f"New acquisitions: **{_usd(held.acquisition_usd.sum())}** at today's acquisition prices, bought over "
         f"{data.settings.build_years} build year(s). {holder_cost_sentence(res)}", "",
         pooling_line(res.facts, pool_fixed_cost(data)), "",
