@@ -9,6 +9,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
+from stockpile.analyses import game_scale
 from stockpile.analyses.game import Game, game_from_values
 from stockpile.analyses.game_scale import core_verdict_by_rows, least_core_by_rows, nucleolus_by_rows, values_of
 from stockpile.analyses.sampling import sampled_shapley
@@ -204,3 +205,50 @@ def test_share_sampled_verdicts_come_from_the_separation(tmp_path):
         assert s.loc[rule].core_verdict.iloc[0] == e.loc[rule].core_verdict.iloc[0]
     assert len(pd.read_csv(tmp_path / "s" / "coalitions.csv")) < 31
     assert "The membership separation (one MILP over who is in" in (tmp_path / "s" / "summary.md").read_text()
+
+
+class NoisyOracle:
+    """An oracle over a game's optima v* for a game whose solved values are incumbents v^ = v* (1 + g u), u in
+    [0, 1): what the membership MILP is to the coalitions' own solves at mip_rel_gap g (given a threshold it proves
+    that none beats it and says no more, as HiGHS under objective_bound)."""
+
+    def __init__(self, optima: Game, gap: float):
+        self.exact = game_scale.enumeration(values_of(optima))
+        self.gap, self.largest = gap, max(optima.value.values()) * (1 + gap)
+
+    def noise_usd(self) -> float:
+        return self.gap * self.largest
+
+    def __call__(self, x, excluded, threshold=None):
+        c, excess, bound = self.exact(x, excluded, threshold)
+        if threshold is not None and bound <= threshold:  # as the MILP under objective_bound: proved, no better
+            return None, -np.inf, threshold
+        return c, excess, bound
+
+
+def test_row_generation_stops_at_the_values_gap_and_says_so():
+    """12 airport players whose solved values lie up to 1% above their optima: an oracle over the optima finds
+    coalitions that object only because its optimum beats the solve's incumbent. Row generation asks it for more
+    than the values' gap (g x the largest value = 0.01 x 10.1 = 0.101), so it stops, and the least core over the
+    incumbents lies in [t by rows, t by rows + unproved]: t(v^) <= t_rows + unproved, as every coalition not found
+    has x(C) - v^(C) <= x(C) - v*(C) <= the oracle's bound; t(v^) >= t_rows, as the rows are some of v^'s."""
+    from stockpile.analyses.sampling import Values
+
+    costs = [1.0, 1.5, 2.0, 3.0, 3.0, 4.0, 5.5, 6.0, 7.0, 8.0, 9.0, 10.0]
+    optima = airport(costs)
+    rng = np.random.default_rng(7)
+    solved = Game(optima.players, {c: v * (1 + 0.01 * rng.random()) for c, v in optima.value.items()}, {})
+    t_all = least_core_slack(solved)
+    start = [frozenset([p]) for p in solved.players] + [solved.grand_coalition]
+
+    def fresh() -> Values:  # only the singletons and the grand coalition solved, the rest on demand
+        return Values(solved.players, lambda cs: {c: solved.value[c] for c in cs}, {c: solved.value[c] for c in start})
+
+    oracle = NoisyOracle(optima, 0.01)
+    g = game_scale.RowGame(fresh(), oracle)
+    t_rows = g.stage({})[0] * g.scale
+    unproved = g.unproved * g.scale
+    assert unproved == pytest.approx(oracle.noise_usd())  # proved at t + the gap, nothing better known
+    assert t_rows - 1e-9 <= t_all <= t_rows + max(unproved, 0.0) + 1e-9
+    lps = game_scale.RowLPs(fresh(), oracle)
+    assert lps.slack() == pytest.approx(t_rows) and lps.unproved_usd == pytest.approx(unproved)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .game import EXACT_PLAYERS, Coalition, Game, coalition_name
-from .game_scale import RowLPs, core_verdict_by_rows, enumeration, least_core_by_rows, values_of
+from .game_scale import RowLPs, core_verdict_by_rows, enumeration, values_of
 from .sharing import RULES, allocate, least_core_slack, tolerance
 
 IN_CORE, BLOCKED, UNDETERMINED = "in the core (proved)", "blocked (proved)", "undetermined at this gap"
@@ -33,9 +33,14 @@ def core_existence(game: Game) -> CoreExistence:
     """Is the core empty? Proved either way only when every value in the solver's intervals agrees (a sampled
     game with a separation: the least-core slack by row generation, at the solved values)."""
     if game.oracle is not None and game.separate_all:
-        slack = least_core_by_rows(*game.oracle)[0]
-        tol = tolerance(game)
-        return CoreExistence("non-empty" if slack <= tol else "empty", slack, slack)
+        lps = row_lps(game)
+        slack, tol = lps.slack(), tolerance(game)
+        # v(N) at its bound lowers the slack by at most its gap; a coalition not found may exceed the LP's slack by
+        # what the separation left unproved (the coalition values' own gap)
+        grand = game.grand_coalition
+        low, high = slack - (game.value[grand] - game.bound(grand)), slack + lps.unproved_usd
+        status = "non-empty" if high <= tol else "empty" if low > tol else "undetermined"
+        return CoreExistence(status, low, high)
     grand, tol = game.grand_coalition, tolerance(game)
     optimistic = {c: (game.bound(c) if c == grand else game.value[c]) for c in game.coalitions()}
     pessimistic = {c: (game.value[c] if c == grand else game.bound(c)) for c in game.coalitions()}
@@ -44,6 +49,16 @@ def core_existence(game: Game) -> CoreExistence:
         high = float("inf")
     status = "non-empty" if high <= tol else "empty" if low > tol else "undetermined"
     return CoreExistence(status, low, high)
+
+
+def row_lps(game: Game) -> RowLPs:
+    """The game's LPs by row generation over its separation, made once and kept on the game (each LP solved once
+    however many rules and sentences ask)."""
+    assert game.oracle is not None
+    if game.row_lps is None:
+        game.row_lps = RowLPs(*game.oracle)
+    assert isinstance(game.row_lps, RowLPs)
+    return game.row_lps
 
 
 def uncertainty(game: Game) -> float:
@@ -99,7 +114,7 @@ def compare(game: Game, data, rules=None, reference: str = "shapley") -> dict[st
 
     lps: RowLPs | None = None
     if game.oracle is not None and game.separate_all:  # a sampled game: the LPs by row generation, separated
-        lps = RowLPs(*game.oracle)
+        lps = row_lps(game)
     elif len(game.players) > EXACT_PLAYERS and game.complete:  # beyond 1,023 coalitions: by rows of known values
         values = values_of(game)
         lps = RowLPs(values, enumeration(values))

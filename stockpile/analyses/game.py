@@ -48,6 +48,7 @@ class Game:
     sampled: ShapleyEstimate | None = None  # when the Shapley value was sampled (--method sampled)
     oracle: tuple[Values, Callable] | None = None  # (values, a separation) when more coalitions can be found
     separate_all: bool = False  # with an oracle: the core's LPs too (nucleolus, least core), not only verdicts
+    row_lps: object | None = None  # with an oracle: its game_scale.RowLPs, made once (core_verdicts.row_lps)
 
     @property
     def core_lps(self) -> bool:

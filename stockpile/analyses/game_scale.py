@@ -20,7 +20,7 @@ import numpy as np
 
 from .game import Coalition, Game
 from .sampling import Values
-from .sharing import NoImputation, _add_rows, _highs, _solve, closest_in_core, tolerance
+from .sharing import NoImputation, _add_rows, _highs, _solve, closest_in_core, least_core_slack, tolerance
 
 
 def values_of(game: Game) -> Values:
@@ -33,6 +33,14 @@ def values_of(game: Game) -> Values:
 # (x USD/yr, coalitions excluded, a threshold USD/yr or None) -> (the coalition of largest excess found or None, its
 # excess, a bound on every excess not excluded); with a threshold it may return the first coalition that beats it
 Separation = Callable[[np.ndarray, set[Coalition], float | None], tuple[Coalition | None, float, float]]
+
+
+def noise_of(separate: Separation) -> float:
+    """USD/yr: how far the oracle's excesses may lie above those of the values it was given (its `noise_usd`): a
+    MILP over the stockpile model finds each coalition's optimum, the coalitions' own solves an incumbent within
+    their gap; 0 for an oracle over known values."""
+    noise = getattr(separate, "noise_usd", None)
+    return float(noise()) if callable(noise) else 0.0
 
 
 def enumeration(values: Values) -> Separation:
@@ -55,6 +63,10 @@ def enumeration(values: Values) -> Separation:
     return separate
 
 
+class Restage(Exception):
+    """A row found while fixing a stage's coalitions leaves no point with every excess at the stage's t."""
+
+
 # ---- LPs over the coalitions found so far ---------------------------------------------------------------------
 
 @dataclass
@@ -66,6 +78,10 @@ class RowGame:
     individually_rational: bool = False
     rows: dict[Coalition, float] = field(default_factory=dict)  # coalition -> v(C), scaled
     separations: int = 0  # calls of the oracle
+    # scaled: the most by which a coalition not found may still exceed a stage's t (0 when the oracle is exact, the
+    # values' own gap for a MILP's, more where a MILP stopped at its time limit short of a proof)
+    unproved: float = 0.0
+    _grew_since_stage: bool = field(default=False, repr=False)  # rows added after the last stage's t was found
     # the known coalitions as rows (membership, scaled value), rebuilt when values.known has grown past `_seen`
     _seen: int = field(default=-1, repr=False)
     _known: list[Coalition] = field(default_factory=list, repr=False)
@@ -120,19 +136,30 @@ class RowGame:
     def _violated(self, x: np.ndarray, t: float, fixed: dict[Coalition, float]) -> bool:
         """Separate at x (scaled): add the coalition of largest excess when it beats t; True if one was added.
         Coalitions whose values are already known are looked at first (one product over them): the oracle, a MILP
-        for a game of solved values, is called only when none of them objects, to find one or prove none does."""
+        for a game of solved values, is called only when none of them objects, to find one or prove none does.
+        The oracle is asked to beat t by more than its values' own gap (noise_of): below that, the coalition it
+        finds objects only because its MILP found a better plan than the coalition's own solve, and no row of
+        the LP would change; what it leaves unproved is kept in `unproved`."""
         beyond = t + 1e-9 * max(1.0, abs(t))
         c = self._known_violation(x, beyond, fixed)
         if c is not None:
             self.add(c)
             return True
         self.separations += 1
+        threshold = beyond + noise_of(self.separate) / self.scale
         c, _excess, bound = self.separate(x * self.scale, set(fixed) | set(self.rows) | {self.grand},
-                                          beyond * self.scale)
-        if c is None or bound / self.scale <= beyond or c in self.rows:
-            return False  # none objects (or the one that does is a row already: a loose bound, not a new row)
+                                          threshold * self.scale)
+        if c is None or bound / self.scale <= threshold or c in self.rows or not self._objects(c, x, beyond):
+            # none objects beyond the values' gap, or the one found is a row already or does not object by its own
+            # value (a loose bound, not a new row): how far past t a coalition not found may be is all we know
+            self.unproved = max(self.unproved, min(bound / self.scale, np.inf) - t)
+            return False
         self.add(c)
         return True
+
+    def _objects(self, c: Coalition, x: np.ndarray, beyond: float) -> bool:
+        """Does c's excess at x beat `beyond` by its own solved value (scaled)?"""
+        return float(self.vector(c) @ x) - self.values.value(c) / self.scale > beyond
 
     def _known_violation(self, x: np.ndarray, beyond: float, fixed: dict[Coalition, float]) -> Coalition | None:
         """The known coalition (not yet a row, not fixed, not the grand coalition) of largest excess at x when it
@@ -156,15 +183,24 @@ class RowGame:
         while True:
             t, x = self._lp(None, fixed)
             if not self._violated(x, t, fixed):
+                self._grew_since_stage = False
                 return t, x
 
     def can_fall_below(self, c: Coalition, t: float, fixed: dict[Coalition, float]) -> bool:
         """Is there a point of the stage's optimal face (every free excess <= t) where e(C) < t? (rows added until
-        the minimising point violates no coalition)."""
+        the minimising point violates no coalition). Raises Restage when a row added here leaves no point with
+        every excess <= t: the stage's t was the least over the rows then known, within the values' gap, and a
+        coalition found since needs more."""
         while True:
-            _, x = self._lp(self.vector(c), fixed, t)
+            try:
+                _, x = self._lp(self.vector(c), fixed, t)
+            except RuntimeError:
+                if self._grew_since_stage:
+                    raise Restage from None
+                raise
             if not self._violated(x, t, fixed):
                 return float(self.vector(c) @ x) - self.rows[c] < t - 1e-9
+            self._grew_since_stage = True
 
 
 def least_core_by_rows(values: Values, separate: Separation | None = None) -> tuple[float, dict[str, float], int]:
@@ -178,14 +214,21 @@ def nucleolus_by_rows(values: Values, separate: Separation | None = None,
                       individually_rational: bool = True) -> tuple[dict[str, float], int, int]:
     """The nucleolus (over imputations; the prenucleolus with `individually_rational=False`) by the sequential LPs
     of sharing._lexicographic_centre, each by row generation; with the coalitions and separations it took."""
-    g = RowGame(values, separate or enumeration(values), individually_rational)
+    return nucleolus_of(RowGame(values, separate or enumeration(values), individually_rational))
+
+
+def nucleolus_of(g: RowGame) -> tuple[dict[str, float], int, int]:
+    """nucleolus_by_rows on a RowGame made for it (its `unproved` then says how surely)."""
     n = g.n
     fixed: dict[Coalition, float] = {}
     while True:
         t, x = g.stage(fixed)
         free = [c for c in g.rows if c not in fixed]
         tight = [c for c in free if g.vector(c) @ x - g.rows[c] >= t - 1e-9]
-        newly = [c for c in tight if not g.can_fall_below(c, t, fixed)] or tight[:1]
+        try:
+            newly = [c for c in tight if not g.can_fall_below(c, t, fixed)] or tight[:1]
+        except Restage:  # a coalition found within the values' gap raises this stage's t: solve it again
+            continue
         for c in newly:
             fixed[c] = t
         span = np.array([np.ones(n)] + [g.vector(c) for c in fixed])
@@ -195,18 +238,27 @@ def nucleolus_by_rows(values: Values, separate: Separation | None = None,
 
 
 def closest_in_core_by_rows(values: Values, separate: Separation, reference: dict[str, float],
-                            slack: float) -> dict[str, float]:
+                            slack: float) -> tuple[dict[str, float], float]:
     """sharing.closest_in_core over the coalitions found so far, adding the one that objects most beyond `slack`
-    at the projection until the separation proves none does."""
+    at the projection (a known coalition first, else the separation's) until the separation proves none does by
+    more than its values' gap; with how far past `slack` a coalition not found may still be, USD/yr."""
     players = values.players
     rows = {c: values.value(c) for c in [*(frozenset([p]) for p in players), frozenset(players)]}
     while True:
-        x = closest_in_core(Game(players, dict(rows), {}), reference, slack)
+        # the least core over these rows may lie above `slack` (found within the values' gap) by a row found since
+        x = closest_in_core(Game(players, dict(rows), {}), reference,
+                            max(slack, least_core_slack(Game(players, dict(rows), {}))))
         vec = np.array([x[p] for p in players])
         tol = tolerance(Game(players, dict(rows), {}))
-        c, _excess, bound = separate(vec, set(rows), slack + tol)
-        if c is None or bound <= slack + tol or c in rows:
-            return x
+        known = [(sum(x[p] for p in c) - v, c) for c, v in values.known.items() if c and c not in rows]
+        worst = max(known, key=lambda e: e[0], default=None)
+        if worst is not None and worst[0] > slack + tol:
+            rows[worst[1]] = values.known[worst[1]]
+            continue
+        threshold = slack + tol + noise_of(separate)
+        c, _excess, bound = separate(vec, set(rows), threshold)
+        if c is None or bound <= threshold or c in rows or sum(x[p] for p in c) - values.value(c) <= slack + tol:
+            return x, max(0.0, min(bound, np.inf) - slack)
         rows[c] = values.value(c)
 
 
@@ -225,19 +277,43 @@ def core_verdict_by_rows(values: Values, x: dict[str, float], separate: Separati
 
 @dataclass
 class RowLPs:
-    """sharing.EnumeratedLPs by row generation over `separate`: what sharing.allocate asks of the core's LPs."""
+    """sharing.EnumeratedLPs by row generation over `separate`: what sharing.allocate asks of the core's LPs, each
+    solved once (the least core's slack is asked for by several rules and by the core's existence)."""
 
     values: Values
     separate: Separation
+    unproved_usd: float = 0.0  # the most any of its LPs left unproved (RowGame.unproved), USD/yr
+    _slack: float | None = field(default=None, repr=False)
+    _nucleoli: dict[bool, dict[str, float]] = field(default_factory=dict, repr=False)
+
+    def _game(self, individually_rational: bool = False) -> RowGame:
+        return RowGame(self.values, self.separate, individually_rational)
+
+    def _note(self, g: RowGame) -> None:
+        self.unproved_usd = max(self.unproved_usd, g.unproved * g.scale)
+
+    def _nucleolus(self, individually_rational: bool) -> dict[str, float]:
+        if individually_rational not in self._nucleoli:
+            g = self._game(individually_rational)
+            self._nucleoli[individually_rational] = nucleolus_of(g)[0]
+            self._note(g)
+        return self._nucleoli[individually_rational]
 
     def nucleolus(self) -> dict[str, float]:
-        return nucleolus_by_rows(self.values, self.separate)[0]
+        return self._nucleolus(True)
 
     def prenucleolus(self) -> dict[str, float]:
-        return nucleolus_by_rows(self.values, self.separate, individually_rational=False)[0]
+        return self._nucleolus(False)
 
     def slack(self) -> float:
-        return least_core_by_rows(self.values, self.separate)[0]
+        if self._slack is None:
+            g = self._game()
+            t, _x = g.stage({})
+            self._slack = t * g.scale
+            self._note(g)
+        return self._slack
 
     def project(self, reference: dict[str, float], slack: float) -> dict[str, float]:
-        return closest_in_core_by_rows(self.values, self.separate, reference, slack)
+        x, unproved = closest_in_core_by_rows(self.values, self.separate, reference, slack)
+        self.unproved_usd = max(self.unproved_usd, unproved)
+        return x

@@ -12,10 +12,13 @@ The grand coalition's model (every player an optional pool member, the whole pur
   off when z[p] = 0; the pool's running cost is paid when two or more are in (`Pooled >= (sum z - 1) / (n - 1)`);
 - the objective: the model's cost - sum_p x_p z[p]; coalitions already held are cut off (one no-good row each).
 
-Its optimum is at most min_C v(C) - x(C): the grand coalition's tree tells the coalition's releases more than its
-own restricted tree would (other players' gaps), so v is relaxed, never tightened; HiGHS's bound therefore bounds
-every excess from above (a proof when it is small enough), and the coalition it finds is checked against its own
-solved value. Cooperative allocation only: drawing rights (entitlement) and pro-rata shares depend on who is in.
+With z fixed to a coalition's members this is the coalition's own model (the same tree: game.py solves each
+coalition on the full tree restricted to its pairs, the same nodes), so its optimum is max_C x(C) - v*(C) over the
+coalitions' optima v*; a coalition's own solve proves an incumbent within mip_rel_gap of v*, so an excess found
+here may lie up to that gap above the one of the coalition's solved value (noise_usd): row generation asks for
+more than that (game_scale.noise_of), and HiGHS's bound bounds every excess from above (a proof when it is small
+enough); the coalition it finds is checked against its own solved value. Cooperative allocation only: drawing
+rights (entitlement) and pro-rata shares depend on who is in.
 """
 
 from __future__ import annotations
@@ -105,6 +108,13 @@ class MembershipSeparation:
                 out[p] += (mineral.holding_usd_per_t_yr + cheapest) * d.existing_stock_t + d.programme_fixed_usd_per_yr
         return out
 
+    def noise_usd(self) -> float:
+        """The values' own gap, USD/yr: each coalition's solve proves its incumbent within mip_rel_gap of the
+        optimum, and this MILP finds the optimum, so an excess it finds may lie this far above the one of the
+        coalition's own value (game_scale.noise_of)."""
+        largest = max((abs(v) for v in self.values.known.values()), default=0.0)
+        return self.data.settings.mip_rel_gap * largest
+
     def __call__(self, x: np.ndarray, excluded: set[Coalition], threshold: float | None = None,
                  ) -> tuple[Coalition | None, float, float]:
         """With `threshold` (USD/yr): only whether some coalition's excess beats it; HiGHS prunes every branch
@@ -133,6 +143,8 @@ class MembershipSeparation:
         if not facts.has_solution:
             if threshold is not None and facts.termination in PROVED_NONE:
                 return None, -np.inf, float(threshold)  # no coalition beats it: a proof
+            if facts.best_bound_usd_per_yr is not None and np.isfinite(facts.best_bound_usd_per_yr):
+                return None, -np.inf, -facts.best_bound_usd_per_yr  # the time limit: what HiGHS's bound proves
             raise RuntimeError(f"membership separation: HiGHS stopped without a solution ({facts.termination})")
         bound = -(facts.best_bound_usd_per_yr if facts.best_bound_usd_per_yr is not None else -np.inf)
         c = frozenset(p for p in self.players if (m.Z[p].value or 0) > 0.5)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..analyses.core_verdicts import BLOCKED, IN_CORE, UNDETERMINED
 from ..analyses.game import coalition_name
+from ..analyses.game_scale import noise_of
 from ..analyses.treaty import FLOOR, STEADY, pool_totals, treaty_rule
 from ..common.units import tonnes as _t
 from ..common.units import usd as _usd
@@ -102,9 +103,19 @@ def _separation_words(game) -> str:
                 "coalition that was solved.")
     sep = game.oracle[1]
     what = "the nucleolus, least core and every verdict" if game.separate_all else "each rule's core verdict"
-    return (f"The membership separation (one MILP over who is in, docs/formulation.md) gave {what}: "
-            f"{sep.solves:,} MILPs, {sep.seconds:.1f} s of HiGHS; a verdict in the core is its proof that no "
-            "coalition objects.")
+    out = (f"The membership separation (one MILP over who is in, docs/formulation.md) gave {what}: "
+           f"{sep.solves:,} MILPs, {sep.seconds:.1f} s of HiGHS; a verdict in the core is its proof that no "
+           "coalition objects.")
+    lps = game.row_lps
+    if game.separate_all and lps is not None:
+        out += (f" The least core and nucleolus rest on the {len(game.value):,} coalitions solved: no other coalition "
+                f"exceeds their excesses by more than {_usd(lps.unproved_usd)}/yr (proved)" + (
+                    f", the coalition values' own gap at mip_rel_gap {sep.data.settings.mip_rel_gap:g}, within which "
+                    "the separation cannot tell a coalition's optimum from its solve's."
+                    if lps.unproved_usd <= 1.001 * noise_of(sep) + 1.0 else
+                    ": more than the coalition values' own gap, where a separation MILP stopped at its time limit "
+                    "(settings time_limit_s) short of a proof."))
+    return out
 
 
 def method_lines(game) -> list[str]:
