@@ -185,12 +185,14 @@ def share_game(path: str | Path, data: ModelData | None = None, rules=RULES, ref
 
 def share(source: Source, rules=RULES, reference: str = "shapley", mip_rel_gap: float | None = None,
           progress=None, workers: int = 1, client=None, method: str = "auto", samples: int = 200,
-          half_width: float | None = None, seed: int = 0, separation: str = "verdicts") -> Sharing:
+          half_width: float | None = None, seed: int = 0, separation: str = "all",
+          separation_time_limit_s: float | None = None) -> Sharing:
     """v(C) for every coalition of the parties that may join the pool (method exact; auto: up to 10 parties), or
     for those a sampled Shapley value needs (sampled: `samples` orders, fewer with `half_width` USD/yr), and the
     rules side by side. A sampled game under cooperative allocation has the membership separation (separation.py):
     `separation` verdicts (each rule's core verdict by one MILP), all (the nucleolus and least core by row
-    generation too: many MILPs) or none. InputError when fewer than two parties may join; ValueError when
+    generation too) or none, each MILP stopped at `separation_time_limit_s` (default: the workbook's time_limit_s)
+    with what its bound proves. InputError when fewer than two parties may join; ValueError when
     `reference` has nothing to split by."""
     data = _data(source)
     if mip_rel_gap is not None:
@@ -199,16 +201,17 @@ def share(source: Source, rules=RULES, reference: str = "shapley", mip_rel_gap: 
     game = play(data, progress=progress, workers=workers, client=client, method=method, samples=samples,
                 half_width=half_width, seed=seed)  # client: a Dask cluster's
     if not game.complete and data.settings.joint_allocation == "cooperative" and separation != "none":
-        game.oracle = membership_oracle(data, game, progress, workers, client)
+        game.oracle = membership_oracle(data, game, progress, workers, client, separation_time_limit_s)
         game.separate_all = separation == "all"
     return sharing_of(data, game, list(rules), reference)
 
 
-def membership_oracle(data: ModelData, game: Game, progress=None, workers: int = 1, client=None):
+def membership_oracle(data: ModelData, game: Game, progress=None, workers: int = 1, client=None,
+                      time_limit_s: float | None = None):
     """(Values, MembershipSeparation) for a sampled game: what the separation finds is solved on its own and joins
     the game (game.solving), so the coalitions table shows every coalition a verdict rests on."""
     values = solving(data, game, progress, workers, client)
-    return values, MembershipSeparation(data, values, abs_gap_usd=tolerance(game))
+    return values, MembershipSeparation(data, values, abs_gap_usd=tolerance(game), time_limit_s=time_limit_s)
 
 
 def check_share(data: ModelData, rules: list[str], reference: str) -> None:

@@ -312,13 +312,16 @@ def _solve_one(data, folder: Path, overwrite: bool, write_model: str | None, wor
               help="sample orders until every party's 95% interval is within +- this, USD/yr (at most --samples)")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
               help="the sampled orders' seed")
-@click.option("--separation", type=click.Choice(["verdicts", "all", "none"]), default="verdicts", show_default=True,
+@click.option("--separation", type=click.Choice(["verdicts", "all", "none"]), default="all", show_default=True,
               help="a sampled game (cooperative allocation): each rule's core verdict by one membership MILP "
-                   "(verdicts), also the nucleolus and least core by row generation (all: many MILPs), or none")
+                   "(verdicts), also the nucleolus and least core by row generation (all), or none")
+@click.option("--separation-time-limit", type=click.FloatRange(0, min_open=True), default=None, metavar="S",
+              help="each separation MILP's time limit, seconds (default: the workbook's time_limit_s); one stopped "
+                   "there gives what its bound proves, and the results say how much is left unproved")
 @guarded
 def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap: float | None, workers: int | None,
           scheduler: str | None, game_file, method: str, samples: int, half_width: float | None, seed: int,
-          separation: str) -> None:
+          separation: str, separation_time_limit: float | None) -> None:
     """Coalition game and cost-sharing comparison for the joint stockpile."""
 
     sampling = {"method": method, "samples": samples, "half_width": half_width, "seed": seed}
@@ -327,7 +330,8 @@ def share(source, out, overwrite, rules: list[str], reference: str, mip_rel_gap:
     else:
         sharing, folder = _share_by_solving(source, out, overwrite, rules, reference, mip_rel_gap,
                                             workers or os.cpu_count() or 1, scheduler,
-                                            {**sampling, "separation": separation})
+                                            {**sampling, "separation": separation,
+                                             "separation_time_limit_s": separation_time_limit})
     for note in write_share(folder, sharing, overwrite):
         click.echo(f"warning: {note}", err=True)
     pivot = sharing.tables["sharing"].pivot(index="rule", columns="party", values="cost_usd_per_yr") / 1e6

@@ -177,10 +177,9 @@ def test_membership_separation_gives_the_enumerated_verdicts_and_nucleolus():
     assert t == pytest.approx(least_core_slack(game), rel=1e-6, abs=1e-3)
 
 
-def test_share_sampled_verdicts_come_from_the_separation(tmp_path):
-    """The same five parties and orders with the membership separation (the default): equal_saving and standalone
-    split only the grand coalition's cost by the singletons', so their splits are the exact game's, and so must
-    their verdicts be, proved by the MILP though most coalitions were never solved."""
+def _five_sampled_and_exact(tmp_path, rules: str, mip_rel_gap: float | None = None):
+    """Five synthetic parties (bench/synthetic.py) shared by two sampled orders (folder s) and exactly (folder e):
+    each folder's sharing.csv indexed by rule and party."""
     import sys
     from pathlib import Path
 
@@ -191,20 +190,46 @@ def test_share_sampled_verdicts_come_from_the_separation(tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from synthetic import synthetic
 
+    frames = synthetic(5, 1, 2, 4, seed=2)
+    if mip_rel_gap is not None:
+        frames["settings"] = frames["settings"].assign(value=[4, mip_rel_gap, 600, 0.1])
     path = tmp_path / "five.xlsx"
-    write_xlsx(synthetic(5, 1, 2, 4, seed=2), path)
-    rules = "equal_saving,standalone,shapley"
+    write_xlsx(frames, path)
     sampled = run_cli("share", path, "-o", tmp_path / "s", "--method", "sampled", "--samples", 2, "--workers", 1,
                       "--rules", rules)
     exact = run_cli("share", path, "-o", tmp_path / "e", "--method", "exact", "--workers", 1, "--rules", rules)
     assert sampled.exit_code == 0 and exact.exit_code == 0, sampled.output + exact.output
-    s = pd.read_csv(tmp_path / "s" / "sharing.csv").set_index(["rule", "party"])
-    e = pd.read_csv(tmp_path / "e" / "sharing.csv").set_index(["rule", "party"])
+    assert len(pd.read_csv(tmp_path / "s" / "coalitions.csv")) < 31  # most coalitions never solved
+    return tuple(pd.read_csv(tmp_path / f / "sharing.csv").set_index(["rule", "party"]) for f in "se")
+
+
+def test_share_sampled_verdicts_come_from_the_separation(tmp_path):
+    """The same five parties and orders with the membership separation (the default): equal_saving and standalone
+    split only the grand coalition's cost by the singletons', so their splits are the exact game's, and so must
+    their verdicts be, proved by the MILP though most coalitions were never solved."""
+    s, e = _five_sampled_and_exact(tmp_path, "equal_saving,standalone,shapley")
     for rule in ("equal_saving", "standalone"):
         assert s.loc[rule].cost_usd_per_yr.to_numpy() == pytest.approx(e.loc[rule].cost_usd_per_yr.to_numpy())
         assert s.loc[rule].core_verdict.iloc[0] == e.loc[rule].core_verdict.iloc[0]
-    assert len(pd.read_csv(tmp_path / "s" / "coalitions.csv")) < 31
     assert "The membership separation (one MILP over who is in" in (tmp_path / "s" / "summary.md").read_text()
+
+
+def test_share_sampled_nucleolus_and_least_core_by_separation_are_the_exact_ones(tmp_path):
+    """Five synthetic parties at mip_rel_gap 1e-6, a sampled game of two orders (most coalitions never solved): with
+    the separation (`--separation all`, the default) its nucleolus and least core are the exact game's, within
+    what the coalition values' gap allows (1e-6 of the largest value, about $50/yr on ~$50 m/yr, so 1e-5 of each
+    party's cost holds it), and the core's status is the exact game's."""
+    import re
+
+    s, e = _five_sampled_and_exact(tmp_path, "nucleolus,least_core", mip_rel_gap=1e-6)
+    for rule in ("nucleolus", "least_core"):
+        assert s.loc[rule].cost_usd_per_yr.to_numpy() == pytest.approx(e.loc[rule].cost_usd_per_yr.to_numpy(),
+                                                                       rel=1e-5)
+    summary = (tmp_path / "s" / "summary.md").read_text()
+    assert re.search(r"no other coalition exceeds their excesses by more than \$[\d,]+/yr \(proved\)", summary)
+    core = re.compile(r"The core is (not empty|empty) \(proved\)")
+    assert core.search(summary) and core.search(summary).group(1) == core.search(
+        (tmp_path / "e" / "summary.md").read_text()).group(1)
 
 
 class NoisyOracle:
@@ -252,3 +277,33 @@ def test_row_generation_stops_at_the_values_gap_and_says_so():
     assert t_rows - 1e-9 <= t_all <= t_rows + max(unproved, 0.0) + 1e-9
     lps = game_scale.RowLPs(fresh(), oracle)
     assert lps.slack() == pytest.approx(t_rows) and lps.unproved_usd == pytest.approx(unproved)
+
+
+def test_a_separation_stopped_short_of_a_proof_leaves_its_bound_unproved_and_says_why():
+    """An oracle that, like a MILP at its time limit, finds nothing and proves only that no excess is above $2.5 m
+    on the airport game in USD m (the LP holds the singletons' rows and finds their slack t): the stage stops, and
+    unproved = $2.5 m - t, stated with the MILPs that stopped and their limit."""
+    from types import SimpleNamespace
+
+    from stockpile.reports.share import _unproved_why
+
+    game = airport([c * 1e6 for c in COSTS])
+
+    class Stopped:
+        timed_out, time_limit_s = 3, 60.0
+        data = SimpleNamespace(settings=SimpleNamespace(mip_rel_gap=1e-6))
+
+        def noise_usd(self) -> float:
+            return 40.0
+
+        def __call__(self, x, excluded, threshold=None):
+            return None, -np.inf, 2.5e6
+
+    oracle = Stopped()
+    lps = game_scale.RowLPs(values_of(Game(game.players, {c: v for c, v in game.value.items()
+                                                         if len(c) in (1, len(COSTS))}, {})), oracle)
+    t = lps.slack()
+    assert lps.unproved_usd == pytest.approx(2.5e6 - t)
+    assert _unproved_why(oracle, lps) == (
+        ": more than the coalition values' own gap ($40/yr), as 3 separation MILP(s) stopped at the 60 s limit "
+        "(`--separation-time-limit`) short of a proof.")

@@ -40,7 +40,7 @@ class MembershipSeparation:
     """separate(x, excluded) -> (coalition of largest excess, its excess by its own solved value, a bound on every
     excess of a coalition not excluded): the Separation of game_scale.RowGame."""
 
-    def __init__(self, data: ModelData, values: Values, abs_gap_usd: float = 1.0):
+    def __init__(self, data: ModelData, values: Values, abs_gap_usd: float = 1.0, time_limit_s: float | None = None):
         self.players = check_players(data)
         self.values = values
         game_data = data.only_parties(self.players).with_parties(
@@ -63,6 +63,10 @@ class MembershipSeparation:
         m.Expected_Annual_Cost.deactivate()
         self.opt = make_solver(self.data)
         self.opt.config.solver_options.update(mip_abs_gap=abs_gap_usd)
+        if time_limit_s is not None:  # each MILP's; at the limit its bound is what it proves (game_scale: unproved)
+            self.opt.config.solver_options.update(time_limit=float(time_limit_s))
+        self.time_limit_s = float(time_limit_s if time_limit_s is not None else data.settings.time_limit_s)
+        self.timed_out = 0  # MILPs stopped at the time limit short of a proof
         self.solves = 0
         self.seconds = 0.0
 
@@ -139,6 +143,7 @@ class MembershipSeparation:
             options.update(objective_bound=-float(threshold), mip_max_improving_sols=1)
         facts = solve_model(m, self.data, self.opt)
         self.solves += 1
+        self.timed_out += facts.status == "time_limit"
         self.seconds += facts.seconds.get("highs", 0.0)
         if not facts.has_solution:
             if threshold is not None and facts.termination in PROVED_NONE:

@@ -109,13 +109,21 @@ def _separation_words(game) -> str:
     lps = game.row_lps
     if game.separate_all and lps is not None:
         out += (f" The least core and nucleolus rest on the {len(game.value):,} coalitions solved: no other coalition "
-                f"exceeds their excesses by more than {_usd(lps.unproved_usd)}/yr (proved)" + (
-                    f", the coalition values' own gap at mip_rel_gap {sep.data.settings.mip_rel_gap:g}, within which "
-                    "the separation cannot tell a coalition's optimum from its solve's."
-                    if lps.unproved_usd <= 1.001 * noise_of(sep) + 1.0 else
-                    ": more than the coalition values' own gap, where a separation MILP stopped at its time limit "
-                    "(settings time_limit_s) short of a proof."))
+                f"exceeds their excesses by more than {_usd(lps.unproved_usd)}/yr (proved){_unproved_why(sep, lps)}")
     return out
+
+
+def _unproved_why(sep, lps) -> str:
+    """Why the separation left what it left unproved: the values' own gap, a time limit, or a loose bound."""
+    noise = noise_of(sep)
+    if lps.unproved_usd <= 1.001 * noise + 1.0:
+        return (f", the coalition values' own gap at mip_rel_gap {sep.data.settings.mip_rel_gap:g}, within which "
+                "the separation cannot tell a coalition's optimum from its solve's.")
+    if getattr(sep, "timed_out", 0):
+        return (f": more than the coalition values' own gap ({_usd(noise)}/yr), as {sep.timed_out:,} separation "
+                f"MILP(s) stopped at the {sep.time_limit_s:g} s limit (`--separation-time-limit`) short of a proof.")
+    return (f": more than the coalition values' own gap ({_usd(noise)}/yr), where the coalition a separation MILP "
+            "found did not object by its own solved value and HiGHS's bound was all it proved.")
 
 
 def method_lines(game) -> list[str]:
