@@ -307,3 +307,32 @@ def test_a_separation_stopped_short_of_a_proof_leaves_its_bound_unproved_and_say
     assert _unproved_why(oracle, lps) == (
         ": more than the coalition values' own gap ($40/yr), as 3 separation MILP(s) stopped at the 60 s limit "
         "(`--separation-time-limit`) short of a proof.")
+
+
+def test_share_sampled_with_separation_on_a_dask_cluster_is_the_local_one():
+    """A sampled game whose separation solves coalitions one batch at a time on a local Dask cluster: the same
+    coalitions, values and splits as in one process (each batch's data scattered under its own keys: with keys of
+    the same content a batch's data was released while the next one's tasks needed it, 'lost dependencies')."""
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+    from distributed import Client, LocalCluster
+
+    from stockpile.api import share
+
+    from .helpers import data_of
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from synthetic import synthetic
+
+    data = data_of(synthetic(5, 1, 2, 4, seed=2))
+    kwargs = {"rules": ["shapley", "nucleolus"], "method": "sampled", "samples": 2}
+    local = share(data, **kwargs)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        remote = share(data, client=client, **kwargs)
+    assert len(local.tables["coalitions"]) > 2 + 5  # the separation solved some beyond the orders' own
+    pd.testing.assert_frame_equal(local.tables["coalitions"].drop(columns="highs_s"),
+                                  remote.tables["coalitions"].drop(columns="highs_s"))
+    pd.testing.assert_frame_equal(local.tables["sharing"], remote.tables["sharing"])

@@ -120,7 +120,7 @@ def evaluate(rule: OperatingRule, samples: int = 1000, years: int = 20, seed: in
 
     if client is not None:
         backend = "dask"
-        rule_f = client.scatter(shipped, broadcast=True)
+        rule_f = client.scatter(shipped, broadcast=True, hash=False)
         futures = [client.submit(run_samples, rule_f, seed, list(c), years, pure=False) for c in chunks]
         try:
             collect(f.result() for f in futures)

@@ -187,7 +187,9 @@ def solve_coalitions(data: ModelData, order: list[Coalition], progress=None, wor
 def _on_cluster(client, game_data: ModelData, tree, order: list[Coalition], grand: Coalition):
     """The coalitions' answers from a Dask cluster, in `order` (pure=False: each is solved, never taken from a
     result Dask kept for another run)."""
-    data_f, tree_f = client.scatter([game_data, tree], broadcast=True)
+    # hash=False: a batch's own keys; with the same content's key a batch's data was released while the next
+    # batch's tasks needed it ('lost dependencies', dask/distributed#8576), seen with many sampled batches
+    data_f, tree_f = client.scatter([game_data, tree], broadcast=True, hash=False)
     futures = [client.submit(_coalition, data_f, tree_f, c, c == grand, pure=False) for c in order]
     try:
         for future in futures:

@@ -351,7 +351,7 @@ def _run_processes(base, chunks, workers, take) -> None:
 def _run_dask(base, chunks, client, take) -> None:
     from distributed import as_completed as dask_completed  # distributed is heavy: imported only for Dask
 
-    shared = client.scatter(base, broadcast=True)  # the workbook travels once per worker
+    shared = client.scatter(base, broadcast=True, hash=False)  # the workbook travels once per worker
     futures = [client.submit(solve_chunk, shared, chunk, 1, pure=False) for chunk in chunks]
     try:
         for fut in dask_completed(futures):
