@@ -304,7 +304,7 @@ def test_a_separation_stopped_short_of_a_proof_leaves_its_bound_unproved_and_say
                                                          if len(c) in (1, len(COSTS))}, {})), oracle)
     t = lps.slack()
     assert lps.unproved_usd == pytest.approx(2.5e6 - t)
-    assert _unproved_why(oracle, lps) == (
+    assert _unproved_why(oracle, lps.unproved_usd) == (
         ": more than the coalition values' own gap ($40/yr), as 3 separation MILP(s) stopped at the 60 s limit "
         "(`--separation-time-limit`) short of a proof.")
 
@@ -336,3 +336,55 @@ def test_share_sampled_with_separation_on_a_dask_cluster_is_the_local_one():
     pd.testing.assert_frame_equal(local.tables["coalitions"].drop(columns="highs_s"),
                                   remote.tables["coalitions"].drop(columns="highs_s"))
     pd.testing.assert_frame_equal(local.tables["sharing"], remote.tables["sharing"])
+
+
+def test_the_summary_names_the_lps_solved_and_never_prints_an_infinite_amount():
+    """RowLPs.solved names only the LPs run; an unproved amount within the values' gap says so with the gap; one
+    that HiGHS could not bound (inf) is said in words, in the separation's sentence and the core's."""
+    from types import SimpleNamespace
+
+    from stockpile.analyses.core_verdicts import CoreExistence
+    from stockpile.reports.share import _core_sentence, _unproved_words
+
+    game = airport([c * 1e6 for c in COSTS])
+    lps = game_scale.RowLPs(values_of(game), game_scale.enumeration(values_of(game)))
+    assert lps.solved() == []
+    lps.slack()
+    assert lps.solved() == ["the least core"]
+    lps.nucleolus()
+    assert lps.solved() == ["the least core", "the nucleolus"]
+    sep = SimpleNamespace(noise_usd=lambda: 240_739.0, timed_out=0, time_limit_s=600.0,
+                          data=SimpleNamespace(settings=SimpleNamespace(mip_rel_gap=1e-3)))
+    assert _unproved_words(sep, 142_140.2) == (
+        "no other coalition exceeds their excesses by more than $142,140/yr (proved), within the coalition values' "
+        "own gap ($240,739/yr at mip_rel_gap 0.001), inside which the separation cannot tell a coalition's optimum "
+        "from its solve's.")
+    words = _unproved_words(sep, np.inf) + _core_sentence(CoreExistence("undetermined", -5.0, np.inf))
+    assert "inf" not in words and "HiGHS proved no bound" in words and "at least -$5/yr" in words
+
+
+def test_separation_time_limit_reaches_each_milp_and_a_bad_one_is_refused(tmp_path):
+    """--separation-time-limit S is each membership MILP's HiGHS time_limit (the workbook's time_limit_s without
+    it); 0 is refused before any work with exit 2."""
+    import sys
+    from pathlib import Path
+
+    from stockpile.analyses.sampling import Values
+    from stockpile.analyses.separation import MembershipSeparation
+
+    from .helpers import run_cli, write_xlsx
+
+    data = _synthetic_data(3, 1)
+    values = Values(data.eligible_members(), lambda cs: {}, {})
+    assert MembershipSeparation(data, values, time_limit_s=7).opt.config.solver_options["time_limit"] == 7.0
+    default = MembershipSeparation(data, values)
+    assert default.time_limit_s == data.settings.time_limit_s
+    assert default.opt.config.solver_options["time_limit"] == data.settings.time_limit_s
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from synthetic import synthetic
+
+    path = tmp_path / "three.xlsx"
+    write_xlsx(synthetic(3, 1, 2, 4, seed=1), path)
+    result = run_cli("share", path, "-o", tmp_path / "s", "--separation-time-limit", "0")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--separation-time-limit" in result.output and not (tmp_path / "s").exists()

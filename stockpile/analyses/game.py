@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,6 +23,9 @@ from ..solver.facts import SolverFacts
 from ..solver.pipeline import Infeasible, NoSolution, run
 from ..solver.results import Results
 from .sampling import ShapleyEstimate, Values, sampled_shapley
+
+if TYPE_CHECKING:  # game_scale imports this module
+    from .game_scale import RowLPs
 
 Coalition = frozenset[str]
 
@@ -48,7 +52,7 @@ class Game:
     sampled: ShapleyEstimate | None = None  # when the Shapley value was sampled (--method sampled)
     oracle: tuple[Values, Callable] | None = None  # (values, a separation) when more coalitions can be found
     separate_all: bool = False  # with an oracle: the core's LPs too (nucleolus, least core), not only verdicts
-    row_lps: object | None = None  # with an oracle: its game_scale.RowLPs, made once (core_verdicts.row_lps)
+    row_lps: RowLPs | None = None  # with an oracle: its LPs by row generation, made once (core_verdicts.row_lps)
 
     @property
     def core_lps(self) -> bool:

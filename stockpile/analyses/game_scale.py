@@ -152,7 +152,7 @@ class RowGame:
         if c is None or bound / self.scale <= threshold or c in self.rows or not self._objects(c, x, beyond):
             # none objects beyond the values' gap, or the one found is a row already or does not object by its own
             # value (a loose bound, not a new row): how far past t a coalition not found may be is all we know
-            self.unproved = max(self.unproved, min(bound / self.scale, np.inf) - t)
+            self.unproved = max(self.unproved, bound / self.scale - t)
             return False
         self.add(c)
         return True
@@ -205,7 +205,11 @@ class RowGame:
 
 def least_core_by_rows(values: Values, separate: Separation | None = None) -> tuple[float, dict[str, float], int]:
     """t* (USD/yr: <= 0 iff the core is non-empty), a least-core point, and the coalitions the LP needed."""
-    g = RowGame(values, separate or enumeration(values))
+    return least_core_of(RowGame(values, separate or enumeration(values)))
+
+
+def least_core_of(g: RowGame) -> tuple[float, dict[str, float], int]:
+    """least_core_by_rows on a RowGame made for it (its `unproved` then says how surely)."""
     t, x = g.stage({})
     return t * g.scale, dict(zip(g.players, (x * g.scale).tolist(), strict=True)), len(g.rows)
 
@@ -245,11 +249,11 @@ def closest_in_core_by_rows(values: Values, separate: Separation, reference: dic
     players = values.players
     rows = {c: values.value(c) for c in [*(frozenset([p]) for p in players), frozenset(players)]}
     while True:
+        held = Game(players, dict(rows), {})
         # the least core over these rows may lie above `slack` (found within the values' gap) by a row found since
-        x = closest_in_core(Game(players, dict(rows), {}), reference,
-                            max(slack, least_core_slack(Game(players, dict(rows), {}))))
+        x = closest_in_core(held, reference, max(slack, least_core_slack(held)))
         vec = np.array([x[p] for p in players])
-        tol = tolerance(Game(players, dict(rows), {}))
+        tol = tolerance(held)
         known = [(sum(x[p] for p in c) - v, c) for c, v in values.known.items() if c and c not in rows]
         worst = max(known, key=lambda e: e[0], default=None)
         if worst is not None and worst[0] > slack + tol:
@@ -258,7 +262,7 @@ def closest_in_core_by_rows(values: Values, separate: Separation, reference: dic
         threshold = slack + tol + noise_of(separate)
         c, _excess, bound = separate(vec, set(rows), threshold)
         if c is None or bound <= threshold or c in rows or sum(x[p] for p in c) - values.value(c) <= slack + tol:
-            return x, max(0.0, min(bound, np.inf) - slack)
+            return x, max(0.0, bound - slack)
         rows[c] = values.value(c)
 
 
@@ -285,6 +289,7 @@ class RowLPs:
     unproved_usd: float = 0.0  # the most any of its LPs left unproved (RowGame.unproved), USD/yr
     _slack: float | None = field(default=None, repr=False)
     _nucleoli: dict[bool, dict[str, float]] = field(default_factory=dict, repr=False)
+    _projected: bool = field(default=False, repr=False)  # a projection onto the least core (least_core, optimised)
 
     def _game(self, individually_rational: bool = False) -> RowGame:
         return RowGame(self.values, self.separate, individually_rational)
@@ -308,12 +313,17 @@ class RowLPs:
     def slack(self) -> float:
         if self._slack is None:
             g = self._game()
-            t, _x = g.stage({})
-            self._slack = t * g.scale
+            self._slack = least_core_of(g)[0]
             self._note(g)
         return self._slack
 
+    def solved(self) -> list[str]:
+        """The LPs solved so far, as the summary names them."""
+        return [name for name, done in (("the least core", self._slack is not None or self._projected),
+                                        ("the nucleolus", True in self._nucleoli),
+                                        ("the prenucleolus", False in self._nucleoli)) if done]
+
     def project(self, reference: dict[str, float], slack: float) -> dict[str, float]:
         x, unproved = closest_in_core_by_rows(self.values, self.separate, reference, slack)
-        self.unproved_usd = max(self.unproved_usd, unproved)
+        self.unproved_usd, self._projected = max(self.unproved_usd, unproved), True
         return x

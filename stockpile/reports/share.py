@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..analyses.core_verdicts import BLOCKED, IN_CORE, UNDETERMINED
@@ -71,6 +72,9 @@ def _core_sentence(core, game=None) -> str:
         return (f"The core is not empty (proved): there are splits no coalition would walk away from, whatever "
                 f"the true coalition values within the solver's gaps (least-core slack at most "
                 f"{_usd(core.slack_high)}/yr).")
+    if not np.isfinite(core.slack_high):  # the separation proved no bound on the coalitions not solved
+        return (f"**Whether the core is empty is undetermined**: the least-core slack is at least "
+                f"{_usd(core.slack_low)}/yr, and nothing bounds it from above (see the separation below).")
     return (f"**Whether the core is empty is undetermined at this MIP gap**: the least-core slack lies between "
             f"{_usd(core.slack_low)}/yr and {_usd(core.slack_high)}/yr. Re-run with a smaller `--mip-rel-gap`.")
 
@@ -107,18 +111,33 @@ def _separation_words(game) -> str:
            f"{sep.solves:,} MILPs, {sep.seconds:.1f} s of HiGHS; a verdict in the core is its proof that no "
            "coalition objects.")
     lps = game.row_lps
-    if game.separate_all and lps is not None:
-        out += (f" The least core and nucleolus rest on the {len(game.value):,} coalitions solved: no other coalition "
-                f"exceeds their excesses by more than {_usd(lps.unproved_usd)}/yr (proved){_unproved_why(sep, lps)}")
+    if game.separate_all and lps is not None and lps.solved():
+        out += (f" {_and(lps.solved()).capitalize()} rest on the {len(game.value):,} coalitions solved: "
+                + _unproved_words(sep, lps.unproved_usd))
     return out
 
 
-def _unproved_why(sep, lps) -> str:
-    """Why the separation left what it left unproved: the values' own gap, a time limit, or a loose bound."""
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _unproved_words(sep, unproved: float) -> str:
+    """How far a coalition not solved may exceed the LPs' excesses (proved), and why that much."""
+    if not np.isfinite(unproved):
+        return ("HiGHS proved no bound on the excesses of the coalitions not solved, so any of them may object "
+                "more than these LPs allow.")
+    return (f"no other coalition exceeds their excesses by more than {_usd(unproved)}/yr (proved)"
+            + _unproved_why(sep, unproved))
+
+
+def _unproved_why(sep, unproved_usd: float) -> str:
+    """Why the separation left that much unproved: within the values' own gap; more where a separation MILP
+    stopped at its time limit, or where its bound was loose."""
     noise = noise_of(sep)
-    if lps.unproved_usd <= 1.001 * noise + 1.0:
-        return (f", the coalition values' own gap at mip_rel_gap {sep.data.settings.mip_rel_gap:g}, within which "
-                "the separation cannot tell a coalition's optimum from its solve's.")
+    if unproved_usd <= 1.001 * noise + 1.0:
+        return (f", within the coalition values' own gap ({_usd(noise)}/yr at mip_rel_gap "
+                f"{sep.data.settings.mip_rel_gap:g}), inside which the separation cannot tell a coalition's optimum "
+                "from its solve's.")
     if getattr(sep, "timed_out", 0):
         return (f": more than the coalition values' own gap ({_usd(noise)}/yr), as {sep.timed_out:,} separation "
                 f"MILP(s) stopped at the {sep.time_limit_s:g} s limit (`--separation-time-limit`) short of a proof.")
