@@ -57,6 +57,7 @@ def row_lps(game: Game) -> RowLPs:
     assert game.oracle is not None
     if game.row_lps is None:
         game.row_lps = RowLPs(*game.oracle)
+    assert isinstance(game.row_lps, RowLPs)
     return game.row_lps
 
 

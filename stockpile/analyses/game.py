@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,9 +22,6 @@ from ..solver.facts import SolverFacts
 from ..solver.pipeline import Infeasible, NoSolution, run
 from ..solver.results import Results
 from .sampling import ShapleyEstimate, Values, sampled_shapley
-
-if TYPE_CHECKING:  # game_scale imports this module
-    from .game_scale import RowLPs
 
 Coalition = frozenset[str]
 
@@ -52,7 +48,9 @@ class Game:
     sampled: ShapleyEstimate | None = None  # when the Shapley value was sampled (--method sampled)
     oracle: tuple[Values, Callable] | None = None  # (values, a separation) when more coalitions can be found
     separate_all: bool = False  # with an oracle: the core's LPs too (nucleolus, least core), not only verdicts
-    row_lps: RowLPs | None = None  # with an oracle: its LPs by row generation, made once (core_verdicts.row_lps)
+    # with an oracle: its game_scale.RowLPs, made once (core_verdicts.row_lps; typed object: game_scale imports
+    # this module, and the layers allow no import circle, not even for typing)
+    row_lps: object | None = None
 
     @property
     def core_lps(self) -> bool:
