@@ -119,6 +119,19 @@ URLS = {
     "JOG2": "https://mric.jogmec.go.jp/news_flash/20210216/153209/",
     "I2A": "https://www.pinfa.eu/mediaroom/international-antimony-association-i2a/",
     "ECB": "https://www.ecb.europa.eu/stats/policy_and_exchange_rates/euro_reference_exchange_rates/html/eurofxref-graph-usd.en.html",
+    "CO4": "https://chinaeconomicreview.com/china-to-increase-control-of-global-cobalt-production/?responsive=false",
+    "NI2": "http://en.dongshanjituan.com/news/18.html",
+    "I4": "https://origin.iea.org/policies/16639-international-resource-strategy-national-stockpiling-system",
+    "J5": "https://argusmedia.com/zh/news-and-insights/latest-market-news/2120125-japan-to-strengthen-control-over-rare-metal-reserves",
+    "K8": "https://rawmaterials.net/raw-material-stocks-south-korea-lags-behind-plans/",
+    "PPS1": "http://danviet.com.au/nam-han-du-kien-tang-cuong-du-tru-cac-kim-loai-hiem",
+    "E8": "https://www.globalpolicywatch.com/2025/12/resourceeu-action-plan-strengthening-the-eus-access-to-critical-raw-materials/",
+    "CRS": "https://www.everycrsreport.com/reports/R47833.html",
+    "D3": "https://insidedefense.com/insider/dla-expects-issue-updated-cobalt-metal-solicitation-worth-500m",
+    "D6": "https://www.metalnomist.com/2025/12/us-antimony-dla-contract-strengthens-us.html",
+    "F8": "https://www.fastmarkets.com/insights/us-dla-extends-cobalt-alloy-grade-acquisition",
+    "BAT1": "https://mercomindia.com/lithium-ion-battery-historic-low-price",
+    "BAT2": "https://www.evwind.es/2010/03/22/how-much-lithium-does-a-battery-really-need-by-william-tahil/4748",
 }
 
 SOURCES: list[dict] = []
@@ -155,6 +168,10 @@ def assumption_group(row: dict) -> str | None:
         if "x assumed" in note and ("REE" in note or "REO" in note) and party != "KR":
             return "REE element shares"
         return {"JP": "Japanese tonnages", "KR": "Korean tonnages", "EU": "EU tonnages"}.get(party, f"{party} tonnages")
+    if (sheet, column) == ("demand", "existing_stock_t"):
+        return "existing stocks (JOGMEC's secret)"
+    if (sheet, column) == ("demand", "programme_fixed_usd_per_yr"):
+        return "programme fixed costs"
     if (sheet, column) == ("minerals", "joint_fixed_usd_per_yr") or (sheet, rid) == ("settings", "pool_fixed_usd_per_yr"):
         return "pool running costs"
     named = {("settings", "replenish_premium"): "refill premium", ("settings", "build_years"): "build years",
@@ -167,7 +184,7 @@ def assumption_group(row: dict) -> str | None:
             ("minerals", "price_usd_per_t"): "NdFeB price",
             ("minerals", "lot_t"): "lot sizes",
             ("release_options", "max_release_share_per_month"): "release capacity",
-            ("product_inputs", "share_of_demand"): "magnet input shares",
+            ("product_inputs", "share_of_demand"): "product input shares",
             ("parties", "gdp_usd_bn"): "GDP",
             ("world_supply", "sells_to_stockpiles"): "who sells to stockpiles"}.get((sheet, column))
 
@@ -228,9 +245,6 @@ UPLIFT = (4.05, "derived", "CO2,CO1", "SRB cobalt episode: +50% price for 5,000 
 # Long-run price: what stock bought at today's crisis price is worth if the premium goes (the capital-loss term)
 LONG_RUN_NOTE = ("long-run price taken as the pre-control price (price_usd_per_t; assumed: the crisis premium is "
                  "temporary, as after the 2010-11 rare-earth spike)")
-# Suppliers that sell to stockpiles: the controlling supplier does not sell to its rivals' stockpiles
-WITHHOLDER = {m: "CN" for m in ("NdPr", "Dy", "Tb", "Y", "Ga", "Ge", "Graphite", "Sb", "W", "Li2CO3", "NdFeB")}
-WITHHOLDER.update({"Co": "CD", "Ni": "ID"})
 
 # Acquisition prices today (late 2025); the pre-control prices stay in price_usd_per_t for comparison.
 TODAY = {
@@ -293,9 +307,24 @@ CN_REFINING = {
     "W": (0.827, "U6", "82.7% of mine output (67,000/81,000 t)"),
     "Li2CO3": (0.70, "I1s", "~70% of refining (S)"),
     "NdFeB": (0.94, "I3", "94% of magnet manufacturing (IEA Oct 2025)"),
+    # the refiner is the chokepoint of cobalt and nickel too, though the ore comes from the DRC and Indonesia
+    "Co": (round(140_000 / (140_000 + 40_000), 3), "CO4", "China refined 140,000 t of cobalt in 2022, the rest of the "
+           "world 40,000 t (Darton Commodities via the FT): 140,000 / 180,000 = 77.8% of refining"),
+    "Ni": (round(623_700 / 2_078_000, 3), "NI2", "China produced 623,700 t of the world's 2,078,000 t of primary nickel "
+           "in 2017 (INSG): 623,700 / 2,078,000 = 30.0%"),
 }
 DRC_CO = (0.76, "U7", "DRC 76% of world cobalt mine output")
 IDN_NI = (0.595, "U9", "Indonesia 59.5% of world nickel mine output")
+ORE = {"Co": ("CD", DRC_CO), "Ni": ("ID", IDN_NI)}  # mineral -> the ore supplier behind every refiner
+# China's share of a party's refined cobalt and nickel, from its trade data where published; else China's share of
+# world refining. The US buys both from refiners outside China (Norway, Finland, Japan, Canada), so its trade data,
+# not the world share, says how much of its supply passes through China.
+REFINED_CN = {
+    ("US", "Co"): (0.13, "U7", "China is not among the four leading sources of US cobalt imports (Norway 27%, Finland "
+                   "17%, Japan 14%, Canada 13%; USGS): at most 13%, the fourth source's share (an upper bound)"),
+    ("US", "Ni"): (0.11, "U9", "China is not among the leading sources of US nickel imports (Canada 46%, Norway 11%; "
+                   "USGS): at most 11%, the second source's share (an upper bound)"),
+}
 
 
 def us_demand():
@@ -439,9 +468,68 @@ DIRECT_CN = {  # China's share of the party's imports, where reported
 }
 DIRECT_KEY = {"US": "U1-U6", "JP": "J3", "KR": "K1,K4", "EU": "E1,E3,E4"}
 
-EXISTING = {  # (party, mineral): (t, status, key, note)
-    ("US", "Ge"): (5, "derived", "U3", "NDS plans 5,000 kg Ge disposals a year, so holds at least 5 t (lower bound)"),
+# Stocks the parties already hold, by what each agency publishes. US: the National Defense Stockpile publishes no
+# inventory by material in the stored sources (CRS: $912.3 m of material, not by material), so a row is what the
+# Annual Materials Plan implies (a disposal authority means at least that much is held) or what USGS says it holds
+# ("None", "Not available"); Korea: the PPS's published cover in days; Japan: JOGMEC's holdings are secret, so its
+# target is taken as held (assumed); the EU has no stockpile before its 2026 pilot.
+KR_RARE_DAYS = (40, "PPS1", "the PPS holds 23,000 t of rare metals = 40 days of use")
+KR_NONFERROUS_DAYS = (55, "PPS1", "the PPS holds 220,000 t of non-ferrous metals = 55 days of use")
+JP_TARGET_DAYS = (42, "I4,J5", "JOGMEC's holdings are secret (I4); its national stock target is 42 of the 60 days "
+                  "of consumption (18 days private, J5), taken as held")
+US_STOCK = {  # mineral: (t, status, key, note)
+    "Ge": (5, "derived", "U3", "the NDS plans 5,000 kg of germanium disposals a year (FY2024, FY2025): it holds at "
+           "least 5 t (a lower bound)"),
+    "W": (499, "derived", "U6", "the NDS plans 499 t of tungsten ore disposals in FY2025 (907 t in FY2024): it holds "
+          "at least 499 t (a lower bound)"),
+    "Sb": (round(315_000 / LB_PER_T, 1), "derived", "D6", "DLA's first order under its antimony contract: 315,000 lb "
+           "/ 2,204.62 lb/t = 142.9 t (2025; counted as delivered)"),
+    "Ga": (0, "sourced", "U2", "USGS: NDS gallium 'Not available'"),
+    "Li2CO3": (0, "sourced", "U8", "USGS: NDS lithium 'Not available'"),
+    "Graphite": (0, "sourced", "U4", "USGS: NDS natural graphite 'None'"),
+    "Co": (0, "derived", "F8,D3", "DLA's cobalt tender (up to 7,500 t) was cancelled in Oct 2025 before any award: "
+           "0 t bought"),
 }
+
+
+def existing_stock(p: str, m: str, use_t: float) -> tuple[float, str, str, str]:
+    """A party's existing public stock of a mineral (t, status, key, note): see the comment above."""
+    if p == "US":
+        return US_STOCK.get(m, (0, "assumed", "CRS", "the NDS publishes no inventory of this material in the stored "
+                                "sources (CRS: $912.3 m of material in all, Mar 2023); 0 taken (a lower bound)"))
+    if p == "KR":
+        if m == "Li2CO3":
+            return round(12.3 * use_t / 365), "derived", "K9", f"Li cover 12.3 days (Sep 2022) x {use_t:,.0f} t/yr / 365"
+        if m in ("NdPr", "Dy"):
+            days, key, what = (180, "K10", "Nd ~180 days of automaker use") if m == "NdPr" else \
+                (183, "K11", "Dy >6 months of reserves")
+            return round(days * use_t / 365, 1), "derived", key, f"{what}: {days} days x {use_t:,.1f} t/yr / 365"
+        if m == "Graphite":
+            return 0, "assumed", "PPS1", "no Korean graphite stock published (PPS1 and K8 give rare and non-ferrous metals)"
+        days, key, what = KR_NONFERROUS_DAYS if m == "Ni" else KR_RARE_DAYS
+        return (round(days * use_t / 365, 1), "derived", key,
+                f"{what}, taken for each metal whose own cover is not published: {days} days x {use_t:,.1f} t/yr / 365")
+    if p == "JP":
+        if m == "Graphite":
+            return 0, "assumed", "I4", "graphite is not among the rare metals JOGMEC stockpiles (I4); 0 taken"
+        days, key, what = JP_TARGET_DAYS
+        return (round(days * use_t / 365, 1), "assumed", key,
+                f"{what}: {days} days x {use_t:,.1f} t/yr / 365")
+    return 0, "derived", "E8", "the EU holds no stockpile before the pilot of its Critical Raw Materials Centre (2026, E8)"
+
+
+AGENCY = {"US": "DLA Strategic Materials", "JP": "JOGMEC", "KR": "KOMIR and the PPS"}
+
+
+def programme_fixed(p: str) -> tuple[float, str, str, str]:
+    """The fixed cost a year of a party's national programme for each mineral it holds (usd, status, key, note)."""
+    if p in AGENCY:
+        return (0, "assumed", "", f"{AGENCY[p]} already runs {p}'s stockpile: a mineral more adds no fixed cost at the "
+                "margin (its holding and storage are in the minerals sheet)")
+    staff = 80 / 28  # DLA Strategic Materials' people per commodity (settings: pool_fixed_usd_per_yr)
+    return (round(staff * STAFF_USD_PER_YR), "assumed", "DLA-SM,E8",
+            f"the EU's stockpile starts with its 2026 pilot (E8): a programme per mineral at DLA Strategic Materials' "
+            f"staff per commodity, 80 people / 28 commodities = {staff:.2f} x ${STAFF_USD_PER_YR:,} a staff-year")
 
 
 def build() -> dict[str, pd.DataFrame]:  # noqa: C901  one table after another, each from its sourced rows
@@ -522,6 +610,9 @@ def build() -> dict[str, pd.DataFrame]:  # noqa: C901  one table after another, 
                   {"mineral": m, "tier": 3, "up_to_share_of_demand": 1.0, "usd_per_t": t3}]
     demand, supply = [], []
     for p, rows in (("US", us_demand()), ("JP", jp_demand()), ("KR", kr_demand()), ("EU", eu_demand())):
+        fig(("demand", f"{p}:*", "programme_fixed_usd_per_yr"), *programme_fixed(p))
+        if p == "EU":
+            fig(("demand", "EU:*", "existing_stock_t"), *existing_stock(p, "", 0))
         for m in MINERALS:
             if p not in MAGNET_ONLY.get(m, PARTIES):
                 continue
@@ -530,19 +621,12 @@ def build() -> dict[str, pd.DataFrame]:  # noqa: C901  one table after another, 
             if p == "EU" and m in ("Co", "Li2CO3", "Ni"):
                 nir = 0.78
             fig(("demand", f"{p}:{m}", "net_import_reliance"), nir, *nir_basis(p, m, nir))
-            stock = 0
-            if (p, m) in EXISTING:
-                stock = fig(("demand", f"{p}:{m}", "existing_stock_t"), *EXISTING[p, m])
-            if p == "KR" and m == "Li2CO3":
-                stock = fig(("demand", "KR:Li2CO3", "existing_stock_t"), round(12.3 * v / 365), "derived", "K9",
-                            "Li cover 12.3 days (Sep 2022) x consumption/365")
-            if p == "KR" and m in ("NdPr", "Dy"):
-                days = 180 if m == "NdPr" else 183
-                stock = fig(("demand", f"KR:{m}", "existing_stock_t"), round(days * v / 365, 1), "derived",
-                            "K10" if m == "NdPr" else "K11",
-                            f"{'Nd ~180 days of automaker use' if m == 'NdPr' else 'Dy >6 months of reserves'} x consumption/365")
+            # one decision for all of a party's rows is one figure (its row `P:*`): the EU's stock, every fixed cost
+            stock_t, *label = existing_stock(p, m, v)
+            stock = stock_t if p == "EU" else fig(("demand", f"{p}:{m}", "existing_stock_t"), stock_t, *label)
+            fixed = programme_fixed(p)[0]
             demand.append({"party": p, "mineral": m, "consumption_t_per_yr": v, "net_import_reliance": nir,
-                           "existing_stock_t": stock, "programme_fixed_usd_per_yr": 0})
+                           "existing_stock_t": stock, "programme_fixed_usd_per_yr": fixed})
             for supplier, share, key, note in _suppliers(p, m, nir):
                 share = fig(("supply", f"{p}:{m}:{supplier}", "share"), round(share, 3), "derived", key, note)
                 supply.append({"party": p, "mineral": m, "supplier": supplier, "share": share})
@@ -558,50 +642,92 @@ def build() -> dict[str, pd.DataFrame]:  # noqa: C901  one table after another, 
     return {"settings": settings, "parties": pd.DataFrame(parties), "minerals": pd.DataFrame(minerals),
             "demand": pd.DataFrame(demand), "supply": pd.DataFrame(supply), "shortage_costs": pd.DataFrame(tiers),
             "release_options": options, "scenarios": scenarios, "events": events, "world_supply": world_supply(),
-            **magnets(demand, tiers), "history": history()}
+            **products(demand, tiers), "history": history()}
 
 
-# Magnets: NdPr, Dy and Tb go into the same magnets, so a month without magnets is one loss, not three. Shares of
-# each party's demand that go into magnets (assumed: magnets are the main use of NdPr and nearly the only one of
-# Dy and Tb; no stored source gives the split by party).
+# Products: minerals that go into the same product are lost together (Leontief: the product's output falls to the
+# share of its scarcest input), so a month without it is one loss, not one per mineral.
+# Magnets: NdPr, Dy and Tb; the shares of each party's demand that go into magnets are assumed (magnets are the main
+# use of NdPr and nearly the only one of Dy and Tb; no stored source gives the split by party).
 MAGNET_SHARES = {"NdPr": 0.9, "Dy": 1.0, "Tb": 1.0}
+# Battery cells: lithium (cathode and electrolyte) and graphite (the anode) are in every lithium-ion cell; cobalt and
+# nickel only in NMC/NCA cells (LFP needs neither), so tying them to every cell would overstate: they keep their tiers.
+LI_BATTERY_SHARE = (0.87, "sourced", "U8", "batteries are 87% of global lithium end use (USGS MCS 2025), the world's "
+                    "mix taken for each party")
+GRAPHITE_BATTERY_SHARE = {  # party: (share, status, key, note)
+    "KR": (1.0, "derived", "F3,GR1", "Korea's graphite row is its spherical graphite imports, which is anode material"),
+    "JP": (1.0, "derived", "U4,F3", "Japan's graphite row is its share of China's spherical graphite exports, which "
+           "is anode material"),
+    "US": (0.3, "assumed", "U4", "USGS lists batteries among the uses of natural graphite with refractories, foundry, "
+           "brake linings and lubricants, without shares: 30% assumed"),
+    "EU": (0.3, "assumed", "ECGA", "no split of the EU's natural graphite imports by use found: 30% to batteries "
+           "assumed, as for the US"),
+}
+CELL_USD_PER_KWH = (115, "BAT1", "lithium-ion pack price $115/kWh, 2024 average (BloombergNEF survey)")
+LCE_KG_PER_KWH = ((0.6 + 1.3) / 2, "BAT2", "0.6-1.3 kg LCE per kWh across cathodes with a graphite anode (Argonne "
+                  "National Laboratory, Gaines 2009): midpoint (0.6 + 1.3) / 2 = 0.95")
 
 
-def magnets(demand: list[dict], tiers: list[dict]) -> dict[str, pd.DataFrame]:
-    """products and product_inputs: per party, 'magnets' from NdPr, Dy and Tb, a month of which is valued at what the
+def products(demand: list[dict], tiers: list[dict]) -> dict[str, pd.DataFrame]:
+    """products and product_inputs per party: 'magnets' (NdPr, Dy, Tb), a month of which is valued at what the
     workbook's lost-output tier (NdPr tier 3) gives a month of NdPr in magnets (no output value is published: see
-    docs/sources.md)."""
+    docs/sources.md); 'battery_cells' (Li2CO3, graphite), a month of which is valued at the cells its lithium makes:
+    lithium in batteries / kg LCE per kWh x the pack price (the cells' own value: the vehicles they go into are not
+    counted, so a lower bound of the loss)."""
     top = next(t["usd_per_t"] for t in tiers if t["mineral"] == "NdPr" and t["tier"] == 3)
     use = {(d["party"], d["mineral"]): d["consumption_t_per_yr"] for d in demand}
     products, inputs = [], []
+
+    def add_input(p: str, k: str, m: str, share: float, status: str, key: str, note: str) -> None:
+        fig(("product_inputs", f"{p}:{k}:{m}", "share_of_demand"), share, status, key, note)
+        inputs.append({"party": p, "product": k, "mineral": m, "share_of_demand": share})
+
     for p in PARTIES:
-        if (p, "NdPr") not in use:
-            continue
-        share = MAGNET_SHARES["NdPr"]
-        value = fig(("products", f"{p}:magnets", "lost_value_usd_per_month"), round(share * use[p, "NdPr"] / 12 * top),
-                    "derived", "DMG1", f"{share:g} x {use[p, 'NdPr']:,.0f} t/yr NdPr / 12 x ${top:,}/t (NdPr's lost-output "
-                    "tier): a month of magnets lost costs what the workbook gives a month of their NdPr")
-        products.append({"party": p, "product": "magnets", "lost_value_usd_per_month": value,
-                         "notes": "NdPr, Dy and Tb go into the same magnets: one loss, not three"})
-        for m, s in MAGNET_SHARES.items():
-            if (p, m) in use:
-                fig(("product_inputs", f"{p}:magnets:{m}", "share_of_demand"), s, "assumed", "",
-                    f"share of {p}'s {m} demand that goes into magnets (no published split by party)")
-                inputs.append({"party": p, "product": "magnets", "mineral": m, "share_of_demand": s})
+        if (p, "NdPr") in use:
+            share = MAGNET_SHARES["NdPr"]
+            value = fig(("products", f"{p}:magnets", "lost_value_usd_per_month"),
+                        round(share * use[p, "NdPr"] / 12 * top), "derived", "DMG1",
+                        f"{share:g} x {use[p, 'NdPr']:,.0f} t/yr NdPr / 12 x ${top:,}/t (NdPr's lost-output tier): a "
+                        "month of magnets lost costs what the workbook gives a month of their NdPr")
+            products.append({"party": p, "product": "magnets", "lost_value_usd_per_month": value,
+                             "notes": "NdPr, Dy and Tb go into the same magnets: one loss, not three"})
+            for m, s in MAGNET_SHARES.items():
+                if (p, m) in use:
+                    add_input(p, "magnets", m, s, "assumed", "",
+                              f"share of {p}'s {m} demand that goes into magnets (no published split by party)")
+        if (p, "Li2CO3") in use:
+            li_share, st, key, note = LI_BATTERY_SHARE
+            usd_kwh, ckey, cnote = CELL_USD_PER_KWH
+            kg_kwh, bkey, bnote = LCE_KG_PER_KWH
+            li_t = li_share * use[p, "Li2CO3"]
+            value = fig(("products", f"{p}:battery_cells", "lost_value_usd_per_month"),
+                        round(li_t * 1000 / kg_kwh * usd_kwh / 12), "derived", f"{key},{ckey},{bkey}",
+                        f"{li_share:g} x {use[p, 'Li2CO3']:,.0f} t LCE/yr in batteries x 1,000 kg/t / {kg_kwh:g} kg LCE "
+                        f"per kWh ({bnote}) x ${usd_kwh}/kWh ({cnote}) / 12 months: the cells' own value, a lower bound "
+                        "(the vehicles and storage they go into are not counted)")
+            products.append({"party": p, "product": "battery_cells", "lost_value_usd_per_month": value,
+                             "notes": "every lithium-ion cell needs lithium and a graphite anode: one loss, not two"})
+            add_input(p, "battery_cells", "Li2CO3", li_share, st, key, note)
+            if (p, "Graphite") in use:
+                add_input(p, "battery_cells", "Graphite", *GRAPHITE_BATTERY_SHARE[p])
     return {"products": pd.DataFrame(products), "product_inputs": pd.DataFrame(inputs)}
 
 
 def world_supply() -> pd.DataFrame:
-    """Per mineral: the supplier that controls it (China's share of refining, or the DRC's of cobalt and Indonesia's
-    of nickel mine output), which does not sell to its rivals' stockpiles, and the rest of the world, which does."""
+    """Per mineral: China's share of refining (it controls the exports of every mineral here: a Chinese embargo
+    reaches cobalt and nickel through their refining), which does not sell to its rivals' stockpiles, and the rest of
+    the world, which does (the DRC and Indonesia among them: their ore bans raise prices and move refining home, they
+    do not deny rivals)."""
     rows = []
     for m, (world, _st, wkey, _note) in WORLD.items():
-        who = WITHHOLDER[m]
-        share, skey, snote = {"CD": DRC_CO, "ID": IDN_NI}.get(who) or CN_REFINING[m]
+        who = "CN"
+        share, skey, snote = CN_REFINING[m]
         held = fig(("world_supply", f"{m}:{who}", "t_per_yr"), round(world * share), "derived", f"{wkey},{skey}",
                    f"world {world:,} t/yr x {share:.1%} ({snote})")
         rest = fig(("world_supply", f"{m}:ROW", "t_per_yr"), world - held, "derived", f"{wkey},{skey}",
-                   f"world {world:,} t/yr - {held:,} t/yr from {who}")
+                   f"world {world:,} t/yr - {held:,} t/yr from {who}"
+                   + (f"; the {ORE[m][0]}'s ore is sold to all (its export bans raise prices, they do not target "
+                      "rivals)" if m in ORE else ""))
         fig(("world_supply", f"{m}:{who}", "sells_to_stockpiles"), "no", "assumed", "",
             f"{who} restricts exports of {m} (the events sheet): it does not sell to its rivals' stockpiles")
         rows += [{"mineral": m, "supplier": who, "t_per_yr": held, "sells_to_stockpiles": "no"},
@@ -610,13 +736,15 @@ def world_supply() -> pd.DataFrame:
 
 
 def _suppliers(p, m, nir):
-    """Embedded dependence: NIR x max(China's share of the party's imports, China's share of world refining)."""
-    if m == "Co":
-        share, key, note = DRC_CO
-        return [("CD", nir * share, key, f"NIR {nir} x {note} (embedded in refined imports)")]
-    if m == "Ni":
-        share, key, note = IDN_NI
-        return [("ID", nir * share, key, f"NIR {nir} x {note} (embedded in refined imports)")]
+    """Embedded dependence: NIR x max(China's share of the party's imports, China's share of world refining); for
+    cobalt and nickel China's share of the party's refined supply (REFINED_CN, else of world refining), and the ore
+    supplier's share of the rest (refined elsewhere from the DRC's or Indonesia's ore, the world's mix)."""
+    if m in ORE:
+        ore, (ore_share, okey, onote) = ORE[m]
+        cn, ckey, cnote = REFINED_CN.get((p, m)) or CN_REFINING[m]
+        return [("CN", nir * cn, ckey, f"NIR {nir} x China's share {cn:.1%} of refined {m} ({cnote})"),
+                ("CD" if ore == "CD" else "ID", nir * (1 - cn) * ore_share, f"{ckey},{okey}",
+                 f"NIR {nir} x (1 - {cn:.3f} refined in China) x {onote} = the rest refined elsewhere from its ore")]
     refining, rkey, rnote = CN_REFINING[m]
     direct = DIRECT_CN.get((p, m))
     share = nir * max(direct or 0.0, refining)
@@ -730,6 +858,13 @@ def nickel_months() -> int:
     return t
 
 
+def ore_reaches_refiner(m: str, phases: list[tuple]) -> list[tuple]:
+    """The ore supplier's cut as it reaches China's refiners: each phase's cut x the ore supplier's share of world
+    mine output (China's feed taken as the world's mix: an assumption the note of each event says)."""
+    _ore, (share, _key, _note) = ORE[m]
+    return [("CN", m, ts, start, dur, round(cut * share, 3), rm, rs) for ts, start, dur, cut, rm, rs in phases]
+
+
 def _scenarios():
     REE = "NdPr,Dy,Tb,Y"
     S = [  # id, probability, description, key, events: (supplier, minerals, targets, start, dur, cut, rec_m, rec_s)
@@ -753,10 +888,14 @@ def _scenarios():
         ("japan_dual_use_2026", 0.05, "Dual-use ban on Japan (Jan 2026): heavy-REE and magnet licences halted (its "
          "length uncertain)",
          "JP1", [("CN", REE, "JP", 1, 12, 0.9, 6, 0.2)]),
-        ("drc_cobalt_2025", 0.05, "DRC cobalt export ban (Feb 2025): 8 months, then quota at -56%",
-         "Z1,F5", [("CD", "Co", "*", 1, 8, 1.0, 4, 0.3), ("CD", "Co", "*", 9, 16, 0.56, 0, 0)]),
+        ("drc_cobalt_2025", 0.05, "DRC cobalt export ban (Feb 2025): 8 months, then quota at -56%; China's refiners "
+         "lose the DRC's share of their ore too", "Z1,F5,U7",
+         [("CD", "Co", "*", 1, 8, 1.0, 4, 0.3), ("CD", "Co", "*", 9, 16, 0.56, 0, 0),
+          *ore_reaches_refiner("Co", [("*", 1, 8, 1.0, 4, 0.3), ("*", 9, 16, 0.56, 0, 0)])]),
         ("nickel_indonesia", 0.02, "Indonesian nickel export restriction (modelled on the 2014/2020 ore bans, both "
-         "longer than the horizon): -50% to the horizon", "N3", [("ID", "Ni", "*", 1, nickel_months(), 0.5, 6, 0.5)]),
+         "longer than the horizon): -50% to the horizon; China's refiners lose Indonesia's share of their ore too",
+         "N3,U9", [("ID", "Ni", "*", 1, nickel_months(), 0.5, 6, 0.5),
+                   *ore_reaches_refiner("Ni", [("*", 1, nickel_months(), 0.5, 6, 0.5)])]),
         ("battery_controls", 0.03, "Battery-material controls (modelled on the Oct 2025 announcements): lithium and "
          "graphite -50% (its length uncertain)",
          "PL1", [("CN", "Li2CO3,Graphite", "*", 1, 12, 0.5, 6, 0.3)]),
@@ -783,8 +922,13 @@ def _scenarios():
                     "derived", HISTORY_KEYS,
                     LENGTH_NOTE.format(dur=dur.replace(",", "/"), probs=probs.replace(",", "/"), before=start - 1,
                                        lengths=lengths_note()))
+            note = desc
+            if u == "CN" and ms in ORE:  # an ore supplier's cut as it reaches China's refiners
+                ore, (share, _k, onote) = ORE[ms]
+                note = (f"{desc}: at China's refiners the {ore} cut x {onote} = {cut} (China's ore taken as the "
+                        "world's mix, assumed)")
             fig(("events", f"{sid}#{i}", "cut,duration_months"), f"{cut}/{dur}", "derived" if key else "assumed", key,
-                desc)
+                note)
             ev.append({"scenario": sid, "supplier": u, "minerals": ms, "targets": ts, "start_month": start,
                        "duration_months": dur, "duration_probabilities": probs, "cut": cut, "recovery_months": rm,
                        "recovery_share": rs})
@@ -855,10 +999,27 @@ NOT_FOUND = [
     "germanium, tungsten and cobalt (Eurostat Comext, JRC CRM 2020/2023 factsheets, MSP-REFRAM D1.1, Cobalt "
     "Institute): the stored pages give shares, values or forecasts, not tonnages. A Korean rare-earth tonnage after "
     "2009 and an EU nickel total after 2002 were not found either (the rows use those years).",
-    "A magnet price (NdFeB) and the output or magnet content per vehicle needed to calibrate lost output; the value of "
+    "A magnet price (NdFeB) and the output or magnet content per vehicle or motor needed to calibrate lost output; the value of "
     "a month of magnets is therefore derived from NdPr's lost-output tier, and the shares of NdPr, Dy and Tb demand that "
     "go into magnets are assumed (0.9, 1, 1).",
     "EU import reliance for antimony and tungsten.",
+    "NDS inventories by material (searched: USGS MCS 2025 'Government Stockpile' sections, which since 2024 give "
+    "only the Annual Materials Plan's potential acquisitions and disposals; CRS R47833, which gives $912.3 m of "
+    "material in total; DLA news releases): a US row holds what a disposal authority or an order implies (Ge, W, Sb), "
+    "0 where USGS says 'None' or 'Not available' (Ga, Li, graphite), else 0 as a lower bound.",
+    "JOGMEC's holdings by metal (secret by policy, I4): Japan's rows take its 42-day national target as held "
+    "(assumed; the group 'existing stocks' re-solves them at 0.5x and 2x). KOMIR/PPS cover by metal beyond Li, Nd "
+    "and Dy: the PPS's average cover (40 days of rare metals, 55 of non-ferrous) is taken for each.",
+    "China's cobalt and nickel feed by origin: the DRC's and Indonesia's cuts reach China's refiners at their share "
+    "of world mine output (76%, 59.5%), China's feed taken as the world's mix. China's share of Japanese, Korean and "
+    "EU refined cobalt and nickel imports (Japan MoF, Korea Customs, Eurostat Comext by HS 8105 and 7502): China's "
+    "share of world refining is used; the US's comes from its USGS import sources.",
+    "Output values by party for semiconductors and optical fibre (Ga, Ge) and for munitions and alloys (W, Sb), and "
+    "the shares of those minerals' demand that go into each (searched: USGS end-use statements, JRC CRM factsheets, "
+    "SIA/WSTS output, METI and MOTIE production statistics): without a value a month of them lost cannot be priced "
+    "apart from the minerals' own shortage tiers, so they are not products in this workbook; battery cells are "
+    "valued from the BloombergNEF pack price and Argonne's lithium intensity, magnets from NdPr's tier. The split of "
+    "US and EU natural graphite by use (batteries 30% assumed).",
     "A published cost-of-capital rate for public stockpiles (the holding rate is an assumed 5%/yr).",
 ]
 

@@ -294,3 +294,81 @@ def test_bundled_lengths_follow_the_history_sheet():
         durations = [int(d) for d in str(r.duration_months).split(",")]
         assert sum(probs) == pytest.approx(1.0, abs=1e-9)
         assert durations[-1] + r.start_month - 1 == 24 and probs[-1] > naive + 0.25, r
+
+
+def test_a_chinese_embargo_reaches_cobalt_and_nickel_through_their_refining():
+    """Point 2: China refines most cobalt and much nickel, so every party's Co and Ni supply has a Chinese channel,
+    China does not sell them to stockpiles, the ore supplier's channel is what is refined elsewhere, and the DRC's and
+    Indonesia's cuts reach China's refiners at the ore supplier's share of world mine output.
+    By hand, Japan's cobalt (NIR 1.0, no party figure, so China's world share: 140,000 / 180,000 t = 0.778):
+    CN 0.778; CD (1 - 0.778) x 0.76 = 0.169. The US (NIR 0.76; China at most 13% of its imports, USGS):
+    CN 0.76 x 0.13 = 0.099, CD 0.76 x 0.87 x 0.76 = 0.503. The DRC's 8-month halt at China's refiners: 1.0 x 0.76."""
+    book = pd.read_excel(DEFAULT_WORKBOOK, sheet_name=None)
+    supply = book["supply"].set_index(["party", "mineral", "supplier"]).share.sort_index()
+    for p in ("US", "JP", "KR", "EU"):
+        for m in ("Co", "Ni", "Graphite", "NdPr", "Dy"):
+            assert supply[p, m, "CN"] > 0.05, (p, m)
+        assert supply[p, "Co"].sum() <= 1 and supply[p, "Ni"].sum() <= 1
+    assert supply["JP", "Co", "CN"] == pytest.approx(0.778, abs=5e-4)
+    assert supply["JP", "Co", "CD"] == pytest.approx(0.169, abs=5e-4)
+    assert supply["US", "Co", "CN"] == pytest.approx(0.099, abs=5e-4)
+    assert supply["US", "Co", "CD"] == pytest.approx(0.503, abs=5e-4)
+    world = book["world_supply"].set_index(["mineral", "supplier"])
+    for m in ("Co", "Ni"):
+        assert world.loc[(m, "CN"), "sells_to_stockpiles"] == "no"
+        assert world.loc[(m, "ROW"), "sells_to_stockpiles"] == "yes"
+    assert world.loc[("Co", "CN"), "t_per_yr"] == round(40_500 * 0.778)  # world cobalt metal x China's refining
+    events = book["events"]
+    drc = events[events.scenario == "drc_cobalt_2025"]
+    at_cd = drc[drc.supplier == "CD"].set_index("start_month").cut
+    at_cn = drc[drc.supplier == "CN"].set_index("start_month").cut
+    assert (at_cn.to_numpy() == pytest.approx((at_cd * 0.76).round(3).to_numpy()))
+    assert at_cn[1] == pytest.approx(0.76)
+    severe = events[events.scenario == "severe_embargo"]
+    assert (severe.supplier == "CN").all() and (severe.minerals == "*").all()  # so it reaches Co and Ni too
+
+
+def test_existing_stocks_and_programme_costs_are_labelled_row_by_row():
+    """Point 3: every demand row's existing stock and programme fixed cost has a sources row with a status and a
+    note; the published ones hold: USGS says the NDS has no gallium, lithium or graphite ('Not available', 'None');
+    the NDS's FY2025 tungsten disposal authority (499 t) and its germanium one (5 t) are lower bounds; Korea's PPS
+    cover: nickel 55 days x 54,000 t/yr / 365 = 8,137.0 t, tungsten 40 days x 3,120 t/yr / 365 = 341.9 t; Japan's
+    42-day target is assumed held (JOGMEC's holdings are secret); the EU holds none before its 2026 pilot."""
+    book = pd.read_excel(DEFAULT_WORKBOOK, sheet_name=None)
+    demand = book["demand"].set_index(["party", "mineral"])
+    sources = book["sources"]
+    for column in ("existing_stock_t", "programme_fixed_usd_per_yr"):
+        cited = sources[(sources.sheet == "demand") & (sources.column == column)].set_index("row")
+        # a row `P:*` labels every row of party P (one decision, one figure)
+        covered = {(p, m) for p, m in demand.index if f"{p}:{m}" in cited.index or f"{p}:*" in cited.index}
+        assert covered == set(demand.index), column
+        assert cited.note.str.len().gt(20).all()
+    fixed = sources[(sources.sheet == "demand") & (sources.column == "programme_fixed_usd_per_yr")].set_index("row")
+    assert (demand.programme_fixed_usd_per_yr.xs("EU", level="party") == fixed.value["EU:*"]).all()
+    # 80 people / 28 commodities x $150,000 a staff-year (DLA Strategic Materials, 2010; the staff-year assumed)
+    assert fixed.value["EU:*"] == round(80 / 28 * 150_000)
+    stock = demand.existing_stock_t
+    assert stock["US", "Ga"] == stock["US", "Li2CO3"] == stock["US", "Graphite"] == 0
+    assert stock["US", "W"] == 499 and stock["US", "Ge"] == 5
+    assert stock["KR", "Ni"] == pytest.approx(8_137.0) and stock["KR", "W"] == pytest.approx(341.9)
+    assert stock["JP", "Co"] == pytest.approx(round(42 * demand.consumption_t_per_yr["JP", "Co"] / 365, 1))
+    assert (stock.xs("EU", level="party") == 0).all()
+    cited = sources[(sources.sheet == "demand") & (sources.column == "existing_stock_t")].set_index("row")
+    assert cited.status["US:Ga"] == "sourced" and cited.status["JP:Co"] == "assumed"
+    assert cited.group["JP:Co"] == "existing stocks (JOGMEC's secret)"
+
+
+def test_battery_cells_tie_lithium_to_graphite_and_are_valued_by_their_output():
+    """Point 4: lithium and graphite go into the same cells (one loss, not two). A month of Korea's cells, by hand:
+    0.87 (batteries' share of lithium use, USGS) x 116,238 t LCE/yr = 101,127.1 t; x 1,000 kg/t / 0.95 kg LCE per kWh
+    (Argonne's 0.6-1.3, midpoint) = 106,449,537 kWh/yr; x $115/kWh (BloombergNEF, 2024) / 12 = $1,020,141,395."""
+    book = pd.read_excel(DEFAULT_WORKBOOK, sheet_name=None)
+    products = book["products"].set_index(["party", "product"]).lost_value_usd_per_month
+    assert products["KR", "battery_cells"] == pytest.approx(1_020_141_395, rel=1e-8)
+    inputs = book["product_inputs"]
+    for p in ("US", "JP", "KR", "EU"):
+        cells = inputs[(inputs.party == p) & (inputs["product"] == "battery_cells")]
+        assert set(cells.mineral) == {"Li2CO3", "Graphite"}, p
+        assert set(inputs[(inputs.party == p) & (inputs["product"] == "magnets")].mineral) == {"NdPr", "Dy", "Tb"}
+    sums = inputs.groupby(["party", "mineral"]).share_of_demand.sum()
+    assert (sums <= 1 + 1e-12).all()
