@@ -757,10 +757,9 @@ def _suppliers(p, m, nir):
 CATALOGUE_YEARS = 16  # 2010-2025
 CATALOGUE = {
     "ree_japan_2010": (1, "2010 embargo on Japan"),
-    "ga_ge_2023": (1, "Aug 2023 Ga/Ge licensing"),
+    "ga_ge_2023": (1, "Aug 2023 Ga/Ge licensing, escalated by the Dec 2024 US-only ban"),
     "graphite_2023": (1, "Dec 2023 graphite licensing"),
     "antimony_2024": (1, "Sep 2024 Sb licensing"),
-    "us_ban_2024": (1, "Dec 2024 US-only ban"),
     "tungsten_2025": (1, "Feb 2025 W licensing"),
     "hree_magnets_2025": (1, "Apr 2025 heavy-REE and magnet licensing"),
     "japan_dual_use_2026": (1, "Jan 2026 dual-use ban on Japan (announced at the end of the window)"),
@@ -832,7 +831,7 @@ def lengths_note(supplier: str = "CN") -> str:
 LENGTH_NOTE = ("this phase lasts {dur} months with probabilities {probs}: the {before} month(s) before it taken off "
                "the total length of a Chinese measure (at least 1 month; equal lengths merged): {lengths}")
 # shocks whose length is unknown when they start: scenario -> its continuing event (1-based)
-UNCERTAIN = {"ree_japan_2010": 2, "ga_ge_2023": 2, "graphite_2023": 2, "antimony_2024": 2, "us_ban_2024": 1,
+UNCERTAIN = {"ree_japan_2010": 2, "ga_ge_2023": 2, "graphite_2023": 2, "antimony_2024": 2,
              "tungsten_2025": 1, "hree_magnets_2025": 2, "japan_dual_use_2026": 1, "battery_controls": 1,
              "severe_embargo": 1}
 HISTORY_KEYS = "H1,H2,M1,G2,G3,G4,F3,GR1,U4,R2,R3,R4,GR2,F7,BT1,F2,M3,E9,RE1,RE2,JP1,JP2"
@@ -865,20 +864,26 @@ def ore_reaches_refiner(m: str, phases: list[tuple]) -> list[tuple]:
     return [("CN", m, ts, start, dur, round(cut * share, 3), rm, rs) for ts, start, dur, cut, rm, rs in phases]
 
 
+# The US-only ban (Dec 2024) came 16 months into the Ga/Ge controls (Aug 2023), so it is their third phase, not a
+# scenario of its own (which would count its months twice); it ran 11 months, past the 24-month horizon from month 17.
+US_BAN_START = _month("2024-12") - _month("2023-08") + 1
+
+
 def _scenarios():
     REE = "NdPr,Dy,Tb,Y"
     S = [  # id, probability, description, key, events: (supplier, minerals, targets, start, dur, cut, rec_m, rec_s)
         ("ree_japan_2010", 0.03, "Rare-earth embargo on Japan (2010): 2 months halt, then a 40% quota cut (its length "
          "uncertain)",
          "H1,H2", [("CN", REE, "JP", 1, 2, 1.0, 0, 0), ("CN", REE, "JP", 3, 10, 0.4, 0, 0)]),
-        ("ga_ge_2023", 0.10, "Ga/Ge licensing (Aug 2023): exports zero for 2 months, then -73%/-87% (its length uncertain)",
-         "G2,G3", [("CN", "Ga,Ge", "*", 1, 2, 1.0, 0, 0), ("CN", "Ga,Ge", "*", 3, 10, 0.75, 6, 0.3)]),
+        ("ga_ge_2023", 0.10, "Ga/Ge licensing (Aug 2023): exports zero for 2 months, then -73%/-87% (its length "
+         "uncertain); overlapped, as in history, by the US-only ban on Ga, Ge, Sb from month 17 (Dec 2024) to the "
+         "horizon", "G2,G3,F7",
+         [("CN", "Ga,Ge", "*", 1, 2, 1.0, 0, 0), ("CN", "Ga,Ge", "*", 3, 10, 0.75, 6, 0.3),
+          ("CN", "Ga,Ge,Sb", "US", US_BAN_START, HORIZON_MONTHS - US_BAN_START + 1, 1.0, 0, 0)]),
         ("graphite_2023", 0.10, "Graphite licensing (Dec 2023): -93% for 3 months, then -25% (its length uncertain)",
          "F3,GR1", [("CN", "Graphite", "*", 1, 3, 0.93, 0, 0), ("CN", "Graphite", "*", 4, 6, 0.25, 0, 0)]),
         ("antimony_2024", 0.08, "Antimony licensing (Sep 2024): -95% for 6 months, then -74% (its length uncertain)",
          "R4", [("CN", "Sb", "*", 1, 6, 0.95, 0, 0), ("CN", "Sb", "*", 7, 12, 0.74, 6, 0.3)]),
-        ("us_ban_2024", 0.05, "US-only ban on Ga, Ge, Sb (Dec 2024; suspended after 11 months): its length uncertain",
-         "F7", [("CN", "Ga,Ge,Sb", "US", 1, 11, 1.0, 0, 0)]),
         ("tungsten_2025", 0.08, "Tungsten licensing (Feb 2025): China exports -40%, ongoing (its length uncertain)",
          "F2,M3", [("CN", "W", "*", 1, 24, 0.4, 12, 0.3)]),
         ("hree_magnets_2025", 0.10, "Heavy REE and magnet licensing (Apr 2025): Dy/Tb/Y exports zero for 2 months, "

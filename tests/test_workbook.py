@@ -288,12 +288,30 @@ def test_bundled_lengths_follow_the_history_sheet():
     assert naive == pytest.approx(1 / 8)
     events = pd.read_excel(DEFAULT_WORKBOOK, sheet_name="events")
     listed = events[events.duration_probabilities.notna()]
-    assert len(listed) >= 10
+    assert len(listed) >= 9
     for r in listed.itertuples():
         probs = [float(q) for q in str(r.duration_probabilities).split(",")]
         durations = [int(d) for d in str(r.duration_months).split(",")]
         assert sum(probs) == pytest.approx(1.0, abs=1e-9)
         assert durations[-1] + r.start_month - 1 == 24 and probs[-1] > naive + 0.25, r
+
+
+def test_the_us_only_ban_overlaps_the_ga_ge_controls_as_in_history():
+    """Point 5: the US-only ban (Dec 2024) came while the Ga/Ge controls (Aug 2023) were in force, so it is their third
+    phase: Aug 2023 is month 1, Dec 2024 month 12 x 1 + 4 + 1 = 17; it ran 11 months (to Oct 2025), past the 24-month
+    horizon, so 24 - 17 + 1 = 8 months at a full cut on Ga, Ge and Sb to the US. No scenario of its own (that would
+    count its months twice)."""
+    events = pd.read_excel(DEFAULT_WORKBOOK, sheet_name="events")
+    scenarios = pd.read_excel(DEFAULT_WORKBOOK, sheet_name="scenarios")
+    assert "us_ban_2024" not in set(scenarios.scenario)
+    gage = events[events.scenario == "ga_ge_2023"].reset_index(drop=True)
+    assert len(gage) == 3
+    ban = gage.iloc[2]
+    assert (ban.supplier, ban.minerals, ban.targets, int(ban.start_month), int(ban.duration_months), float(ban.cut)) \
+        == ("CN", "Ga,Ge,Sb", "US", 17, 8, 1.0)
+    # it overlaps the uncertain licensing phase (month 3 on) for every length that reaches month 17
+    lic = gage.iloc[1]
+    assert lic.start_month == 3 and max(int(d) for d in str(lic.duration_months).split(",")) + 2 >= 17
 
 
 def test_a_chinese_embargo_reaches_cobalt_and_nickel_through_their_refining():
