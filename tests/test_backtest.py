@@ -225,3 +225,13 @@ def test_solve_states_the_operating_rule(tmp_path):
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert ("Over the tree's 3 states: in 3 of its 3 rows (holder, party, mineral, month into the cut) the holder "
             "releases all it can in every state.") in summary
+
+
+def test_a_release_within_the_tolerance_is_none_and_a_remainder_within_it_is_all():
+    """The operating rule's shares are in [0, 1]: HiGHS can return a release of -3e-16 t (noise, read as none, not a
+    negative share the summary printed as '-0%'), or leave 1e-12 t of what it could release (read as all of it);
+    2.5 of 5 t is half."""
+    assert orl.release_share(-2.96e-16, 5.0) == 0.0
+    assert orl.release_share(5.0 - 1e-12, 5.0) == 1.0
+    assert orl.release_share(2.5, 5.0) == 0.5
+    assert orl.release_share(7.0, 5.0) == 1.0

@@ -308,6 +308,16 @@ def branch_matrices(data: ModelData, rows: pd.DataFrame, columns: tuple[str, ...
     return out
 
 
+def release_share(done_t: float, releasable_t: float) -> float:
+    """The share of what could be released that was, in [0, 1]: a release or a remainder within TOL_T is solver
+    noise (a release of -3e-16 t is none, not a negative share)."""
+    if done_t <= TOL_T:
+        return 0.0
+    if releasable_t - done_t <= TOL_T:
+        return 1.0
+    return min(1.0, done_t / releasable_t)
+
+
 def derive(data: ModelData, res: Results) -> OperatingRule:
     """The rule from the solved model's releases on the tree's branches (scenario_outcomes.csv: the full stock)."""
     hold = holdings(data, res)
@@ -326,7 +336,7 @@ def derive(data: ModelData, res: Results) -> OperatingRule:
                 nonlocal ambiguous
                 done = (rel if kind == NATIONAL else drw)[i, t]
                 p, m = data.pairs[i]
-                if not states.setdefault((kind, p, m), _States()).add(feature, min(1.0, done / releasable)):
+                if not states.setdefault((kind, p, m), _States()).add(feature, release_share(done, releasable)):
                     ambiguous += 1
                 return done
 

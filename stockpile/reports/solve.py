@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -452,11 +453,17 @@ def operating_rule_lines(res: Results) -> list[str]:
     if len(rationed):
         worst = rationed.sort_values("min_share_released").head(5)
         out[-1] += "; these hold some back in some state: " + "; ".join(
-            f"{r.holder} for {r.party} {r.mineral} in month {r.months_into_cut} ({r.min_share_released:.0%} to "
-            f"{r.max_share_released:.0%})" for r in worst.itertuples()) + (
+            f"{r.holder} for {r.party} {r.mineral} in month {r.months_into_cut} ({_share_range(r)})"
+            for r in worst.itertuples()) + (
             f"; and {len(rationed) - 5} more (operating_rule.csv)" if len(rationed) > 5 else "")
     out[-1] += "."
     return [*out, ""]
+
+
+def _share_range(r: Any) -> str:
+    """An operating-rule row's released share over its states, as shown (0.0 to 0.0 is 'none in every state')."""
+    lo, hi = f"{r.min_share_released:.0%}", f"{r.max_share_released:.0%}"
+    return f"{lo} in every state" if lo == hi else f"{lo} to {hi}"
 
 
 def release_rules_in_words(data: ModelData, res: Results, per_pair: int = 2, months: int = 6) -> list[str]:
