@@ -283,3 +283,19 @@ def test_durations_that_rounding_makes_equal_are_merged_with_their_probabilities
                                                        "duration_probabilities": "0.1,0.5,0.4"}
     cells = {"duration_months": "3,3", "duration_probabilities": None}  # blank: equal shares, one duration left
     assert _merge_equal_durations(cells) and cells == {"duration_months": 3.0, "duration_probabilities": None}
+
+
+def test_a_group_that_moves_the_cost_but_not_the_stock_says_so_not_plus_zero_percent():
+    # the bundled refill premium at 2x: the same stock ($3.01 bn either way) and $24.9 m/yr more expected cost,
+    # which the summary printed as "the stock costs $3.01 bn instead of $3.01 bn (+0.0%)"
+    from stockpile.analyses.assumptions import _group_sentence
+
+    rows = pd.DataFrame({"side": ["high", "low"], "multiplier": [2.0, 0.5], "note": [None, None],
+                         "acquisitions_usd": [3.0e9, 3.0e9], "acquisitions_change_usd": [0.0, 0.0],
+                         "acquisitions_change_pct": [0.0, 0.0],
+                         "objective_change_usd_per_yr": [24_875_835.8, -100.0],
+                         "precision_usd_per_yr": [141_944.5, 141_944.5]})
+    stock = pd.DataFrame(columns=["group", "side", "mineral", "change_t", "change_pct"])
+    assert _group_sentence("refill premium", rows, stock, 3.0e9) == (
+        "refill premium: at 2x the stock is the same and the expected cost rises $24.9 m/yr; "
+        "at 0.5x the stock is unchanged within the solver's precision.")

@@ -464,6 +464,11 @@ def _group_sentence(name: str, rows: pd.DataFrame, stock: pd.DataFrame, base_usd
         if _no_change(r):
             parts.append(f"at {mult} the stock is unchanged within the solver's precision")
             continue
+        if abs(r.acquisitions_change_usd) < 0.5:  # the same stock, a different expected cost: say so, not "+0.0%"
+            sign = "rises" if r.objective_change_usd_per_yr > 0 else "falls"
+            parts.append(f"at {mult} the stock is the same and the expected cost {sign} "
+                         f"{usd(abs(r.objective_change_usd_per_yr))}/yr")
+            continue
         movers = _movers(stock[(stock.group == name) & (stock.side == r.side)])
         parts.append(f"at {mult} the stock costs {usd(r.acquisitions_usd)} instead of {usd(base_usd)} "
                      f"({_signed_pct(r.acquisitions_change_pct)})" + (f": {movers}" if movers else ""))

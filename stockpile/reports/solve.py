@@ -448,14 +448,14 @@ def operating_rule_lines(res: Results) -> list[str]:
            "share is the one the model chose in the tree's state nearest to the present one (the same months into "
            "the cut, then the nearest gaps and stock left). It uses only what has happened, so it applies to a cut "
            f"the tree does not hold (`stockpile backtest`, `stockpile evaluate`). Over the tree's {states:,} states: "
-           f"in {len(full)} of its {len(rule)} rows (holder, party, mineral, month into the cut) the holder "
+           f"in {len(full):,} of its {len(rule):,} rows (holder, party, mineral, month into the cut) the holder "
            "releases all it can in every state"]
     if len(rationed):
         worst = rationed.sort_values("min_share_released").head(5)
         out[-1] += "; these hold some back in some state: " + "; ".join(
             f"{r.holder} for {r.party} {r.mineral} in month {r.months_into_cut} ({_share_range(r)})"
             for r in worst.itertuples()) + (
-            f"; and {len(rationed) - 5} more (operating_rule.csv)" if len(rationed) > 5 else "")
+            f"; and {len(rationed) - 5:,} more (operating_rule.csv)" if len(rationed) > 5 else "")
     out[-1] += "."
     return [*out, ""]
 
