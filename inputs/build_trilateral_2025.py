@@ -1013,7 +1013,8 @@ NOT_FOUND = [
     "material in total; DLA news releases): a US row holds what a disposal authority or an order implies (Ge, W, Sb), "
     "0 where USGS says 'None' or 'Not available' (Ga, Li, graphite), else 0 as a lower bound.",
     "JOGMEC's holdings by metal (secret by policy, I4): Japan's rows take its 42-day national target as held "
-    "(assumed; the group 'existing stocks' re-solves them at 0.5x and 2x). KOMIR/PPS cover by metal beyond Li, Nd "
+    "(assumed; the group 'existing stocks (JOGMEC's secret)' re-solves them at 0.5x and 2x). KOMIR/PPS cover by "
+    "metal beyond Li, Nd "
     "and Dy: the PPS's average cover (40 days of rare metals, 55 of non-ferrous) is taken for each.",
     "China's cobalt and nickel feed by origin: the DRC's and Indonesia's cuts reach China's refiners at their share "
     "of world mine output (76%, 59.5%), China's feed taken as the world's mix. China's share of Japanese, Korean and "
@@ -1053,7 +1054,8 @@ def main(out: Path | None = None) -> None:
     out = out or Path(__file__).with_name("trilateral_2025.xlsx")
     sheets = build()
     readme = pd.DataFrame({"README": [
-        "stockpile default workbook: US, Japan, Korea, EU; 12 minerals; 12 disruption scenarios.",
+        f"stockpile default workbook: US, Japan, Korea, EU; {len(sheets['minerals'])} minerals; "
+        f"{len(sheets['scenarios'])} disruption scenarios.",
         "Built by inputs/build_trilateral_2025.py; do not edit by hand. Source keys: docs/sources.md.",
         "The 'sources' sheet lists every figure with its status: sourced (cited), derived (arithmetic on cited",
         "figures, given in the note) or assumed (no public figure; the reason is in the note).",
