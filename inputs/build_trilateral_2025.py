@@ -1014,8 +1014,7 @@ NOT_FOUND = [
     "0 where USGS says 'None' or 'Not available' (Ga, Li, graphite), else 0 as a lower bound.",
     "JOGMEC's holdings by metal (secret by policy, I4): Japan's rows take its 42-day national target as held "
     "(assumed; the group 'existing stocks (JOGMEC's secret)' re-solves them at 0.5x and 2x). KOMIR/PPS cover by "
-    "metal beyond Li, Nd "
-    "and Dy: the PPS's average cover (40 days of rare metals, 55 of non-ferrous) is taken for each.",
+    "metal beyond Li, Nd and Dy: the PPS's average cover (40 days of rare metals, 55 of non-ferrous) is taken for each.",
     "China's cobalt and nickel feed by origin: the DRC's and Indonesia's cuts reach China's refiners at their share "
     "of world mine output (76%, 59.5%), China's feed taken as the world's mix. China's share of Japanese, Korean and "
     "EU refined cobalt and nickel imports (Japan MoF, Korea Customs, Eurostat Comext by HS 8105 and 7502): China's "
